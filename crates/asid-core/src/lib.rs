@@ -1,0 +1,26 @@
+//! Core types of asid: scene, robot and tool descriptions, the parameter space and its priors, errors.
+//!
+//! No physics and no I/O beyond reading configuration files. Every configuration error names the
+//! file, the dotted key path and the allowed values.
+//!
+//! ```no_run
+//! let scene = asid_core::load_scene(std::path::Path::new("scenes/rod.toml"))?;
+//! println!("{} unknown parameters: {:?}", scene.space.dim(), scene.space.names());
+//! # Ok::<(), asid_core::ConfigError>(())
+//! ```
+
+pub mod error;
+pub mod geometry;
+pub mod load;
+pub mod param;
+pub mod robot;
+pub mod scene;
+pub mod space;
+
+pub use error::{ConfigError, parse_toml, read_toml};
+pub use geometry::{PoseSpec, Shape};
+pub use load::{Scene, load_scene};
+pub use param::{ParamSpec, ParamTarget, Prior};
+pub use robot::{RobotSpec, ToolSpec};
+pub use scene::SceneSpec;
+pub use space::{Param, ParamError, ParamSpace};
