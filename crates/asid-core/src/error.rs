@@ -63,9 +63,7 @@ impl ConfigError {
 }
 
 /// Reads a TOML file into `T`, reporting the key path of any error.
-pub fn read_toml<T: serde::de::DeserializeOwned>(
-    file: &std::path::Path,
-) -> Result<T, ConfigError> {
+pub fn read_toml<T: serde::de::DeserializeOwned>(file: &std::path::Path) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
         file: file.to_path_buf(),
         source,

@@ -98,11 +98,7 @@ impl Shape {
     pub fn uniform_inertia_kgm2(&self, mass_kg: f64) -> [f64; 3] {
         match self {
             Self::Box { half_extents_m: h } => {
-                let (x2, y2, z2) = (
-                    4.0 * h[0] * h[0],
-                    4.0 * h[1] * h[1],
-                    4.0 * h[2] * h[2],
-                );
+                let (x2, y2, z2) = (4.0 * h[0] * h[0], 4.0 * h[1] * h[1], 4.0 * h[2] * h[2]);
                 [
                     mass_kg * (y2 + z2) / 12.0,
                     mass_kg * (x2 + z2) / 12.0,
@@ -153,6 +149,9 @@ impl Default for PoseSpec {
 impl PoseSpec {
     /// True when every number is finite.
     pub fn is_finite(&self) -> bool {
-        self.xyz_m.iter().chain(self.rpy_rad.iter()).all(|v| v.is_finite())
+        self.xyz_m
+            .iter()
+            .chain(self.rpy_rad.iter())
+            .all(|v| v.is_finite())
     }
 }

@@ -143,10 +143,7 @@ fn find_robot_file(
             "letters, digits, `_` and `-`",
         ));
     }
-    let candidates = [
-        layout(scene_dir, name),
-        layout(&scene_dir.join(".."), name),
-    ];
+    let candidates = [layout(scene_dir, name), layout(&scene_dir.join(".."), name)];
     candidates
         .iter()
         .find(|p| p.is_file())
@@ -206,7 +203,12 @@ impl Validator<'_> {
             return Err(self.err("name", "empty scene name", "a non-empty string"));
         }
         let p = &s.physics;
-        self.check(p.dt_s > 0.0 && p.dt_s <= 0.01, "physics.dt_s", p.dt_s, "0 < dt_s <= 0.01")?;
+        self.check(
+            p.dt_s > 0.0 && p.dt_s <= 0.01,
+            "physics.dt_s",
+            p.dt_s,
+            "0 < dt_s <= 0.01",
+        )?;
         self.check(
             (1..=100).contains(&p.solver_iterations),
             "physics.solver_iterations",
@@ -214,13 +216,22 @@ impl Validator<'_> {
             "1..=100",
         )?;
         if !p.gravity_m_s2.iter().all(|g| g.is_finite()) {
-            return Err(self.err("physics.gravity_m_s2", "non-finite gravity", "finite numbers"));
+            return Err(self.err(
+                "physics.gravity_m_s2",
+                "non-finite gravity",
+                "finite numbers",
+            ));
         }
         let t = &s.table;
         for (i, v) in t.size_m.iter().enumerate() {
             self.check(finite_pos(*v), &format!("table.size_m[{i}]"), *v, "> 0")?;
         }
-        self.check(finite_nonneg(t.friction), "table.friction", t.friction, ">= 0")?;
+        self.check(
+            finite_nonneg(t.friction),
+            "table.friction",
+            t.friction,
+            ">= 0",
+        )?;
         self.check(
             (0.0..=1.0).contains(&t.restitution),
             "table.restitution",
@@ -231,10 +242,20 @@ impl Validator<'_> {
         for (i, patch) in t.patches.iter().enumerate() {
             let key = format!("table.patch[{i}]");
             self.unique(&mut names, &patch.name, &format!("{key}.name"))?;
-            self.check(finite_nonneg(patch.friction), &format!("{key}.friction"), patch.friction, ">= 0")?;
+            self.check(
+                finite_nonneg(patch.friction),
+                &format!("{key}.friction"),
+                patch.friction,
+                ">= 0",
+            )?;
             for a in 0..2 {
                 let half = 0.5 * patch.size_xy_m[a];
-                self.check(finite_pos(half), &format!("{key}.size_xy_m[{a}]"), patch.size_xy_m[a], "> 0")?;
+                self.check(
+                    finite_pos(half),
+                    &format!("{key}.size_xy_m[{a}]"),
+                    patch.size_xy_m[a],
+                    "> 0",
+                )?;
                 let lo = t.center_xy_m[a] - 0.5 * t.size_m[a];
                 let hi = t.center_xy_m[a] + 0.5 * t.size_m[a];
                 let c = patch.center_xy_m[a];
@@ -252,18 +273,37 @@ impl Validator<'_> {
             self.unique(&mut names, &st.name, &format!("{key}.name"))?;
             self.shape(&format!("{key}.shape"), &st.shape)?;
             self.pose(&format!("{key}.pose"), &st.pose)?;
-            self.check(finite_nonneg(st.friction), &format!("{key}.friction"), st.friction, ">= 0")?;
+            self.check(
+                finite_nonneg(st.friction),
+                &format!("{key}.friction"),
+                st.friction,
+                ">= 0",
+            )?;
         }
         for (i, o) in s.objects.iter().enumerate() {
             let key = format!("object[{i}]");
             self.unique(&mut names, &o.name, &format!("{key}.name"))?;
             if o.name.contains('.') {
-                return Err(self.err(format!("{key}.name"), "name contains `.`", "letters, digits, `_`"));
+                return Err(self.err(
+                    format!("{key}.name"),
+                    "name contains `.`",
+                    "letters, digits, `_`",
+                ));
             }
             self.shape(&format!("{key}.shape"), &o.shape)?;
             self.pose(&format!("{key}.pose"), &o.pose)?;
-            self.check(finite_pos(o.mass_kg), &format!("{key}.mass_kg"), o.mass_kg, "> 0")?;
-            self.check(finite_nonneg(o.ballast_kg), &format!("{key}.ballast_kg"), o.ballast_kg, ">= 0")?;
+            self.check(
+                finite_pos(o.mass_kg),
+                &format!("{key}.mass_kg"),
+                o.mass_kg,
+                "> 0",
+            )?;
+            self.check(
+                finite_nonneg(o.ballast_kg),
+                &format!("{key}.ballast_kg"),
+                o.ballast_kg,
+                ">= 0",
+            )?;
             for (field, v) in [
                 ("friction", o.friction),
                 ("rolling_resistance", o.rolling_resistance),
@@ -280,7 +320,11 @@ impl Validator<'_> {
                 "0..=1",
             )?;
             if !o.com_m.iter().all(|c| c.is_finite()) {
-                return Err(self.err(format!("{key}.com_m"), "non-finite centre of mass", "finite numbers"));
+                return Err(self.err(
+                    format!("{key}.com_m"),
+                    "non-finite centre of mass",
+                    "finite numbers",
+                ));
             }
             if o.attach.is_some() && (o.fixed || o.joint.is_some()) {
                 return Err(self.err(
@@ -298,7 +342,10 @@ impl Validator<'_> {
             }
             if let Some(j) = &o.joint {
                 let jkey = format!("{key}.joint");
-                let parent_ok = s.objects.iter().any(|p| p.name == j.parent && p.name != o.name);
+                let parent_ok = s
+                    .objects
+                    .iter()
+                    .any(|p| p.name == j.parent && p.name != o.name);
                 if !parent_ok {
                     return Err(self.err(
                         format!("{jkey}.parent"),
@@ -307,7 +354,11 @@ impl Validator<'_> {
                     ));
                 }
                 if norm(j.axis) < 1e-9 || !j.axis.iter().all(|a| a.is_finite()) {
-                    return Err(self.err(format!("{jkey}.axis"), "zero or non-finite axis", "a non-zero direction"));
+                    return Err(self.err(
+                        format!("{jkey}.axis"),
+                        "zero or non-finite axis",
+                        "a non-zero direction",
+                    ));
                 }
                 if !(j.limits[0] < j.limits[1]) {
                     return Err(self.err(
@@ -316,8 +367,18 @@ impl Validator<'_> {
                         "[low, high] with low < high",
                     ));
                 }
-                self.check(finite_nonneg(j.damping), &format!("{jkey}.damping"), j.damping, ">= 0")?;
-                self.check(finite_nonneg(j.friction), &format!("{jkey}.friction"), j.friction, ">= 0")?;
+                self.check(
+                    finite_nonneg(j.damping),
+                    &format!("{jkey}.damping"),
+                    j.damping,
+                    ">= 0",
+                )?;
+                self.check(
+                    finite_nonneg(j.friction),
+                    &format!("{jkey}.friction"),
+                    j.friction,
+                    ">= 0",
+                )?;
             }
         }
         self.arm(s, robot, tool)?;
@@ -325,20 +386,33 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn unique(&self, names: &mut BTreeSet<String>, name: &str, key: &str) -> Result<(), ConfigError> {
+    fn unique(
+        &self,
+        names: &mut BTreeSet<String>,
+        name: &str,
+        key: &str,
+    ) -> Result<(), ConfigError> {
         if name.trim().is_empty() {
             return Err(self.err(key, "empty name", "a non-empty name"));
         }
         if !names.insert(name.to_string()) {
-            return Err(self.err(key, format!("name `{name}` is used twice (or is reserved)"), "unique names other than `table`, `arm`"));
+            return Err(self.err(
+                key,
+                format!("name `{name}` is used twice (or is reserved)"),
+                "unique names other than `table`, `arm`",
+            ));
         }
         Ok(())
     }
 
     fn shape(&self, key: &str, shape: &crate::geometry::Shape) -> Result<(), ConfigError> {
-        shape
-            .check()
-            .map_err(|(field, v)| self.err(format!("{key}.{field}"), format!("value {v} is not allowed"), "> 0"))
+        shape.check().map_err(|(field, v)| {
+            self.err(
+                format!("{key}.{field}"),
+                format!("value {v} is not allowed"),
+                "> 0",
+            )
+        })
     }
 
     fn arm(&self, s: &SceneSpec, robot: &RobotSpec, tool: &ToolSpec) -> Result<(), ConfigError> {
@@ -371,28 +445,72 @@ impl Validator<'_> {
                 ));
             }
             for (i, v) in q.iter().enumerate() {
-                let (lo, hi) = (robot.limits.position_min_rad[i], robot.limits.position_max_rad[i]);
-                self.check(*v >= lo && *v <= hi, &format!("arm.initial_q_rad[{i}]"), *v, &format!("{lo}..={hi} (joint {})", robot.joints[i]))?;
+                let (lo, hi) = (
+                    robot.limits.position_min_rad[i],
+                    robot.limits.position_max_rad[i],
+                );
+                self.check(
+                    *v >= lo && *v <= hi,
+                    &format!("arm.initial_q_rad[{i}]"),
+                    *v,
+                    &format!("{lo}..={hi} (joint {})", robot.joints[i]),
+                )?;
             }
         }
         if let Some(w) = a.gripper_width_m {
             let max = tool.gripper.as_ref().map(|g| g.max_width_m);
             match max {
-                None => return Err(self.err("arm.gripper_width_m", format!("tool `{}` has no gripper", tool.name), "omit it, or use a gripper tool")),
-                Some(m) => self.check(w >= 0.0 && w <= m, "arm.gripper_width_m", w, &format!("0..={m}"))?,
+                None => {
+                    return Err(self.err(
+                        "arm.gripper_width_m",
+                        format!("tool `{}` has no gripper", tool.name),
+                        "omit it, or use a gripper tool",
+                    ));
+                }
+                Some(m) => self.check(
+                    w >= 0.0 && w <= m,
+                    "arm.gripper_width_m",
+                    w,
+                    &format!("0..={m}"),
+                )?,
             }
         }
         match &a.action {
-            ActionSpec::EeDeltaXy { max_step_m, z_m, start_xyz_m, horizon_steps, workspace_xy_m } => {
-                self.check(finite_pos(*max_step_m) && *max_step_m <= 0.5, "arm.action.max_step_m", *max_step_m, "0 < max_step_m <= 0.5")?;
+            ActionSpec::EeDeltaXy {
+                max_step_m,
+                z_m,
+                start_xyz_m,
+                horizon_steps,
+                workspace_xy_m,
+            } => {
+                self.check(
+                    finite_pos(*max_step_m) && *max_step_m <= 0.5,
+                    "arm.action.max_step_m",
+                    *max_step_m,
+                    "0 < max_step_m <= 0.5",
+                )?;
                 self.horizon(*horizon_steps)?;
                 if (start_xyz_m[2] - z_m).abs() > 1e-9 {
-                    return Err(self.err("arm.action.start_xyz_m[2]", format!("start height {} differs from z_m {}", start_xyz_m[2], z_m), "equal to arm.action.z_m"));
+                    return Err(self.err(
+                        "arm.action.start_xyz_m[2]",
+                        format!("start height {} differs from z_m {}", start_xyz_m[2], z_m),
+                        "equal to arm.action.z_m",
+                    ));
                 }
                 self.workspace("arm.action.workspace_xy_m", workspace_xy_m, start_xyz_m)?;
             }
-            ActionSpec::EeDeltaXyz { max_step_m, start_xyz_m, horizon_steps, workspace_m } => {
-                self.check(finite_pos(*max_step_m) && *max_step_m <= 0.5, "arm.action.max_step_m", *max_step_m, "0 < max_step_m <= 0.5")?;
+            ActionSpec::EeDeltaXyz {
+                max_step_m,
+                start_xyz_m,
+                horizon_steps,
+                workspace_m,
+            } => {
+                self.check(
+                    finite_pos(*max_step_m) && *max_step_m <= 0.5,
+                    "arm.action.max_step_m",
+                    *max_step_m,
+                    "0 < max_step_m <= 0.5",
+                )?;
                 self.horizon(*horizon_steps)?;
                 self.workspace("arm.action.workspace_m", workspace_m, start_xyz_m)?;
             }
@@ -402,13 +520,27 @@ impl Validator<'_> {
     }
 
     fn horizon(&self, h: usize) -> Result<(), ConfigError> {
-        self.check((1..=100_000).contains(&h), "arm.action.horizon_steps", h as f64, "1..=100000")
+        self.check(
+            (1..=100_000).contains(&h),
+            "arm.action.horizon_steps",
+            h as f64,
+            "1..=100000",
+        )
     }
 
-    fn workspace<const N: usize>(&self, key: &str, ws: &[[f64; 2]; N], start: &[f64; 3]) -> Result<(), ConfigError> {
+    fn workspace<const N: usize>(
+        &self,
+        key: &str,
+        ws: &[[f64; 2]; N],
+        start: &[f64; 3],
+    ) -> Result<(), ConfigError> {
         for (i, [lo, hi]) in ws.iter().enumerate() {
             if !(lo < hi) {
-                return Err(self.err(format!("{key}[{i}]"), format!("[{lo}, {hi}] is empty"), "[low, high] with low < high"));
+                return Err(self.err(
+                    format!("{key}[{i}]"),
+                    format!("[{lo}, {hi}] is empty"),
+                    "[low, high] with low < high",
+                ));
             }
             if start[i] < *lo || start[i] > *hi {
                 return Err(self.err(
@@ -423,34 +555,68 @@ impl Validator<'_> {
 
     fn observation(&self, s: &SceneSpec, tool: &ToolSpec) -> Result<(), ConfigError> {
         if s.observation.channels.is_empty() {
-            return Err(self.err("observation.channel", "no channel", "at least one [[observation.channel]]"));
+            return Err(self.err(
+                "observation.channel",
+                "no channel",
+                "at least one [[observation.channel]]",
+            ));
         }
         for (i, c) in s.observation.channels.iter().enumerate() {
             let key = format!("observation.channel[{i}]");
             self.check(finite_pos(c.sigma), &format!("{key}.sigma"), c.sigma, "> 0")?;
             match (c.kind.needs_subject(), &c.of) {
-                (true, None) => return Err(self.err(format!("{key}.of"), format!("{:?} needs `of`", c.kind), "an object name")),
-                (false, Some(of)) => return Err(self.err(format!("{key}.of"), format!("{:?} takes no subject, got `{of}`", c.kind), "omit `of`")),
+                (true, None) => {
+                    return Err(self.err(
+                        format!("{key}.of"),
+                        format!("{:?} needs `of`", c.kind),
+                        "an object name",
+                    ));
+                }
+                (false, Some(of)) => {
+                    return Err(self.err(
+                        format!("{key}.of"),
+                        format!("{:?} takes no subject, got `{of}`", c.kind),
+                        "omit `of`",
+                    ));
+                }
                 _ => {}
             }
             if let Some(of) = &c.of {
                 let ok = if c.kind == ChannelKind::ArticulationPosition {
                     of.split_once('.').is_some_and(|(obj, joint)| {
-                        s.objects.iter().any(|o| o.name == obj && o.joint.as_ref().is_some_and(|j| j.name == joint))
+                        s.objects.iter().any(|o| {
+                            o.name == obj && o.joint.as_ref().is_some_and(|j| j.name == joint)
+                        })
                     })
                 } else {
                     s.objects.iter().any(|o| &o.name == of)
                 };
                 if !ok {
-                    let allowed = if c.kind == ChannelKind::ArticulationPosition { "`<object>.<joint>` of a jointed object" } else { "an object name" };
-                    return Err(self.err(format!("{key}.of"), format!("`{of}` does not exist"), allowed));
+                    let allowed = if c.kind == ChannelKind::ArticulationPosition {
+                        "`<object>.<joint>` of a jointed object"
+                    } else {
+                        "an object name"
+                    };
+                    return Err(self.err(
+                        format!("{key}.of"),
+                        format!("`{of}` does not exist"),
+                        allowed,
+                    ));
                 }
             }
             if c.kind == ChannelKind::JointTorque && s.arm.model == ArmModel::Kinematic {
-                return Err(self.err(format!("{key}.kind"), "a kinematic arm has no joint torques", "arm.model = \"dynamic\""));
+                return Err(self.err(
+                    format!("{key}.kind"),
+                    "a kinematic arm has no joint torques",
+                    "arm.model = \"dynamic\"",
+                ));
             }
             if c.kind == ChannelKind::GripperWidth && tool.gripper.is_none() {
-                return Err(self.err(format!("{key}.kind"), format!("tool `{}` has no gripper", tool.name), "a gripper tool"));
+                return Err(self.err(
+                    format!("{key}.kind"),
+                    format!("tool `{}` has no gripper", tool.name),
+                    "a gripper tool",
+                ));
             }
         }
         Ok(())
@@ -464,18 +630,34 @@ impl Validator<'_> {
             let target = self.target(s, &format!("{key}.target"), &p.target)?;
             let name = p.name.clone().unwrap_or_else(|| p.target.clone());
             if !seen.insert(name.clone()) {
-                return Err(self.err(format!("{key}.name"), format!("parameter `{name}` appears twice"), "unique names"));
+                return Err(self.err(
+                    format!("{key}.name"),
+                    format!("parameter `{name}` appears twice"),
+                    "unique names",
+                ));
             }
             if out.params.iter().any(|q| q.target == target) {
-                return Err(self.err(format!("{key}.target"), format!("`{}` is set by two parameters", p.target), "one parameter per target"));
+                return Err(self.err(
+                    format!("{key}.target"),
+                    format!("`{}` is set by two parameters", p.target),
+                    "one parameter per target",
+                ));
             }
             let [lo, hi] = p.bounds;
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(self.err(format!("{key}.bounds"), format!("[{lo}, {hi}] is not a finite interval"), "[low, high], finite, low < high"));
+                return Err(self.err(
+                    format!("{key}.bounds"),
+                    format!("[{lo}, {hi}] is not a finite interval"),
+                    "[low, high], finite, low < high",
+                ));
             }
             let (min_ok, phys) = physical_range(&target);
             if lo < min_ok {
-                return Err(self.err(format!("{key}.bounds"), format!("lower bound {lo} is not physical for `{}`", p.target), phys));
+                return Err(self.err(
+                    format!("{key}.bounds"),
+                    format!("lower bound {lo} is not physical for `{}`", p.target),
+                    phys,
+                ));
             }
             self.prior(&key, p, lo, hi)?;
             let fd_step = self.fd_step(&key, p, lo, hi)?;
@@ -483,7 +665,10 @@ impl Validator<'_> {
             if nominal < lo || nominal > hi {
                 return Err(self.err(
                     format!("{key}.bounds"),
-                    format!("the scene's own value {nominal} of `{}` lies outside the bounds", p.target),
+                    format!(
+                        "the scene's own value {nominal} of `{}` lies outside the bounds",
+                        p.target
+                    ),
                     &format!("bounds that contain {nominal}"),
                 ));
             }
@@ -506,34 +691,68 @@ impl Validator<'_> {
         match &p.prior {
             Prior::Uniform { low, high } => {
                 if !(low < high) {
-                    return Err(self.err(pkey, format!("uniform [{low}, {high}] is empty"), "low < high"));
+                    return Err(self.err(
+                        pkey,
+                        format!("uniform [{low}, {high}] is empty"),
+                        "low < high",
+                    ));
                 }
                 if !inside(*low, *high) {
-                    return Err(self.err(pkey, format!("uniform [{low}, {high}] reaches outside the bounds [{lo}, {hi}]"), "a prior inside the bounds"));
+                    return Err(self.err(
+                        pkey,
+                        format!("uniform [{low}, {high}] reaches outside the bounds [{lo}, {hi}]"),
+                        "a prior inside the bounds",
+                    ));
                 }
             }
             Prior::LogUniform { low, high } => {
                 if !(*low > 0.0 && low < high) {
-                    return Err(self.err(pkey, format!("log-uniform [{low}, {high}] is invalid"), "0 < low < high"));
+                    return Err(self.err(
+                        pkey,
+                        format!("log-uniform [{low}, {high}] is invalid"),
+                        "0 < low < high",
+                    ));
                 }
                 if !inside(*low, *high) {
-                    return Err(self.err(pkey, format!("log-uniform [{low}, {high}] reaches outside the bounds [{lo}, {hi}]"), "a prior inside the bounds"));
+                    return Err(self.err(
+                        pkey,
+                        format!(
+                            "log-uniform [{low}, {high}] reaches outside the bounds [{lo}, {hi}]"
+                        ),
+                        "a prior inside the bounds",
+                    ));
                 }
             }
             Prior::Normal { mean, std } => {
                 if !finite_pos(*std) {
-                    return Err(self.err(format!("{pkey}.std"), format!("std {std} is not allowed"), "> 0"));
+                    return Err(self.err(
+                        format!("{pkey}.std"),
+                        format!("std {std} is not allowed"),
+                        "> 0",
+                    ));
                 }
                 if !inside(*mean, *mean) {
-                    return Err(self.err(format!("{pkey}.mean"), format!("mean {mean} lies outside the bounds [{lo}, {hi}]"), "a mean inside the bounds"));
+                    return Err(self.err(
+                        format!("{pkey}.mean"),
+                        format!("mean {mean} lies outside the bounds [{lo}, {hi}]"),
+                        "a mean inside the bounds",
+                    ));
                 }
             }
             Prior::Discrete { values } => {
                 if values.is_empty() {
-                    return Err(self.err(format!("{pkey}.values"), "no values", "at least one value"));
+                    return Err(self.err(
+                        format!("{pkey}.values"),
+                        "no values",
+                        "at least one value",
+                    ));
                 }
                 if let Some(v) = values.iter().find(|v| !inside(**v, **v)) {
-                    return Err(self.err(format!("{pkey}.values"), format!("value {v} lies outside the bounds [{lo}, {hi}]"), "values inside the bounds"));
+                    return Err(self.err(
+                        format!("{pkey}.values"),
+                        format!("value {v} lies outside the bounds [{lo}, {hi}]"),
+                        "values inside the bounds",
+                    ));
                 }
             }
         }
@@ -543,13 +762,21 @@ impl Validator<'_> {
     fn fd_step(&self, key: &str, p: &ParamSpec, lo: f64, hi: f64) -> Result<f64, ConfigError> {
         match (p.prior.is_discrete(), p.fd_step) {
             (true, None) => Ok(0.0),
-            (true, Some(_)) => Err(self.err(format!("{key}.fd_step"), "a discrete parameter has no derivative", "omit fd_step")),
+            (true, Some(_)) => Err(self.err(
+                format!("{key}.fd_step"),
+                "a discrete parameter has no derivative",
+                "omit fd_step",
+            )),
             (false, None) => Ok(0.01 * (hi - lo)),
             (false, Some(h)) => {
                 if finite_pos(h) && h < 0.5 * (hi - lo) {
                     Ok(h)
                 } else {
-                    Err(self.err(format!("{key}.fd_step"), format!("value {h} is not allowed"), &format!("0 < fd_step < {}", 0.5 * (hi - lo))))
+                    Err(self.err(
+                        format!("{key}.fd_step"),
+                        format!("value {h} is not allowed"),
+                        &format!("0 < fd_step < {}", 0.5 * (hi - lo)),
+                    ))
                 }
             }
         }
@@ -558,7 +785,13 @@ impl Validator<'_> {
     fn target(&self, s: &SceneSpec, key: &str, path: &str) -> Result<ParamTarget, ConfigError> {
         let parts: Vec<&str> = path.split('.').collect();
         let unknown = |what: String, allowed: String| self.err(key, what, &allowed);
-        let object_names = || s.objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ");
+        let object_names = || {
+            s.objects
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match parts.as_slice() {
             ["table", "friction"] => Ok(ParamTarget::TableFriction),
             ["table", patch, "friction"] => s
@@ -634,7 +867,9 @@ fn norm(v: [f64; 3]) -> f64 {
 /// Smallest physical value of a target and a description of the physical range.
 fn physical_range(t: &ParamTarget) -> (f64, &'static str) {
     match t {
-        ParamTarget::Com { .. } | ParamTarget::JointAxisOffset { .. } => (f64::NEG_INFINITY, "any finite value"),
+        ParamTarget::Com { .. } | ParamTarget::JointAxisOffset { .. } => {
+            (f64::NEG_INFINITY, "any finite value")
+        }
         ParamTarget::Mass { .. } => (1e-9, "mass > 0"),
         ParamTarget::JointPresent { .. } => (0.0, "0 (welded) or 1 (present)"),
         _ => (0.0, ">= 0"),
@@ -659,13 +894,16 @@ pub fn nominal_value(s: &SceneSpec, t: &ParamTarget) -> f64 {
         ParamTarget::JointDamping { object } => j(object).map_or(0.0, |j| j.damping),
         ParamTarget::JointFriction { object } => j(object).map_or(0.0, |j| j.friction),
         ParamTarget::JointAxisOffset { .. } => 0.0,
-        ParamTarget::JointPresent { object } => j(object).map_or(0.0, |j| f64::from(u8::from(j.present))),
+        ParamTarget::JointPresent { object } => {
+            j(object).map_or(0.0, |j| f64::from(u8::from(j.present)))
+        }
     }
 }
 
 fn validate_robot(file: &Path, r: &RobotSpec) -> Result<(), ConfigError> {
     let n = r.joints.len();
-    let bad = |key: &str, msg: String, allowed: &str| Err(ConfigError::invalid(file, key, msg, allowed));
+    let bad =
+        |key: &str, msg: String, allowed: &str| Err(ConfigError::invalid(file, key, msg, allowed));
     if n == 0 {
         return bad("joints", "no joints".into(), "at least one joint name");
     }
@@ -674,7 +912,10 @@ fn validate_robot(file: &Path, r: &RobotSpec) -> Result<(), ConfigError> {
         ("controller.kp_nm_per_rad", &r.controller.kp_nm_per_rad),
         ("controller.kd_nms_per_rad", &r.controller.kd_nms_per_rad),
         ("controller.armature_kgm2", &r.controller.armature_kgm2),
-        ("controller.joint_damping_nms_per_rad", &r.controller.joint_damping_nms_per_rad),
+        (
+            "controller.joint_damping_nms_per_rad",
+            &r.controller.joint_damping_nms_per_rad,
+        ),
         ("limits.position_min_rad", &r.limits.position_min_rad),
         ("limits.position_max_rad", &r.limits.position_max_rad),
         ("limits.velocity_rad_s", &r.limits.velocity_rad_s),
@@ -685,7 +926,11 @@ fn validate_robot(file: &Path, r: &RobotSpec) -> Result<(), ConfigError> {
     ];
     for (key, list) in lists {
         if list.len() != n {
-            return bad(key, format!("{} values for {n} joints", list.len()), "one value per joint");
+            return bad(
+                key,
+                format!("{} values for {n} joints", list.len()),
+                "one value per joint",
+            );
         }
         if let Some(v) = list.iter().find(|v| !v.is_finite()) {
             return bad(key, format!("value {v} is not finite"), "finite numbers");
@@ -705,11 +950,19 @@ fn validate_robot(file: &Path, r: &RobotSpec) -> Result<(), ConfigError> {
     for i in 0..n {
         let (lo, hi) = (r.limits.position_min_rad[i], r.limits.position_max_rad[i]);
         if lo >= hi {
-            return bad(&format!("limits.position_min_rad[{i}]"), format!("min {lo} >= max {hi}"), "min < max");
+            return bad(
+                &format!("limits.position_min_rad[{i}]"),
+                format!("min {lo} >= max {hi}"),
+                "min < max",
+            );
         }
         let h = r.home_rad[i];
         if h < lo || h > hi {
-            return bad(&format!("home_rad[{i}]"), format!("value {h} is outside the joint limits"), &format!("{lo}..={hi}"));
+            return bad(
+                &format!("home_rad[{i}]"),
+                format!("value {h} is outside the joint limits"),
+                &format!("{lo}..={hi}"),
+            );
         }
     }
     for (key, v) in [
@@ -725,24 +978,42 @@ fn validate_robot(file: &Path, r: &RobotSpec) -> Result<(), ConfigError> {
 }
 
 fn validate_tool(file: &Path, t: &ToolSpec) -> Result<(), ConfigError> {
-    let bad = |key: String, msg: String, allowed: &str| Err(ConfigError::invalid(file, key, msg, allowed));
+    let bad = |key: String, msg: String, allowed: &str| {
+        Err(ConfigError::invalid(file, key, msg, allowed))
+    };
     if !finite_pos(t.mass_kg) {
-        return bad("mass_kg".into(), format!("value {} is not allowed", t.mass_kg), "> 0");
+        return bad(
+            "mass_kg".into(),
+            format!("value {} is not allowed", t.mass_kg),
+            "> 0",
+        );
     }
     if t.shapes.is_empty() {
         return bad("shape".into(), "no shape".into(), "at least one [[shape]]");
     }
     for (i, s) in t.shapes.iter().enumerate() {
         if let Err((field, v)) = s.geometry.check() {
-            return bad(format!("shape[{i}].geometry.{field}"), format!("value {v} is not allowed"), "> 0");
+            return bad(
+                format!("shape[{i}].geometry.{field}"),
+                format!("value {v} is not allowed"),
+                "> 0",
+            );
         }
     }
     if let Some(g) = &t.gripper {
         if !finite_pos(g.max_width_m) {
-            return bad("gripper.max_width_m".into(), format!("value {} is not allowed", g.max_width_m), "> 0");
+            return bad(
+                "gripper.max_width_m".into(),
+                format!("value {} is not allowed", g.max_width_m),
+                "> 0",
+            );
         }
         if let Err((field, v)) = g.finger.check() {
-            return bad(format!("gripper.finger.{field}"), format!("value {v} is not allowed"), "> 0");
+            return bad(
+                format!("gripper.finger.{field}"),
+                format!("value {v} is not allowed"),
+                "> 0",
+            );
         }
     }
     Ok(())

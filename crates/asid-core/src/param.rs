@@ -59,9 +59,7 @@ impl Prior {
     pub fn sample<R: Rng + ?Sized>(&self, bounds: [f64; 2], rng: &mut R) -> f64 {
         match self {
             Self::Uniform { low, high } => rng.random_range(*low..=*high),
-            Self::LogUniform { low, high } => {
-                rng.random_range(low.ln()..=high.ln()).exp()
-            }
+            Self::LogUniform { low, high } => rng.random_range(low.ln()..=high.ln()).exp(),
             Self::Normal { mean, std } => {
                 // Validated: std > 0 and the mean lies inside the bounds, so rejection ends quickly.
                 let normal = Normal::new(*mean, *std).unwrap_or_else(|_| unreachable_normal());
