@@ -279,6 +279,12 @@ impl Validator<'_> {
                 st.friction,
                 ">= 0",
             )?;
+            self.check(
+                (0.0..=1.0).contains(&st.restitution),
+                &format!("{key}.restitution"),
+                st.restitution,
+                "0..=1",
+            )?;
         }
         for (i, o) in s.objects.iter().enumerate() {
             let key = format!("object[{i}]");
@@ -490,7 +496,8 @@ impl Validator<'_> {
                     "0 < max_step_m <= 0.5",
                 )?;
                 self.horizon(*horizon_steps)?;
-                if (start_xyz_m[2] - z_m).abs() > 1e-9 {
+                // Written with `contains` so that a NaN height is rejected too.
+                if !(0.0..=1e-9).contains(&(start_xyz_m[2] - z_m).abs()) {
                     return Err(self.err(
                         "arm.action.start_xyz_m[2]",
                         format!("start height {} differs from z_m {}", start_xyz_m[2], z_m),
@@ -542,7 +549,8 @@ impl Validator<'_> {
                     "[low, high] with low < high",
                 ));
             }
-            if start[i] < *lo || start[i] > *hi {
+            // Written with `contains` so that a NaN start is rejected too.
+            if !(*lo..=*hi).contains(&start[i]) {
                 return Err(self.err(
                     format!("arm.action.start_xyz_m[{i}]"),
                     format!("start {} lies outside the workspace", start[i]),

@@ -1,0 +1,242 @@
+//! Rollouts (single and batched in parallel) and finite-difference sensitivities.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use asid_core::Scene;
+use asid_robot::Arm;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+use crate::world::SimWorld;
+
+/// The observations of one rollout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trajectory {
+    /// Time of each observation.
+    pub t_s: Vec<f64>,
+    /// Observation before the first action (index 0) and after each action.
+    pub obs: Vec<Vec<f64>>,
+    /// Joint positions at the same instants.
+    pub q_rad: Vec<Vec<f64>>,
+}
+
+/// One rollout to run: parameters and an action sequence.
+#[derive(Debug, Clone)]
+pub struct RolloutJob {
+    /// Parameter vector (scene order).
+    pub theta: Vec<f64>,
+    /// Actions, one per control step.
+    pub actions: Vec<Vec<f64>>,
+}
+
+/// d obs / d theta at each control step, by finite differences.
+#[derive(Debug, Clone)]
+pub struct Sensitivity {
+    /// The unperturbed rollout.
+    pub nominal: Trajectory,
+    /// One `obs_dim x n_params` matrix per action (row h is the observation after action h).
+    pub jacobians: Vec<DMatrix<f64>>,
+    /// The step actually used per parameter (negative: backward difference; 0: discrete parameter).
+    pub steps: Vec<f64>,
+    /// Which scheme each parameter used.
+    pub schemes: Vec<FdScheme>,
+}
+
+/// Finite-difference scheme of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FdScheme {
+    /// (f(x+h) - f(x-h)) / 2h.
+    Central,
+    /// (f(x+h') - f(x)) / h', near the lower bound.
+    Forward,
+    /// (f(x) - f(x-h')) / h', near the upper bound.
+    Backward,
+    /// Discrete parameter: no derivative (zero column).
+    None,
+}
+
+/// A scene ready to simulate: builds worlds from a template and runs rollouts.
+#[derive(Clone)]
+pub struct Simulator {
+    scene: Arc<Scene>,
+    arm: Arc<Arm>,
+    template: SimWorld,
+}
+
+impl Simulator {
+    /// Prepares a simulator for a validated scene.
+    pub fn new(scene: Scene) -> Result<Self, SimError> {
+        let arm = asid_robot::arm_for_scene(&scene).map_err(|e| SimError::Urdf(e.to_string()))?;
+        let scene = Arc::new(scene);
+        let arm = Arc::new(arm);
+        let template = SimWorld::build(Arc::clone(&scene), Arc::clone(&arm))?;
+        Ok(Self { scene, arm, template })
+    }
+
+    /// Loads and validates a scene file, then prepares a simulator.
+    pub fn load(path: &Path) -> Result<Self, SimError> {
+        let scene = asid_core::load_scene(path).map_err(|e| SimError::Config(e.to_string()))?;
+        Self::new(scene)
+    }
+
+    /// The scene.
+    pub fn scene(&self) -> &Scene {
+        &self.scene
+    }
+
+    /// The arm's kinematic model.
+    pub fn arm(&self) -> &Arm {
+        &self.arm
+    }
+
+    /// A fresh world at the start of an episode, with parameters `theta`.
+    pub fn world(&self, theta: &[f64]) -> Result<SimWorld, SimError> {
+        let mut w = self.template.clone();
+        w.set_params(theta)?;
+        Ok(w)
+    }
+
+    /// Runs `actions` from the start with parameters `theta`.
+    pub fn rollout(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Trajectory, SimError> {
+        let mut w = self.world(theta)?;
+        run(&mut w, actions)
+    }
+
+    /// Runs many rollouts in parallel (rayon); results are in input order.
+    pub fn rollouts(&self, jobs: &[RolloutJob]) -> Vec<Result<Trajectory, SimError>> {
+        jobs.par_iter().map(|j| self.rollout(&j.theta, &j.actions)).collect()
+    }
+
+    /// Perturbed parameter vectors for parameter `i`: (scheme, theta+, theta-, step used).
+    fn perturb(&self, theta: &[f64], i: usize) -> (FdScheme, Vec<f64>, Vec<f64>, f64) {
+        let p = &self.scene.space.params[i];
+        if p.prior.is_discrete() || p.fd_step <= 0.0 {
+            return (FdScheme::None, theta.to_vec(), theta.to_vec(), 0.0);
+        }
+        let (lo, hi, h, x) = (p.bounds[0], p.bounds[1], p.fd_step, theta[i]);
+        let mut plus = theta.to_vec();
+        let mut minus = theta.to_vec();
+        if x + h <= hi && x - h >= lo {
+            plus[i] = x + h;
+            minus[i] = x - h;
+            (FdScheme::Central, plus, minus, 2.0 * h)
+        } else if x + h > hi {
+            // Near the upper bound: backward difference with the step actually taken.
+            let xm = (x - h).max(lo);
+            minus[i] = xm;
+            (FdScheme::Backward, plus, minus, x - xm)
+        } else {
+            let xp = (x + h).min(hi);
+            plus[i] = xp;
+            (FdScheme::Forward, plus, minus, xp - x)
+        }
+    }
+
+    /// Whole-trajectory sensitivities d obs_h / d theta (measurement-noise model): every rollout starts
+    /// from the beginning, so the effect of a parameter propagates through time.
+    pub fn trajectory_sensitivity(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivity, SimError> {
+        self.scene.space.check(theta)?;
+        let n = self.scene.space.dim();
+        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
+        let mut jobs = vec![RolloutJob { theta: theta.to_vec(), actions: actions.to_vec() }];
+        for (_, plus, minus, _) in &plans {
+            jobs.push(RolloutJob { theta: plus.clone(), actions: actions.to_vec() });
+            jobs.push(RolloutJob { theta: minus.clone(), actions: actions.to_vec() });
+        }
+        let results = self.rollouts(&jobs).into_iter().collect::<Result<Vec<_>, _>>()?;
+        let nominal = results[0].clone();
+        let obs_dim = self.scene.obs_dim();
+        let mut jacobians = vec![DMatrix::zeros(obs_dim, n); actions.len()];
+        for (i, (scheme, _, _, step)) in plans.iter().enumerate() {
+            if *scheme == FdScheme::None {
+                continue;
+            }
+            let (p, m) = (&results[1 + 2 * i], &results[2 + 2 * i]);
+            for (h, jac) in jacobians.iter_mut().enumerate() {
+                for r in 0..obs_dim {
+                    jac[(r, i)] = (p.obs[h + 1][r] - m.obs[h + 1][r]) / step;
+                }
+            }
+        }
+        Ok(Sensitivity {
+            nominal,
+            jacobians,
+            steps: plans.iter().map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 }).collect(),
+            schemes: plans.iter().map(|p| p.0).collect(),
+        })
+    }
+
+    /// Per-step sensitivities d f(s_h, a_h) / d theta (process-noise model, as in the paper): from a
+    /// snapshot of the nominal state before each action, one control step with perturbed parameters.
+    pub fn step_sensitivity(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivity, SimError> {
+        let mut w = self.world(theta)?;
+        let n = self.scene.space.dim();
+        let mut snapshots = Vec::with_capacity(actions.len());
+        let mut nominal = Trajectory { t_s: vec![w.time_s()], obs: vec![w.observe()], q_rad: vec![w.joint_positions().to_vec()] };
+        for a in actions {
+            snapshots.push(w.snapshot());
+            w.step_control(a)?;
+            nominal.t_s.push(w.time_s());
+            nominal.obs.push(w.observe());
+            nominal.q_rad.push(w.joint_positions().to_vec());
+        }
+        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
+        let jacobians = snapshots
+            .par_iter()
+            .zip(actions.par_iter())
+            .enumerate()
+            .map(|(h, (snap, a))| -> Result<DMatrix<f64>, SimError> {
+                let mut jac = DMatrix::zeros(self.scene.obs_dim(), n);
+                for (i, (scheme, plus, minus, step)) in plans.iter().enumerate() {
+                    if *scheme == FdScheme::None {
+                        continue;
+                    }
+                    let mut eval = |th: &[f64]| -> Result<Vec<f64>, SimError> {
+                        let mut s = SimWorld::clone(&snap.0);
+                        s.set_params(th)?;
+                        s.step_control(a)?;
+                        Ok(s.observe())
+                    };
+                    let (op, om) = match scheme {
+                        FdScheme::Central => (eval(plus)?, eval(minus)?),
+                        FdScheme::Forward => (eval(plus)?, nominal.obs[h + 1].clone()),
+                        FdScheme::Backward => (nominal.obs[h + 1].clone(), eval(minus)?),
+                        FdScheme::None => continue,
+                    };
+                    for r in 0..op.len() {
+                        jac[(r, i)] = (op[r] - om[r]) / step;
+                    }
+                }
+                Ok(jac)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sensitivity {
+            nominal,
+            jacobians,
+            steps: plans.iter().map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 }).collect(),
+            schemes: plans.iter().map(|p| p.0).collect(),
+        })
+    }
+}
+
+/// Runs `actions` on a world, recording observations.
+pub fn run(w: &mut SimWorld, actions: &[Vec<f64>]) -> Result<Trajectory, SimError> {
+    let mut t = Trajectory {
+        t_s: Vec::with_capacity(actions.len() + 1),
+        obs: Vec::with_capacity(actions.len() + 1),
+        q_rad: Vec::with_capacity(actions.len() + 1),
+    };
+    t.t_s.push(w.time_s());
+    t.obs.push(w.observe());
+    t.q_rad.push(w.joint_positions().to_vec());
+    for a in actions {
+        w.step_control(a)?;
+        t.t_s.push(w.time_s());
+        t.obs.push(w.observe());
+        t.q_rad.push(w.joint_positions().to_vec());
+    }
+    Ok(t)
+}

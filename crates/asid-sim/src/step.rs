@@ -1,0 +1,280 @@
+//! Stepping: actions at the control rate, physics sub-steps, explicit rolling / torsional / joint friction.
+
+use asid_core::scene::{ActionSpec, ArmModel, ChannelKind, CombineRule};
+use asid_robot::IkOptions;
+use nalgebra::{Isometry3, Translation3, Vector3};
+use rapier3d::prelude::*;
+
+use crate::SimError;
+use crate::convert::{combine, from_vec, to_vec};
+use crate::world::{ObjectBody, PatchState, SimWorld};
+
+/// Table friction that varies over the top: the patch under a contact's centroid sets it.
+struct PatchFriction {
+    table: ColliderHandle,
+    base: f32,
+    patches: Vec<PatchState>,
+    rule: CombineRule,
+}
+
+impl PhysicsHooks for PatchFriction {
+    fn modify_solver_contacts(&self, context: &mut ContactModificationContext) {
+        let other = if context.collider1 == self.table {
+            context.collider2
+        } else if context.collider2 == self.table {
+            context.collider1
+        } else {
+            return;
+        };
+        let other_friction = context.colliders[other].friction();
+        let Some(m) = context.rigid_mut() else { return };
+        let n = m.solver_contacts.len();
+        if n == 0 {
+            return;
+        }
+        let mut c = Vector::ZERO;
+        for sc in m.solver_contacts.iter() {
+            c += sc.anchor1;
+        }
+        c /= n as f32;
+        let surface = self
+            .patches
+            .iter()
+            .find(|p| c.x >= p.min_xy[0] && c.x <= p.max_xy[0] && c.y >= p.min_xy[1] && c.y <= p.max_xy[1])
+            .map_or(self.base, |p| p.friction);
+        *m.friction = combine(self.rule, surface, other_friction);
+    }
+}
+
+impl SimWorld {
+    /// Checks an action and turns it into the joint command at the end of the next control step.
+    pub fn command_for_action(&self, action: &[f64]) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
+        let spec = &self.scene.spec.arm.action;
+        let dim = spec.dim(self.arm.dof());
+        if action.len() != dim {
+            return Err(SimError::ActionLength { got: action.len(), expected: dim });
+        }
+        if let Some((index, &value)) = action.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(SimError::ActionOutOfRange { index, value, low: f64::NEG_INFINITY, high: f64::INFINITY });
+        }
+        let check = |index: usize, value: f64, low: f64, high: f64| {
+            if value < low - 1e-9 || value > high + 1e-9 {
+                Err(SimError::ActionOutOfRange { index, value, low, high })
+            } else {
+                Ok(())
+            }
+        };
+        let ee_target = |delta: Vector3<f64>, ws: &[[f64; 2]]| -> Result<Isometry3<f64>, SimError> {
+            let mut t = self.tcp_target;
+            t.translation = Translation3::from(t.translation.vector + delta);
+            for (axis, [lo, hi]) in ws.iter().enumerate() {
+                let v = t.translation.vector[axis];
+                if v < lo - 1e-9 || v > hi + 1e-9 {
+                    return Err(SimError::Workspace { axis, value: v, low: *lo, high: *hi });
+                }
+            }
+            Ok(t)
+        };
+        let target = match spec {
+            ActionSpec::EeDeltaXy { max_step_m, workspace_xy_m, .. } => {
+                for (i, v) in action.iter().enumerate() {
+                    check(i, *v, -max_step_m, *max_step_m)?;
+                }
+                Some(ee_target(Vector3::new(action[0], action[1], 0.0), workspace_xy_m)?)
+            }
+            ActionSpec::EeDeltaXyz { max_step_m, workspace_m, .. } => {
+                for (i, v) in action.iter().enumerate() {
+                    check(i, *v, -max_step_m, *max_step_m)?;
+                }
+                Some(ee_target(Vector3::new(action[0], action[1], action[2]), workspace_m)?)
+            }
+            ActionSpec::JointPosition { .. } => {
+                for (i, v) in action.iter().enumerate() {
+                    check(i, *v, self.arm.q_min_rad[i], self.arm.q_max_rad[i])?;
+                }
+                None
+            }
+        };
+        match target {
+            Some(t) => {
+                let q = self
+                    .arm
+                    .inverse_kinematics(&self.q_cmd, &t, &IkOptions::default())
+                    .map_err(|e| SimError::Ik(e.to_string()))?;
+                Ok((q, t))
+            }
+            None => {
+                let q = action.to_vec();
+                let t = self.arm.world_from_tcp(&q);
+                Ok((q, t))
+            }
+        }
+    }
+
+    /// Runs one control period with `action`.
+    pub fn step_control(&mut self, action: &[f64]) -> Result<(), SimError> {
+        let (q_next, tcp) = self.command_for_action(action)?;
+        let n = self.scene.substeps();
+        let period = self.scene.control_period_s();
+        let q_from = self.q_cmd.clone();
+        let qd: Vec<f64> = q_from.iter().zip(&q_next).map(|(a, b)| (b - a) / period).collect();
+        for k in 0..n {
+            let alpha = (k + 1) as f64 / n as f64;
+            let target: Vec<f64> = q_from.iter().zip(&q_next).map(|(a, b)| a + (b - a) * alpha).collect();
+            self.q_target = target;
+            self.qd_target.clone_from(&qd);
+            self.physics_step();
+        }
+        self.q_cmd = q_next;
+        self.tcp_target = tcp;
+        self.control_steps += 1;
+        Ok(())
+    }
+
+    /// Runs physics steps with the arm holding its current command (no action), e.g. to let objects settle.
+    pub fn hold(&mut self, steps: usize) {
+        self.q_target.clone_from(&self.q_cmd);
+        self.qd_target.iter_mut().for_each(|v| *v = 0.0);
+        for _ in 0..steps {
+            self.physics_step();
+        }
+    }
+
+    /// One physics step: arm drive, explicit resistances, rapier step, state read-back.
+    pub fn physics_step(&mut self) {
+        let dt = self.scene.spec.physics.dt_s;
+        match self.scene.spec.arm.model {
+            ArmModel::Kinematic => {
+                crate::arm::place_kinematic(&self.arm, &self.arm_bodies, &mut self.physics, &self.q_target, false);
+            }
+            ArmModel::Dynamic => {
+                let g = from_vec(self.physics.gravity);
+                let tau_g = self.arm.gravity_torques(&self.q, g, Some(self.tool_mass));
+                let c = &self.scene.robot.controller;
+                let lim = &self.scene.robot.limits.torque_nm;
+                for i in 0..self.q.len() {
+                    let pd = c.kp_nm_per_rad[i] * (self.q_target[i] - self.q[i])
+                        + c.kd_nms_per_rad[i] * (self.qd_target[i] - self.qd[i])
+                        + tau_g[i];
+                    self.tau[i] = pd.clamp(-lim[i], lim[i]);
+                }
+                crate::arm::drive_dynamic(&self.scene, &self.arm_bodies, &mut self.physics, &self.q_target, &self.qd_target, &tau_g);
+            }
+        }
+        self.apply_resistances(dt);
+        if self.patches.is_empty() {
+            self.physics.step();
+        } else {
+            let hook = PatchFriction {
+                table: self.table,
+                base: self.table_friction as f32,
+                patches: self.patches.clone(),
+                rule: self.scene.spec.physics.friction_combine,
+            };
+            self.physics.step_with_events(&hook, &());
+        }
+        match self.scene.spec.arm.model {
+            ArmModel::Kinematic => {
+                self.q.clone_from(&self.q_target);
+                self.qd.clone_from(&self.qd_target);
+            }
+            ArmModel::Dynamic => {
+                crate::arm::read_dynamic(&self.arm_bodies, &self.physics, &mut self.q, &mut self.qd);
+            }
+        }
+        self.time_s += dt;
+    }
+
+    fn in_contact(&self, collider: ColliderHandle) -> bool {
+        self.physics
+            .narrow_phase
+            .contact_pairs_with(collider)
+            .any(|p| p.has_any_active_contact())
+    }
+
+    /// Rolling resistance and torsional friction of objects, dry friction of articulation joints:
+    /// torques opposing the motion, never larger than what stops it within one step.
+    fn apply_resistances(&mut self, dt: f64) {
+        let g = f64::from(self.physics.gravity.length());
+        for i in 0..self.objects.len() {
+            let o = &self.objects[i];
+            let ObjectBody::Free(h) = o.body else { continue };
+            let needs_contact = o.rolling_resistance > 0.0 || o.torsional_friction_m > 0.0;
+            let joint_friction = o.joint.as_ref().filter(|j| j.present && j.friction > 0.0).map(|j| {
+                let axis = Self::joint_world_frame(j).rotation * Vector3::x();
+                (j.friction, axis)
+            });
+            if !needs_contact && joint_friction.is_none() {
+                continue;
+            }
+            let touching = needs_contact && self.in_contact(o.collider);
+            let (rr, tf, mass) = (o.rolling_resistance, o.torsional_friction_m, o.mass_kg + o.ballast_kg);
+            let radius = o.shape.half_height_z_m();
+            let body = &mut self.physics.bodies[h];
+            body.reset_torques(false);
+            let w = from_vec(body.angvel());
+            let inertia = from_vec(body.mass_properties().local_mprops.principal_inertia());
+            let i_min = inertia.min().max(1e-9);
+            let mut torque = Vector3::zeros();
+            if touching {
+                let w_h = Vector3::new(w.x, w.y, 0.0);
+                if rr > 0.0 && w_h.norm() > 1e-9 {
+                    let cap = i_min * w_h.norm() / dt;
+                    torque -= w_h.normalize() * (rr * mass * g * radius).min(cap);
+                }
+                if tf > 0.0 && w.z.abs() > 1e-9 {
+                    let cap = i_min * w.z.abs() / dt;
+                    torque.z -= w.z.signum() * (tf * mass * g).min(cap);
+                }
+            }
+            if let Some((f, axis)) = joint_friction {
+                let rate = w.dot(&axis);
+                if rate.abs() > 1e-9 {
+                    let cap = i_min * rate.abs() / dt;
+                    torque -= axis * rate.signum() * f.min(cap);
+                }
+            }
+            body.add_torque(to_vec(&torque), true);
+        }
+    }
+
+    /// The observation vector: the scene's channels, in order, without noise.
+    pub fn observe(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.scene.obs_dim());
+        for c in &self.scene.spec.observation.channels {
+            match c.kind {
+                ChannelKind::EePosition => {
+                    let p = self.arm.world_from_tcp(&self.q).translation.vector;
+                    out.extend_from_slice(&[p.x, p.y, p.z]);
+                }
+                ChannelKind::JointPosition => out.extend_from_slice(&self.q),
+                ChannelKind::JointVelocity => out.extend_from_slice(&self.qd),
+                ChannelKind::JointTorque => out.extend_from_slice(&self.tau),
+                ChannelKind::GripperWidth => out.push(self.gripper_width_m),
+                ChannelKind::ObjectPosition | ChannelKind::ObjectPose | ChannelKind::ObjectVelocity => {
+                    let name = c.of.as_deref().unwrap_or_default();
+                    let i = self.object_index(name).unwrap_or(0);
+                    if c.kind == ChannelKind::ObjectVelocity {
+                        let v = self.object_velocity_at(i);
+                        out.extend_from_slice(&[v.x, v.y, v.z]);
+                        continue;
+                    }
+                    let pose = self.object_pose_at(i);
+                    let p = pose.translation.vector;
+                    out.extend_from_slice(&[p.x, p.y, p.z]);
+                    if c.kind == ChannelKind::ObjectPose {
+                        // Canonical sign (w >= 0) so the observation is continuous in the parameters.
+                        let q = pose.rotation.quaternion();
+                        let s = if q.w < 0.0 { -1.0 } else { 1.0 };
+                        out.extend_from_slice(&[s * q.w, s * q.i, s * q.j, s * q.k]);
+                    }
+                }
+                ChannelKind::ArticulationPosition => {
+                    let object = c.of.as_deref().and_then(|s| s.split_once('.')).map_or("", |(o, _)| o);
+                    out.push(self.articulation_position(object).unwrap_or(0.0));
+                }
+            }
+        }
+        out
+    }
+}
