@@ -36,6 +36,32 @@ pub(crate) fn place_kinematic(
     }
 }
 
+/// Moves the arm to `q` at rest, whatever its model.
+pub(crate) fn teleport(arm: &Arm, bodies: &ArmBodies, physics: &mut PhysicsWorld, q: &[f64]) {
+    match bodies {
+        ArmBodies::Kinematic { .. } => place_kinematic(arm, bodies, physics, q, true),
+        ArmBodies::Dynamic {
+            multibody,
+            link_ids,
+            ..
+        } => {
+            let Some((mb, _)) = physics.multibody_joints.get_mut(*multibody) else {
+                return;
+            };
+            let mut disp = vec![0.0f32; mb.ndofs()];
+            for (i, &id) in link_ids.iter().enumerate() {
+                if let Some(link) = mb.link(id) {
+                    disp[link.assembly_id()] = q[i] as f32 - link.joint.coords()[3];
+                }
+            }
+            mb.apply_displacements(&disp);
+            mb.generalized_velocity_mut().fill(0.0);
+            mb.forward_kinematics(&physics.bodies, false);
+            mb.update_rigid_bodies(&mut physics.bodies, true);
+        }
+    }
+}
+
 /// Joint drive settings, initial configuration and motors of the dynamic arm.
 pub(crate) fn setup_dynamic(
     scene: &Scene,
@@ -87,7 +113,12 @@ pub(crate) fn setup_dynamic(
 }
 
 /// Joint positions and velocities of the dynamic arm.
-pub(crate) fn read_dynamic(bodies: &ArmBodies, physics: &PhysicsWorld, q: &mut [f64], qd: &mut [f64]) {
+pub(crate) fn read_dynamic(
+    bodies: &ArmBodies,
+    physics: &PhysicsWorld,
+    q: &mut [f64],
+    qd: &mut [f64],
+) {
     let ArmBodies::Dynamic {
         multibody,
         link_ids,
@@ -102,7 +133,11 @@ pub(crate) fn read_dynamic(bodies: &ArmBodies, physics: &PhysicsWorld, q: &mut [
     for (i, &id) in link_ids.iter().enumerate() {
         if let Some(link) = mb.link(id) {
             q[i] = f64::from(link.joint.coords()[3]);
-            qd[i] = mb.joint_velocity(link).get(0).copied().map_or(0.0, f64::from);
+            qd[i] = mb
+                .joint_velocity(link)
+                .get(0)
+                .copied()
+                .map_or(0.0, f64::from);
         }
     }
 }

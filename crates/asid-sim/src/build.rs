@@ -10,8 +10,12 @@ use rapier3d::prelude::*;
 use rapier3d_urdf::{UrdfLoaderOptions, UrdfMultibodyOptions, UrdfRobot};
 
 use crate::SimError;
-use crate::convert::{collider_for, combine_rule, from_pose, object_mass_properties, to_pose, to_vec};
-use crate::world::{ArmBodies, JointState, ObjectBody, ObjectState, PatchState, SimWorld, frame_with_x_axis};
+use crate::convert::{
+    collider_for, combine_rule, from_pose, object_mass_properties, to_pose, to_vec,
+};
+use crate::world::{
+    ArmBodies, JointState, ObjectBody, ObjectState, PatchState, SimWorld, frame_with_x_axis,
+};
 
 /// Initial joint configuration of a scene: the scene's or the robot's home, moved by IK so the tool
 /// centre point is at the action's start with the home orientation.
@@ -56,13 +60,13 @@ impl SimWorld {
 
         // Table: a fixed box whose top is z = 0.
         let t = &spec.table;
-        let table_body = physics.bodies.insert(
-            RigidBodyBuilder::fixed().translation(Vector::new(
+        let table_body = physics
+            .bodies
+            .insert(RigidBodyBuilder::fixed().translation(Vector::new(
                 t.center_xy_m[0] as f32,
                 t.center_xy_m[1] as f32,
                 (-0.5 * t.size_m[2]) as f32,
-            )),
-        );
+            )));
         let mut table_collider = ColliderBuilder::cuboid(
             (0.5 * t.size_m[0]) as f32,
             (0.5 * t.size_m[1]) as f32,
@@ -74,9 +78,10 @@ impl SimWorld {
         if !t.patches.is_empty() {
             table_collider = table_collider.active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
         }
-        let table = physics
-            .colliders
-            .insert_with_parent(table_collider, table_body, &mut physics.bodies);
+        let table =
+            physics
+                .colliders
+                .insert_with_parent(table_collider, table_body, &mut physics.bodies);
         let patches = t
             .patches
             .iter()
@@ -101,7 +106,9 @@ impl SimWorld {
                 .friction(s.friction as f32)
                 .friction_combine_rule(rule)
                 .restitution(s.restitution as f32);
-            physics.colliders.insert_with_parent(c, body, &mut physics.bodies);
+            physics
+                .colliders
+                .insert_with_parent(c, body, &mut physics.bodies);
         }
 
         let q0 = initial_configuration(&scene, &arm)?;
@@ -110,7 +117,8 @@ impl SimWorld {
         let tool = &scene.tool;
         // Tool: rigid shapes on the flange; its mass as one collider's mass properties.
         for (k, s) in tool.shapes.iter().enumerate() {
-            let pose = to_pose(&urdf_pose(s.pose.xyz_m, s.pose.rpy_rad)) * collider_local(&s.geometry);
+            let pose =
+                to_pose(&urdf_pose(s.pose.xyz_m, s.pose.rpy_rad)) * collider_local(&s.geometry);
             let mut c = collider_for(&s.geometry)
                 .position(pose)
                 .friction(s.friction as f32)
@@ -124,7 +132,9 @@ impl SimWorld {
                     Vector::splat(i as f32),
                 ));
             }
-            physics.colliders.insert_with_parent(c, flange, &mut physics.bodies);
+            physics
+                .colliders
+                .insert_with_parent(c, flange, &mut physics.bodies);
         }
         let gripper_width_m = match (&tool.gripper, spec.arm.gripper_width_m) {
             (Some(g), w) => {
@@ -139,7 +149,9 @@ impl SimWorld {
                         .translation(Vector::new(0.0, y as f32, g.finger_z_m as f32))
                         .friction(g.friction as f32)
                         .friction_combine_rule(rule);
-                    physics.colliders.insert_with_parent(c, flange, &mut physics.bodies);
+                    physics
+                        .colliders
+                        .insert_with_parent(c, flange, &mut physics.bodies);
                 }
                 w
             }
@@ -156,11 +168,13 @@ impl SimWorld {
                 .friction(o.friction as f32)
                 .friction_combine_rule(rule)
                 .restitution(o.restitution as f32);
-            let (body, collider, tcp_from_object) = if o.attach == Some(Attach::Tool) {
+            let (body, collider) = if o.attach == Some(Attach::Tool) {
                 let local = to_pose(&(flange_from_tcp * pose)) * collider_local(&o.shape);
                 let c = collider.position(local).mass_properties(mprops);
-                let h = physics.colliders.insert_with_parent(c, flange, &mut physics.bodies);
-                (ObjectBody::Attached, h, pose)
+                let h = physics
+                    .colliders
+                    .insert_with_parent(c, flange, &mut physics.bodies);
+                (ObjectBody::Attached, h)
             } else {
                 let builder = if o.fixed {
                     RigidBodyBuilder::fixed()
@@ -176,8 +190,10 @@ impl SimWorld {
                         .can_sleep(false),
                 );
                 let c = collider.position(collider_local(&o.shape));
-                let h = physics.colliders.insert_with_parent(c, b, &mut physics.bodies);
-                (ObjectBody::Free(b), h, Isometry3::identity())
+                let h = physics
+                    .colliders
+                    .insert_with_parent(c, b, &mut physics.bodies);
+                (ObjectBody::Free(b), h)
             };
             objects.push(ObjectState {
                 name: o.name.clone(),
@@ -192,7 +208,6 @@ impl SimWorld {
                 rolling_resistance: o.rolling_resistance,
                 torsional_friction_m: o.torsional_friction_m,
                 joint: None,
-                tcp_from_object,
             });
         }
         // Articulation joints, once every object exists.
@@ -210,7 +225,11 @@ impl SimWorld {
             };
             let axis = Vector3::from(j.axis).normalize();
             let offset = Vector3::from(j.offset_direction);
-            let offset = if offset.norm() > 1e-12 { offset.normalize() } else { offset };
+            let offset = if offset.norm() > 1e-12 {
+                offset.normalize()
+            } else {
+                offset
+            };
             objects[i].joint = Some(JointState {
                 handle: None,
                 parent,
@@ -264,8 +283,12 @@ impl SimWorld {
 
     /// (Re)creates the rapier joint of object `i` from its [`JointState`].
     pub(crate) fn rebuild_joint(&mut self, i: usize) {
-        let ObjectBody::Free(child) = self.objects[i].body else { return };
-        let Some(j) = self.objects[i].joint.as_mut() else { return };
+        let ObjectBody::Free(child) = self.objects[i].body else {
+            return;
+        };
+        let Some(j) = self.objects[i].joint.as_mut() else {
+            return;
+        };
         if let Some(h) = j.handle.take() {
             self.physics.impulse_joints.remove(h, true);
         }
@@ -331,7 +354,8 @@ fn insert_arm(
             let mut robot = robot;
             for link in &mut robot.links {
                 if !link.body.is_fixed() {
-                    link.body.set_body_type(RigidBodyType::KinematicPositionBased, false);
+                    link.body
+                        .set_body_type(RigidBodyType::KinematicPositionBased, false);
                 }
             }
             let handles = robot.insert_using_impulse_joints(

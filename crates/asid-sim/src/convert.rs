@@ -84,7 +84,8 @@ pub fn object_mass_properties(
     if ballast_kg > 0.0 {
         // The body's own mass sits at the geometric centre; the ballast sits at p.
         let p = com * (total / ballast_kg);
-        let shift = |m: f64, d: Vector3<f64>| m * (Matrix3::identity() * d.dot(&d) - d * d.transpose());
+        let shift =
+            |m: f64, d: Vector3<f64>| m * (Matrix3::identity() * d.dot(&d) - d * d.transpose());
         inertia += shift(mass_kg, -com) + shift(ballast_kg, p - com);
     }
     MassProperties::with_inertia_matrix(to_vec(&com), total as f32, to_mat(&inertia))

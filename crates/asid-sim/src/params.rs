@@ -12,7 +12,13 @@ impl SimWorld {
     /// Sets every unknown parameter of the scene (vector in the scene's parameter order).
     pub fn set_params(&mut self, theta: &[f64]) -> Result<(), SimError> {
         self.scene.space.check(theta)?;
-        let targets: Vec<ParamTarget> = self.scene.space.params.iter().map(|p| p.target.clone()).collect();
+        let targets: Vec<ParamTarget> = self
+            .scene
+            .space
+            .params
+            .iter()
+            .map(|p| p.target.clone())
+            .collect();
         for (t, &v) in targets.iter().zip(theta) {
             self.set_target(t, v);
         }
@@ -22,7 +28,9 @@ impl SimWorld {
     /// Sets one parameter by its name.
     pub fn set_param(&mut self, name: &str, value: f64) -> Result<(), SimError> {
         let space = &self.scene.space;
-        let i = space.index_of(name).ok_or_else(|| SimError::UnknownParameter(name.into()))?;
+        let i = space
+            .index_of(name)
+            .ok_or_else(|| SimError::UnknownParameter(name.into()))?;
         let mut theta = space.nominal();
         theta[i] = value;
         space.check(&theta)?;
@@ -50,8 +58,12 @@ impl SimWorld {
                 self.objects[object].restitution = v;
                 self.physics.colliders[self.objects[object].collider].set_restitution(v as f32);
             }
-            ParamTarget::RollingResistance { object } => self.objects[object].rolling_resistance = v,
-            ParamTarget::TorsionalFriction { object } => self.objects[object].torsional_friction_m = v,
+            ParamTarget::RollingResistance { object } => {
+                self.objects[object].rolling_resistance = v
+            }
+            ParamTarget::TorsionalFriction { object } => {
+                self.objects[object].torsional_friction_m = v
+            }
             ParamTarget::LinearDamping { object } => {
                 if let ObjectBody::Free(h) = self.objects[object].body {
                     self.physics.bodies[h].set_linear_damping(v as f32);
@@ -68,7 +80,9 @@ impl SimWorld {
             }
             ParamTarget::PatchFriction { patch } => self.patches[patch].friction = v as f32,
             ParamTarget::JointDamping { object } => {
-                let Some(j) = self.objects[object].joint.as_mut() else { return };
+                let Some(j) = self.objects[object].joint.as_mut() else {
+                    return;
+                };
                 j.damping = v;
                 if let (true, Some(h)) = (j.present, j.handle) {
                     let axis = match j.kind {
@@ -86,12 +100,17 @@ impl SimWorld {
                 }
             }
             ParamTarget::JointAxisOffset { object } => {
-                let Some(j) = self.objects[object].joint.as_mut() else { return };
+                let Some(j) = self.objects[object].joint.as_mut() else {
+                    return;
+                };
                 j.axis_offset_m = v;
                 let world_frame = SimWorld::joint_world_frame(j);
                 let f1 = to_pose(&(j.parent_pose0.inverse() * world_frame));
                 let f2 = to_pose(&(j.child_pose0.inverse() * world_frame));
-                if let Some(joint) = j.handle.and_then(|h| self.physics.impulse_joints.get_mut(h, true)) {
+                if let Some(joint) = j
+                    .handle
+                    .and_then(|h| self.physics.impulse_joints.get_mut(h, true))
+                {
                     joint.data.set_local_frame1(f1);
                     joint.data.set_local_frame2(f2);
                 }
@@ -114,7 +133,9 @@ impl SimWorld {
         let o = &self.objects[i];
         let mprops = object_mass_properties(&o.shape, o.mass_kg, o.ballast_kg, o.com_m);
         match o.body {
-            ObjectBody::Free(h) => self.physics.bodies[h].set_additional_mass_properties(mprops, true),
+            ObjectBody::Free(h) => {
+                self.physics.bodies[h].set_additional_mass_properties(mprops, true)
+            }
             ObjectBody::Attached => self.physics.colliders[o.collider].set_mass_properties(mprops),
         }
     }

@@ -73,7 +73,11 @@ impl Simulator {
         let scene = Arc::new(scene);
         let arm = Arc::new(arm);
         let template = SimWorld::build(Arc::clone(&scene), Arc::clone(&arm))?;
-        Ok(Self { scene, arm, template })
+        Ok(Self {
+            scene,
+            arm,
+            template,
+        })
     }
 
     /// Loads and validates a scene file, then prepares a simulator.
@@ -92,6 +96,12 @@ impl Simulator {
         &self.arm
     }
 
+    /// The world every episode starts from, to change the initial state (e.g. give an object a
+    /// velocity, or let objects settle) before rollouts. Parameters are applied on top of it.
+    pub fn start_mut(&mut self) -> &mut SimWorld {
+        &mut self.template
+    }
+
     /// A fresh world at the start of an episode, with parameters `theta`.
     pub fn world(&self, theta: &[f64]) -> Result<SimWorld, SimError> {
         let mut w = self.template.clone();
@@ -107,7 +117,9 @@ impl Simulator {
 
     /// Runs many rollouts in parallel (rayon); results are in input order.
     pub fn rollouts(&self, jobs: &[RolloutJob]) -> Vec<Result<Trajectory, SimError>> {
-        jobs.par_iter().map(|j| self.rollout(&j.theta, &j.actions)).collect()
+        jobs.par_iter()
+            .map(|j| self.rollout(&j.theta, &j.actions))
+            .collect()
     }
 
     /// Perturbed parameter vectors for parameter `i`: (scheme, theta+, theta-, step used).
@@ -137,16 +149,32 @@ impl Simulator {
 
     /// Whole-trajectory sensitivities d obs_h / d theta (measurement-noise model): every rollout starts
     /// from the beginning, so the effect of a parameter propagates through time.
-    pub fn trajectory_sensitivity(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivity, SimError> {
+    pub fn trajectory_sensitivity(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<Sensitivity, SimError> {
         self.scene.space.check(theta)?;
         let n = self.scene.space.dim();
         let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
-        let mut jobs = vec![RolloutJob { theta: theta.to_vec(), actions: actions.to_vec() }];
+        let mut jobs = vec![RolloutJob {
+            theta: theta.to_vec(),
+            actions: actions.to_vec(),
+        }];
         for (_, plus, minus, _) in &plans {
-            jobs.push(RolloutJob { theta: plus.clone(), actions: actions.to_vec() });
-            jobs.push(RolloutJob { theta: minus.clone(), actions: actions.to_vec() });
+            jobs.push(RolloutJob {
+                theta: plus.clone(),
+                actions: actions.to_vec(),
+            });
+            jobs.push(RolloutJob {
+                theta: minus.clone(),
+                actions: actions.to_vec(),
+            });
         }
-        let results = self.rollouts(&jobs).into_iter().collect::<Result<Vec<_>, _>>()?;
+        let results = self
+            .rollouts(&jobs)
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         let nominal = results[0].clone();
         let obs_dim = self.scene.obs_dim();
         let mut jacobians = vec![DMatrix::zeros(obs_dim, n); actions.len()];
@@ -164,18 +192,29 @@ impl Simulator {
         Ok(Sensitivity {
             nominal,
             jacobians,
-            steps: plans.iter().map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 }).collect(),
+            steps: plans
+                .iter()
+                .map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 })
+                .collect(),
             schemes: plans.iter().map(|p| p.0).collect(),
         })
     }
 
     /// Per-step sensitivities d f(s_h, a_h) / d theta (process-noise model, as in the paper): from a
     /// snapshot of the nominal state before each action, one control step with perturbed parameters.
-    pub fn step_sensitivity(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivity, SimError> {
+    pub fn step_sensitivity(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<Sensitivity, SimError> {
         let mut w = self.world(theta)?;
         let n = self.scene.space.dim();
         let mut snapshots = Vec::with_capacity(actions.len());
-        let mut nominal = Trajectory { t_s: vec![w.time_s()], obs: vec![w.observe()], q_rad: vec![w.joint_positions().to_vec()] };
+        let mut nominal = Trajectory {
+            t_s: vec![w.time_s()],
+            obs: vec![w.observe()],
+            q_rad: vec![w.joint_positions().to_vec()],
+        };
         for a in actions {
             snapshots.push(w.snapshot());
             w.step_control(a)?;
@@ -194,7 +233,7 @@ impl Simulator {
                     if *scheme == FdScheme::None {
                         continue;
                     }
-                    let mut eval = |th: &[f64]| -> Result<Vec<f64>, SimError> {
+                    let eval = |th: &[f64]| -> Result<Vec<f64>, SimError> {
                         let mut s = SimWorld::clone(&snap.0);
                         s.set_params(th)?;
                         s.step_control(a)?;
@@ -216,7 +255,10 @@ impl Simulator {
         Ok(Sensitivity {
             nominal,
             jacobians,
-            steps: plans.iter().map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 }).collect(),
+            steps: plans
+                .iter()
+                .map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 })
+                .collect(),
             schemes: plans.iter().map(|p| p.0).collect(),
         })
     }

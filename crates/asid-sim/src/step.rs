@@ -40,7 +40,9 @@ impl PhysicsHooks for PatchFriction {
         let surface = self
             .patches
             .iter()
-            .find(|p| c.x >= p.min_xy[0] && c.x <= p.max_xy[0] && c.y >= p.min_xy[1] && c.y <= p.max_xy[1])
+            .find(|p| {
+                c.x >= p.min_xy[0] && c.x <= p.max_xy[0] && c.y >= p.min_xy[1] && c.y <= p.max_xy[1]
+            })
             .map_or(self.base, |p| p.friction);
         *m.friction = combine(self.rule, surface, other_friction);
     }
@@ -48,45 +50,81 @@ impl PhysicsHooks for PatchFriction {
 
 impl SimWorld {
     /// Checks an action and turns it into the joint command at the end of the next control step.
-    pub fn command_for_action(&self, action: &[f64]) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
+    pub fn command_for_action(
+        &self,
+        action: &[f64],
+    ) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
         let spec = &self.scene.spec.arm.action;
         let dim = spec.dim(self.arm.dof());
         if action.len() != dim {
-            return Err(SimError::ActionLength { got: action.len(), expected: dim });
+            return Err(SimError::ActionLength {
+                got: action.len(),
+                expected: dim,
+            });
         }
         if let Some((index, &value)) = action.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(SimError::ActionOutOfRange { index, value, low: f64::NEG_INFINITY, high: f64::INFINITY });
+            return Err(SimError::ActionOutOfRange {
+                index,
+                value,
+                low: f64::NEG_INFINITY,
+                high: f64::INFINITY,
+            });
         }
         let check = |index: usize, value: f64, low: f64, high: f64| {
             if value < low - 1e-9 || value > high + 1e-9 {
-                Err(SimError::ActionOutOfRange { index, value, low, high })
+                Err(SimError::ActionOutOfRange {
+                    index,
+                    value,
+                    low,
+                    high,
+                })
             } else {
                 Ok(())
             }
         };
-        let ee_target = |delta: Vector3<f64>, ws: &[[f64; 2]]| -> Result<Isometry3<f64>, SimError> {
-            let mut t = self.tcp_target;
-            t.translation = Translation3::from(t.translation.vector + delta);
-            for (axis, [lo, hi]) in ws.iter().enumerate() {
-                let v = t.translation.vector[axis];
-                if v < lo - 1e-9 || v > hi + 1e-9 {
-                    return Err(SimError::Workspace { axis, value: v, low: *lo, high: *hi });
+        let ee_target =
+            |delta: Vector3<f64>, ws: &[[f64; 2]]| -> Result<Isometry3<f64>, SimError> {
+                let mut t = self.tcp_target;
+                t.translation = Translation3::from(t.translation.vector + delta);
+                for (axis, [lo, hi]) in ws.iter().enumerate() {
+                    let v = t.translation.vector[axis];
+                    if v < lo - 1e-9 || v > hi + 1e-9 {
+                        return Err(SimError::Workspace {
+                            axis,
+                            value: v,
+                            low: *lo,
+                            high: *hi,
+                        });
+                    }
                 }
-            }
-            Ok(t)
-        };
+                Ok(t)
+            };
         let target = match spec {
-            ActionSpec::EeDeltaXy { max_step_m, workspace_xy_m, .. } => {
+            ActionSpec::EeDeltaXy {
+                max_step_m,
+                workspace_xy_m,
+                ..
+            } => {
                 for (i, v) in action.iter().enumerate() {
                     check(i, *v, -max_step_m, *max_step_m)?;
                 }
-                Some(ee_target(Vector3::new(action[0], action[1], 0.0), workspace_xy_m)?)
+                Some(ee_target(
+                    Vector3::new(action[0], action[1], 0.0),
+                    workspace_xy_m,
+                )?)
             }
-            ActionSpec::EeDeltaXyz { max_step_m, workspace_m, .. } => {
+            ActionSpec::EeDeltaXyz {
+                max_step_m,
+                workspace_m,
+                ..
+            } => {
                 for (i, v) in action.iter().enumerate() {
                     check(i, *v, -max_step_m, *max_step_m)?;
                 }
-                Some(ee_target(Vector3::new(action[0], action[1], action[2]), workspace_m)?)
+                Some(ee_target(
+                    Vector3::new(action[0], action[1], action[2]),
+                    workspace_m,
+                )?)
             }
             ActionSpec::JointPosition { .. } => {
                 for (i, v) in action.iter().enumerate() {
@@ -117,10 +155,18 @@ impl SimWorld {
         let n = self.scene.substeps();
         let period = self.scene.control_period_s();
         let q_from = self.q_cmd.clone();
-        let qd: Vec<f64> = q_from.iter().zip(&q_next).map(|(a, b)| (b - a) / period).collect();
+        let qd: Vec<f64> = q_from
+            .iter()
+            .zip(&q_next)
+            .map(|(a, b)| (b - a) / period)
+            .collect();
         for k in 0..n {
             let alpha = (k + 1) as f64 / n as f64;
-            let target: Vec<f64> = q_from.iter().zip(&q_next).map(|(a, b)| a + (b - a) * alpha).collect();
+            let target: Vec<f64> = q_from
+                .iter()
+                .zip(&q_next)
+                .map(|(a, b)| a + (b - a) * alpha)
+                .collect();
             self.q_target = target;
             self.qd_target.clone_from(&qd);
             self.physics_step();
@@ -145,7 +191,13 @@ impl SimWorld {
         let dt = self.scene.spec.physics.dt_s;
         match self.scene.spec.arm.model {
             ArmModel::Kinematic => {
-                crate::arm::place_kinematic(&self.arm, &self.arm_bodies, &mut self.physics, &self.q_target, false);
+                crate::arm::place_kinematic(
+                    &self.arm,
+                    &self.arm_bodies,
+                    &mut self.physics,
+                    &self.q_target,
+                    false,
+                );
             }
             ArmModel::Dynamic => {
                 let g = from_vec(self.physics.gravity);
@@ -158,7 +210,14 @@ impl SimWorld {
                         + tau_g[i];
                     self.tau[i] = pd.clamp(-lim[i], lim[i]);
                 }
-                crate::arm::drive_dynamic(&self.scene, &self.arm_bodies, &mut self.physics, &self.q_target, &self.qd_target, &tau_g);
+                crate::arm::drive_dynamic(
+                    &self.scene,
+                    &self.arm_bodies,
+                    &mut self.physics,
+                    &self.q_target,
+                    &self.qd_target,
+                    &tau_g,
+                );
             }
         }
         self.apply_resistances(dt);
@@ -179,7 +238,12 @@ impl SimWorld {
                 self.qd.clone_from(&self.qd_target);
             }
             ArmModel::Dynamic => {
-                crate::arm::read_dynamic(&self.arm_bodies, &self.physics, &mut self.q, &mut self.qd);
+                crate::arm::read_dynamic(
+                    &self.arm_bodies,
+                    &self.physics,
+                    &mut self.q,
+                    &mut self.qd,
+                );
             }
         }
         self.time_s += dt;
@@ -198,17 +262,27 @@ impl SimWorld {
         let g = f64::from(self.physics.gravity.length());
         for i in 0..self.objects.len() {
             let o = &self.objects[i];
-            let ObjectBody::Free(h) = o.body else { continue };
+            let ObjectBody::Free(h) = o.body else {
+                continue;
+            };
             let needs_contact = o.rolling_resistance > 0.0 || o.torsional_friction_m > 0.0;
-            let joint_friction = o.joint.as_ref().filter(|j| j.present && j.friction > 0.0).map(|j| {
-                let axis = Self::joint_world_frame(j).rotation * Vector3::x();
-                (j.friction, axis)
-            });
+            let joint_friction = o
+                .joint
+                .as_ref()
+                .filter(|j| j.present && j.friction > 0.0)
+                .map(|j| {
+                    let axis = Self::joint_world_frame(j).rotation * Vector3::x();
+                    (j.friction, axis)
+                });
             if !needs_contact && joint_friction.is_none() {
                 continue;
             }
             let touching = needs_contact && self.in_contact(o.collider);
-            let (rr, tf, mass) = (o.rolling_resistance, o.torsional_friction_m, o.mass_kg + o.ballast_kg);
+            let (rr, tf, mass) = (
+                o.rolling_resistance,
+                o.torsional_friction_m,
+                o.mass_kg + o.ballast_kg,
+            );
             let radius = o.shape.half_height_z_m();
             let body = &mut self.physics.bodies[h];
             body.reset_torques(false);
@@ -251,7 +325,9 @@ impl SimWorld {
                 ChannelKind::JointVelocity => out.extend_from_slice(&self.qd),
                 ChannelKind::JointTorque => out.extend_from_slice(&self.tau),
                 ChannelKind::GripperWidth => out.push(self.gripper_width_m),
-                ChannelKind::ObjectPosition | ChannelKind::ObjectPose | ChannelKind::ObjectVelocity => {
+                ChannelKind::ObjectPosition
+                | ChannelKind::ObjectPose
+                | ChannelKind::ObjectVelocity => {
                     let name = c.of.as_deref().unwrap_or_default();
                     let i = self.object_index(name).unwrap_or(0);
                     if c.kind == ChannelKind::ObjectVelocity {
@@ -270,7 +346,10 @@ impl SimWorld {
                     }
                 }
                 ChannelKind::ArticulationPosition => {
-                    let object = c.of.as_deref().and_then(|s| s.split_once('.')).map_or("", |(o, _)| o);
+                    let object =
+                        c.of.as_deref()
+                            .and_then(|s| s.split_once('.'))
+                            .map_or("", |(o, _)| o);
                     out.push(self.articulation_position(object).unwrap_or(0.0));
                 }
             }

@@ -50,8 +50,6 @@ pub(crate) struct ObjectState {
     pub rolling_resistance: f64,
     pub torsional_friction_m: f64,
     pub joint: Option<JointState>,
-    /// Tool-centre-point frame to the object frame, for attached objects.
-    pub tcp_from_object: Isometry3<f64>,
 }
 
 /// The arm's bodies in the physics world.
@@ -216,6 +214,40 @@ impl SimWorld {
         )
     }
 
+    /// Pose of the flange body in the physics world (rapier's own forward kinematics for the dynamic arm).
+    pub fn flange_pose(&self) -> Isometry3<f64> {
+        crate::convert::from_pose(self.physics.bodies[self.arm_bodies.flange()].position())
+    }
+
+    /// Puts the arm at configuration `q` at rest, holding it there (a reset between episodes).
+    pub fn set_arm_configuration(&mut self, q: &[f64]) -> Result<(), crate::SimError> {
+        if q.len() != self.arm.dof() {
+            return Err(crate::SimError::ActionLength {
+                got: q.len(),
+                expected: self.arm.dof(),
+            });
+        }
+        for (index, &value) in q.iter().enumerate() {
+            let (low, high) = (self.arm.q_min_rad[index], self.arm.q_max_rad[index]);
+            if !(value >= low && value <= high) {
+                return Err(crate::SimError::ActionOutOfRange {
+                    index,
+                    value,
+                    low,
+                    high,
+                });
+            }
+        }
+        crate::arm::teleport(&self.arm, &self.arm_bodies, &mut self.physics, q);
+        self.q = q.to_vec();
+        self.q_cmd = q.to_vec();
+        self.q_target = q.to_vec();
+        self.qd.iter_mut().for_each(|v| *v = 0.0);
+        self.qd_target.iter_mut().for_each(|v| *v = 0.0);
+        self.tcp_target = self.arm.world_from_tcp(q);
+        Ok(())
+    }
+
     /// Saves the full state.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot(Box::new(self.clone()))
@@ -328,6 +360,7 @@ impl SimWorld {
 
 /// Rotation taking the x axis onto `axis`.
 pub(crate) fn frame_with_x_axis(axis: &Vector3<f64>) -> UnitQuaternion<f64> {
-    UnitQuaternion::rotation_between(&Vector3::x(), axis)
-        .unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Vector3::z_axis(), std::f64::consts::PI))
+    UnitQuaternion::rotation_between(&Vector3::x(), axis).unwrap_or_else(|| {
+        UnitQuaternion::from_axis_angle(&Vector3::z_axis(), std::f64::consts::PI)
+    })
 }

@@ -1,0 +1,252 @@
+//! End-to-end tests of the simulator: every scene, determinism, snapshots, parameters, batching.
+
+mod common;
+
+use asid_sim::{RolloutJob, SimError};
+use common::{sim, wiggle};
+use nalgebra::Vector3;
+
+const SCENES: [&str; 6] = [
+    "rod",
+    "sphere",
+    "multi_friction",
+    "shuffleboard",
+    "articulation",
+    "payload",
+];
+
+#[test]
+fn every_shipped_scene_builds_and_rolls_out() {
+    for name in SCENES {
+        let s = sim(name);
+        let theta = s.scene().space.center();
+        let actions = wiggle(&s, 0.3 * step_of(&s));
+        let t = s
+            .rollout(&theta, &actions)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(t.obs.len(), actions.len() + 1, "{name}");
+        assert!(
+            t.obs.iter().flatten().all(|v| v.is_finite()),
+            "{name}: non-finite observation"
+        );
+        assert!(
+            (t.t_s[actions.len()] - actions.len() as f64 * s.scene().control_period_s()).abs()
+                < 1e-9
+        );
+    }
+}
+
+fn step_of(s: &asid_sim::Simulator) -> f64 {
+    match &s.scene().spec.arm.action {
+        asid_core::scene::ActionSpec::EeDeltaXy { max_step_m, .. }
+        | asid_core::scene::ActionSpec::EeDeltaXyz { max_step_m, .. } => *max_step_m,
+        asid_core::scene::ActionSpec::JointPosition { .. } => 0.0,
+    }
+}
+
+#[test]
+fn same_inputs_give_bit_identical_trajectories() {
+    for name in ["rod", "payload", "articulation", "multi_friction"] {
+        let s = sim(name);
+        let theta = s.scene().space.center();
+        let actions = wiggle(&s, 0.5 * step_of(&s));
+        let a = s.rollout(&theta, &actions).expect("rollout");
+        let b = s.rollout(&theta, &actions).expect("rollout");
+        let bits = |t: &asid_sim::Trajectory| {
+            t.obs
+                .iter()
+                .flatten()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&a), bits(&b), "{name}: trajectories differ");
+    }
+}
+
+#[test]
+fn snapshot_restore_then_continue_equals_continue() {
+    for name in ["rod", "payload", "articulation"] {
+        let s = sim(name);
+        let theta = s.scene().space.center();
+        let actions = wiggle(&s, 0.5 * step_of(&s));
+        let mut w = s.world(&theta).expect("world");
+        let half = actions.len() / 2;
+        for a in &actions[..half] {
+            w.step_control(a).expect("step");
+        }
+        let snap = w.snapshot();
+        let mut straight = Vec::new();
+        for a in &actions[half..] {
+            w.step_control(a).expect("step");
+            straight.push(w.observe());
+        }
+        // Disturb, then restore and continue.
+        w.step_control(&actions[0]).expect("step");
+        w.restore(&snap);
+        let mut resumed = Vec::new();
+        for a in &actions[half..] {
+            w.step_control(a).expect("step");
+            resumed.push(w.observe());
+        }
+        assert_eq!(
+            straight, resumed,
+            "{name}: restore + continue differs from continue"
+        );
+    }
+}
+
+#[test]
+fn rollouts_in_parallel_keep_input_order() {
+    let s = sim("shuffleboard");
+    let actions = wiggle(&s, 0.05);
+    let jobs: Vec<RolloutJob> = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+        .iter()
+        .map(|mu| RolloutJob {
+            theta: vec![*mu, 0.008],
+            actions: actions.clone(),
+        })
+        .collect();
+    let batch = s.rollouts(&jobs);
+    for (job, got) in jobs.iter().zip(batch) {
+        let serial = s.rollout(&job.theta, &job.actions).expect("serial");
+        assert_eq!(got.expect("parallel"), serial);
+    }
+}
+
+#[test]
+fn a_more_off_centre_rod_turns_differently() {
+    let s = sim("rod");
+    // Push the rod's middle straight ahead.
+    let actions: Vec<Vec<f64>> = (0..20).map(|_| vec![0.015, 0.0]).collect();
+    let yaw_after = |com: f64| {
+        let t = s.rollout(&[com, 0.2], &actions).expect("rollout");
+        let last = t.obs.last().expect("obs");
+        // object_pose of the rod follows ee_position: [ee(3), p(3), q(4)]
+        let (w, z) = (last[6], last[9]);
+        2.0 * z.atan2(w)
+    };
+    let centred = yaw_after(0.0);
+    let left = yaw_after(-0.05);
+    let right = yaw_after(0.05);
+    assert!(
+        centred.abs() < 0.05,
+        "a centred rod pushed at its middle barely turns: {centred}"
+    );
+    assert!(
+        left * right < 0.0,
+        "off-centre rods turn opposite ways: {left} vs {right}"
+    );
+    assert!(
+        left.abs() > 0.1 && right.abs() > 0.1,
+        "off-centre rods turn: {left}, {right}"
+    );
+}
+
+#[test]
+fn rod_friction_changes_the_motion() {
+    let s = sim("rod");
+    let actions: Vec<Vec<f64>> = (0..20).map(|_| vec![0.015, 0.0]).collect();
+    let friction = |mu: f64| s.rollout(&[0.03, mu], &actions).expect("rollout");
+    // Higher friction (same weight) resists turning of an off-centre rod: the paths differ.
+    let a = friction(0.1);
+    let b = friction(0.6);
+    let diff: f64 = a
+        .obs
+        .last()
+        .zip(b.obs.last())
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs()).sum())
+        .unwrap_or(0.0);
+    assert!(diff > 1e-3, "friction changes the motion: {diff}");
+}
+
+#[test]
+fn a_sliding_puck_stops_after_v2_over_2_mu_g() {
+    let mut s = sim("shuffleboard");
+    let v0 = 1.0;
+    s.start_mut()
+        .set_object_velocity("puck", Vector3::new(v0, 0.0, 0.0), Vector3::zeros())
+        .expect("puck is free");
+    let hold: Vec<Vec<f64>> = vec![vec![0.0, 0.0]; 10];
+    for mu in [0.2, 0.3, 0.5] {
+        let t = s.rollout(&[mu, 0.008], &hold).expect("rollout");
+        let x0 = t.obs[0][0];
+        let x1 = t.obs.last().expect("obs")[0];
+        let expected = v0 * v0 / (2.0 * mu * 9.81);
+        let got = x1 - x0;
+        assert!(
+            ((got - expected) / expected).abs() < 0.05,
+            "mu {mu}: slid {got} m, expected {expected} m"
+        );
+    }
+}
+
+#[test]
+fn puck_sensitivity_matches_the_analytic_derivative() {
+    let mut s = sim("shuffleboard");
+    let v0 = 1.0;
+    s.start_mut()
+        .set_object_velocity("puck", Vector3::new(v0, 0.0, 0.0), Vector3::zeros())
+        .expect("puck is free");
+    let hold: Vec<Vec<f64>> = vec![vec![0.0, 0.0]; 10];
+    let mu = 0.3;
+    let sens = s
+        .trajectory_sensitivity(&[mu, 0.008], &hold)
+        .expect("sensitivity");
+    let got = sens.jacobians.last().expect("jac")[(0, 0)];
+    let expected = -v0 * v0 / (2.0 * mu * mu * 9.81);
+    assert!(
+        ((got - expected) / expected).abs() < 0.05,
+        "d x / d mu = {got}, analytic {expected}"
+    );
+    // Near the upper bound the difference is one-sided with the true step.
+    let sens = s
+        .trajectory_sensitivity(&[0.99, 0.008], &hold)
+        .expect("sensitivity");
+    assert_eq!(sens.schemes[0], asid_sim::FdScheme::Backward);
+    assert!((sens.steps[0] + 0.02).abs() < 1e-12);
+    let got = sens.jacobians.last().expect("jac")[(0, 0)];
+    let expected = -v0 * v0 / (2.0 * 0.99f64.powi(2) * 9.81);
+    assert!(
+        ((got - expected) / expected).abs() < 0.1,
+        "near the bound: {got} vs {expected}"
+    );
+}
+
+#[test]
+fn step_sensitivities_are_consistent_with_trajectory_sensitivities_at_the_first_step() {
+    let s = sim("rod");
+    let theta = s.scene().space.center();
+    let actions: Vec<Vec<f64>> = (0..6).map(|_| vec![0.05, 0.0]).collect();
+    let a = s
+        .trajectory_sensitivity(&theta, &actions)
+        .expect("trajectory");
+    let b = s.step_sensitivity(&theta, &actions).expect("per step");
+    // From the same start state, one step: both models agree.
+    assert!((&a.jacobians[0] - &b.jacobians[0]).amax() < 1e-9);
+    assert_eq!(a.nominal, b.nominal);
+}
+
+#[test]
+fn bad_parameter_vectors_and_actions_are_refused() {
+    let s = sim("rod");
+    let err = s.rollout(&[0.5, 0.2], &[]).expect_err("out of bounds");
+    assert!(matches!(err, SimError::Param(_)), "{err}");
+    assert!(err.to_string().contains("rod.com_offset"), "{err}");
+    let theta = s.scene().space.center();
+    let err = s
+        .rollout(&theta, &[vec![0.2, 0.0]])
+        .expect_err("too long a step");
+    assert!(err.to_string().contains("outside [-0.075, 0.075]"), "{err}");
+    let err = s.rollout(&theta, &[vec![0.0]]).expect_err("wrong length");
+    assert!(matches!(
+        err,
+        SimError::ActionLength {
+            got: 1,
+            expected: 2
+        }
+    ));
+    let err = s
+        .rollout(&theta, &vec![vec![-0.075, 0.0]; 5])
+        .expect_err("leaves the workspace");
+    assert!(matches!(err, SimError::Workspace { axis: 0, .. }), "{err}");
+}
