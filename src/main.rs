@@ -1,1 +1,41 @@
-fn main() {}
+//! `asid`: active system identification for robot manipulation.
+//!
+//! The binary is the only place that knows every concrete type; the work lives in the library crates.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Active system identification for robot manipulation: plan, execute, identify, replan.
+#[derive(Parser)]
+#[command(name = "asid", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a scene with its robot, tool and URDF, and print a summary.
+    Check(cmd::check::Args),
+    /// Benchmarks that print figures (they never fail on timing).
+    #[command(subcommand)]
+    Bench(cmd::bench::Bench),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(&args),
+        Command::Bench(b) => cmd::bench::run(&b),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -20,6 +20,11 @@ use crate::world::{
 /// Initial joint configuration of a scene: the scene's or the robot's home, moved by IK so the tool
 /// centre point is at the action's start with the home orientation.
 pub fn initial_configuration(scene: &Scene, arm: &Arm) -> Result<Vec<f64>, SimError> {
+    Ok(start_of(scene, arm)?.0)
+}
+
+/// Initial joint configuration and the exact tool target it realises.
+fn start_of(scene: &Scene, arm: &Arm) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
     let q0 = scene
         .spec
         .arm
@@ -33,12 +38,17 @@ pub fn initial_configuration(scene: &Scene, arm: &Arm) -> Result<Vec<f64>, SimEr
         ActionSpec::JointPosition { .. } => None,
     };
     match start {
-        None => Ok(q0),
+        None => {
+            let t = arm.world_from_tcp(&q0);
+            Ok((q0, t))
+        }
         Some(p) => {
             let rotation = arm.world_from_tcp(&scene.robot.home_rad).rotation;
             let target = Isometry3::from_parts(Translation3::new(p[0], p[1], p[2]), rotation);
-            arm.inverse_kinematics(&q0, &target, &IkOptions::default())
-                .map_err(|e| SimError::Start(e.to_string()))
+            let q = arm
+                .inverse_kinematics(&q0, &target, &IkOptions::default())
+                .map_err(|e| SimError::Start(e.to_string()))?;
+            Ok((q, target))
         }
     }
 }
@@ -111,7 +121,7 @@ impl SimWorld {
                 .insert_with_parent(c, body, &mut physics.bodies);
         }
 
-        let q0 = initial_configuration(&scene, &arm)?;
+        let (q0, tcp_target) = start_of(&scene, &arm)?;
         let arm_bodies = insert_arm(&scene, &arm, &mut physics, &q0)?;
         let flange = arm_bodies.flange();
         let tool = &scene.tool;
@@ -251,7 +261,6 @@ impl SimWorld {
 
         let n = arm.dof();
         let tool_com = Point3::from(Vector3::from(tool.com_m));
-        let tcp_target = arm.world_from_tcp(&q0);
         let mut world = SimWorld {
             scene: Arc::clone(&scene),
             arm: Arc::clone(&arm),

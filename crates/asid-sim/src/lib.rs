@@ -20,6 +20,7 @@
 //! # Ok::<(), asid_sim::SimError>(())
 //! ```
 
+pub mod actions;
 mod arm;
 mod build;
 pub mod convert;
@@ -28,6 +29,7 @@ mod rollout;
 mod step;
 mod world;
 
+pub use actions::ActionBounds;
 pub use build::initial_configuration;
 pub use rollout::{FdScheme, RolloutJob, Sensitivity, Simulator, Trajectory, run};
 pub use world::{SimWorld, Snapshot};

@@ -9,6 +9,9 @@ use crate::SimError;
 use crate::convert::{combine, from_vec, to_vec};
 use crate::world::{ObjectBody, PatchState, SimWorld};
 
+/// Rounding allowance on workspace bounds (a micrometre: far below any tracking error).
+const WORKSPACE_TOLERANCE_M: f64 = 1e-6;
+
 /// Table friction that varies over the top: the patch under a contact's centroid sets it.
 struct PatchFriction {
     table: ColliderHandle,
@@ -88,7 +91,7 @@ impl SimWorld {
                 t.translation = Translation3::from(t.translation.vector + delta);
                 for (axis, [lo, hi]) in ws.iter().enumerate() {
                     let v = t.translation.vector[axis];
-                    if v < lo - 1e-9 || v > hi + 1e-9 {
+                    if v < lo - WORKSPACE_TOLERANCE_M || v > hi + WORKSPACE_TOLERANCE_M {
                         return Err(SimError::Workspace {
                             axis,
                             value: v,

@@ -107,3 +107,30 @@ fn the_dynamic_arm_tracks_its_commands() {
         "a held payload that is not compensated shows up as tracking error"
     );
 }
+
+#[test]
+fn every_corner_of_every_scene_workspace_is_reachable_with_the_tool_down() {
+    use asid_core::scene::ActionSpec;
+    use nalgebra::{Isometry3, Translation3};
+    for name in ["rod", "sphere", "multi_friction", "shuffleboard", "articulation", "payload"] {
+        let s = common::sim(name);
+        let scene = s.scene();
+        let q0 = asid_sim::initial_configuration(scene, s.arm()).expect("start");
+        let down = s.arm().world_from_tcp(&q0).rotation;
+        let corners: Vec<[f64; 3]> = match &scene.spec.arm.action {
+            ActionSpec::EeDeltaXy { workspace_xy_m: w, z_m, .. } => {
+                vec![[w[0][0], w[1][0], *z_m], [w[0][0], w[1][1], *z_m], [w[0][1], w[1][0], *z_m], [w[0][1], w[1][1], *z_m]]
+            }
+            ActionSpec::EeDeltaXyz { workspace_m: w, .. } => (0..8)
+                .map(|k| [w[0][k & 1], w[1][(k >> 1) & 1], w[2][(k >> 2) & 1]])
+                .collect(),
+            ActionSpec::JointPosition { .. } => vec![],
+        };
+        for c in corners {
+            let target = Isometry3::from_parts(Translation3::new(c[0], c[1], c[2]), down);
+            s.arm()
+                .inverse_kinematics(&q0, &target, &asid_robot::IkOptions::default())
+                .unwrap_or_else(|e| panic!("{name}: workspace corner {c:?}: {e}"));
+        }
+    }
+}
