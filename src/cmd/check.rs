@@ -56,11 +56,20 @@ fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
             (_, _, true) => " fixed".to_string(),
             _ => String::new(),
         };
-        println!("  object {}: {:?}, {} kg{role}", o.name, o.shape, o.mass_kg + o.ballast_kg);
+        println!(
+            "  object {}: {:?}, {} kg{role}",
+            o.name,
+            o.shape,
+            o.mass_kg + o.ballast_kg
+        );
     }
     let action = match &s.arm.action {
-        ActionSpec::EeDeltaXy { max_step_m, z_m, .. } => format!("end-effector delta x-y (|a| <= {max_step_m} m, z = {z_m} m)"),
-        ActionSpec::EeDeltaXyz { max_step_m, .. } => format!("end-effector delta x-y-z (|a| <= {max_step_m} m)"),
+        ActionSpec::EeDeltaXy {
+            max_step_m, z_m, ..
+        } => format!("end-effector delta x-y (|a| <= {max_step_m} m, z = {z_m} m)"),
+        ActionSpec::EeDeltaXyz { max_step_m, .. } => {
+            format!("end-effector delta x-y-z (|a| <= {max_step_m} m)")
+        }
         ActionSpec::JointPosition { .. } => "joint-position targets".to_string(),
     };
     println!("  action: {action}, {} steps", s.arm.action.horizon_steps());
@@ -73,10 +82,18 @@ fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
             None => format!("{:?} sigma {} {}", c.kind, c.sigma, c.kind.unit()),
         })
         .collect();
-    println!("  observation ({} numbers): {}", scene.obs_dim(), channels.join(", "));
+    println!(
+        "  observation ({} numbers): {}",
+        scene.obs_dim(),
+        channels.join(", ")
+    );
     println!("  unknown parameters ({}):", scene.space.dim());
     for p in &scene.space.params {
-        let fd = if p.fd_step > 0.0 { format!("fd step {}", p.fd_step) } else { "discrete".into() };
+        let fd = if p.fd_step > 0.0 {
+            format!("fd step {}", p.fd_step)
+        } else {
+            "discrete".into()
+        };
         println!(
             "    {:<28} prior {:<26} bounds [{}, {}], {fd}, scene value {}",
             p.name,

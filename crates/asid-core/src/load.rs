@@ -169,6 +169,11 @@ struct Validator<'a> {
     file: &'a Path,
 }
 
+/// `a < b`, false when either is NaN.
+fn increasing(a: f64, b: f64) -> bool {
+    a < b
+}
+
 fn finite_nonneg(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
@@ -366,7 +371,7 @@ impl Validator<'_> {
                         "a non-zero direction",
                     ));
                 }
-                if !(j.limits[0] < j.limits[1]) {
+                if !increasing(j.limits[0], j.limits[1]) {
                     return Err(self.err(
                         format!("{jkey}.limits"),
                         format!("limits {:?} are not increasing", j.limits),
@@ -542,7 +547,7 @@ impl Validator<'_> {
         start: &[f64; 3],
     ) -> Result<(), ConfigError> {
         for (i, [lo, hi]) in ws.iter().enumerate() {
-            if !(lo < hi) {
+            if !increasing(*lo, *hi) {
                 return Err(self.err(
                     format!("{key}[{i}]"),
                     format!("[{lo}, {hi}] is empty"),
@@ -698,7 +703,7 @@ impl Validator<'_> {
         let inside = |a: f64, b: f64| a >= lo && b <= hi;
         match &p.prior {
             Prior::Uniform { low, high } => {
-                if !(low < high) {
+                if !increasing(*low, *high) {
                     return Err(self.err(
                         pkey,
                         format!("uniform [{low}, {high}] is empty"),

@@ -74,8 +74,12 @@ pub struct PhysicsSpec {
     pub friction_model: FrictionModel,
     /// How two friction coefficients combine.
     pub friction_combine: CombineRule,
-    /// Solver iterations per step.
+    /// Solver iterations (rapier sub-steps) per step.
     pub solver_iterations: usize,
+    /// Reuse contact points while a pair barely moves (rapier's default). On by default: measured on the
+    /// sliding puck, regenerating the manifold every step made the slide distance jitter by +-1 % from one
+    /// friction value to the next (rough finite differences); recycling keeps it smooth.
+    pub contact_recycling: bool,
 }
 
 impl Default for PhysicsSpec {
@@ -86,6 +90,7 @@ impl Default for PhysicsSpec {
             friction_model: FrictionModel::Coulomb,
             friction_combine: CombineRule::Multiply,
             solver_iterations: 4,
+            contact_recycling: true,
         }
     }
 }

@@ -99,11 +99,10 @@ fn ik_round_trip_reaches_targets_inside_limits() {
                 .expect("reachable");
             let reached = arm.world_from_tcp(&q);
             assert!((reached.translation.vector - target.translation.vector).norm() < 1e-4);
-            for i in 0..7 {
+            for (i, qi) in q.iter().enumerate() {
                 assert!(
-                    q[i] >= arm.q_min_rad[i] && q[i] <= arm.q_max_rad[i],
-                    "{robot} joint {i} = {} outside limits",
-                    q[i]
+                    *qi >= arm.q_min_rad[i] && *qi <= arm.q_max_rad[i],
+                    "{robot} joint {i} = {qi} outside limits"
                 );
             }
         }
@@ -125,14 +124,14 @@ fn ik_reports_unreachable_targets() {
 fn gravity_torques_are_the_gradient_of_potential_energy() {
     let (arm, spec) = load("panda");
     let g = Vector3::new(0.0, 0.0, -9.81);
-    let payload = Some((1.5, Point3::new(0.01, 0.02, 0.05)));
+    let (m, c) = (1.5, Point3::new(0.01, 0.02, 0.05));
+    let payload = Some((m, c));
     let potential = |q: &[f64]| -> f64 {
         let frames = arm.frames(q);
         let mut v = 0.0;
         for (j, f) in arm.chain.joints.iter().zip(&frames) {
             v -= j.inertial.mass_kg * g.dot(&(f.0 * j.inertial.com_m).coords);
         }
-        let (m, c) = payload.expect("set");
         v - m * g.dot(&(arm.world_from_flange(q) * c).coords)
     };
     let q = spec.home_rad.clone();

@@ -20,12 +20,22 @@ impl ActionBounds {
     /// Bounds of a scene's action space.
     pub fn of(scene: &Scene) -> Self {
         match &scene.spec.arm.action {
-            ActionSpec::EeDeltaXy { max_step_m, start_xyz_m, workspace_xy_m, .. } => Self {
+            ActionSpec::EeDeltaXy {
+                max_step_m,
+                start_xyz_m,
+                workspace_xy_m,
+                ..
+            } => Self {
                 action: vec![[-max_step_m, *max_step_m]; 2],
                 workspace: workspace_xy_m.to_vec(),
                 start: start_xyz_m[..2].to_vec(),
             },
-            ActionSpec::EeDeltaXyz { max_step_m, start_xyz_m, workspace_m, .. } => Self {
+            ActionSpec::EeDeltaXyz {
+                max_step_m,
+                start_xyz_m,
+                workspace_m,
+                ..
+            } => Self {
                 action: vec![[-max_step_m, *max_step_m]; 3],
                 workspace: workspace_m.to_vec(),
                 start: start_xyz_m.to_vec(),
@@ -40,7 +50,12 @@ impl ActionBounds {
                     .map(|(lo, hi)| [*lo, *hi])
                     .collect(),
                 workspace: Vec::new(),
-                start: scene.spec.arm.initial_q_rad.clone().unwrap_or_else(|| scene.robot.home_rad.clone()),
+                start: scene
+                    .spec
+                    .arm
+                    .initial_q_rad
+                    .clone()
+                    .unwrap_or_else(|| scene.robot.home_rad.clone()),
             },
         }
     }
@@ -84,7 +99,12 @@ impl ActionBounds {
     /// Random exploration: each action uniform in its box, kept feasible.
     pub fn random<R: Rng + ?Sized>(&self, horizon: usize, rng: &mut R) -> Vec<Vec<f64>> {
         let raw: Vec<Vec<f64>> = (0..horizon)
-            .map(|_| self.action.iter().map(|[lo, hi]| rng.random_range(*lo..=*hi)).collect())
+            .map(|_| {
+                self.action
+                    .iter()
+                    .map(|[lo, hi]| rng.random_range(*lo..=*hi))
+                    .collect()
+            })
             .collect();
         self.project(&raw).0
     }

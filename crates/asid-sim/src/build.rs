@@ -62,6 +62,7 @@ impl SimWorld {
         physics.gravity = Vector::new(g[0] as f32, g[1] as f32, g[2] as f32);
         physics.integration_parameters.dt = spec.physics.dt_s as f32;
         physics.integration_parameters.num_solver_iterations = spec.physics.solver_iterations;
+        physics.integration_parameters.contact_recycling = spec.physics.contact_recycling;
         physics.integration_parameters.friction_model = match spec.physics.friction_model {
             SceneFriction::Coulomb => rapier3d::dynamics::FrictionModel::Coulomb,
             SceneFriction::Simplified => rapier3d::dynamics::FrictionModel::Simplified,

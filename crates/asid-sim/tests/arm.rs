@@ -112,14 +112,30 @@ fn the_dynamic_arm_tracks_its_commands() {
 fn every_corner_of_every_scene_workspace_is_reachable_with_the_tool_down() {
     use asid_core::scene::ActionSpec;
     use nalgebra::{Isometry3, Translation3};
-    for name in ["rod", "sphere", "multi_friction", "shuffleboard", "articulation", "payload"] {
+    for name in [
+        "rod",
+        "sphere",
+        "multi_friction",
+        "shuffleboard",
+        "articulation",
+        "payload",
+    ] {
         let s = common::sim(name);
         let scene = s.scene();
         let q0 = asid_sim::initial_configuration(scene, s.arm()).expect("start");
         let down = s.arm().world_from_tcp(&q0).rotation;
         let corners: Vec<[f64; 3]> = match &scene.spec.arm.action {
-            ActionSpec::EeDeltaXy { workspace_xy_m: w, z_m, .. } => {
-                vec![[w[0][0], w[1][0], *z_m], [w[0][0], w[1][1], *z_m], [w[0][1], w[1][0], *z_m], [w[0][1], w[1][1], *z_m]]
+            ActionSpec::EeDeltaXy {
+                workspace_xy_m: w,
+                z_m,
+                ..
+            } => {
+                vec![
+                    [w[0][0], w[1][0], *z_m],
+                    [w[0][0], w[1][1], *z_m],
+                    [w[0][1], w[1][0], *z_m],
+                    [w[0][1], w[1][1], *z_m],
+                ]
             }
             ActionSpec::EeDeltaXyz { workspace_m: w, .. } => (0..8)
                 .map(|k| [w[0][k & 1], w[1][(k >> 1) & 1], w[2][(k >> 2) & 1]])

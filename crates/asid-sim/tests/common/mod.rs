@@ -1,15 +1,18 @@
 //! Shared helpers of the simulator tests.
+#![allow(dead_code, reason = "each test binary uses a subset")]
 
 use std::path::PathBuf;
 
 use asid_sim::Simulator;
 
+/// Path of a shipped scene.
 pub fn scene_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenes")
         .join(format!("{name}.toml"))
 }
 
+/// A simulator for a shipped scene.
 pub fn sim(name: &str) -> Simulator {
     Simulator::load(&scene_path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
