@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Validate a scene with its robot, tool and URDF, and print a summary.
     Check(cmd::check::Args),
+    /// Plan the exploration that maximises the Fisher information of the unknown parameters.
+    Explore(cmd::explore::Args),
     /// Benchmarks that print figures (they never fail on timing).
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&args),
+        Command::Explore(args) => cmd::explore::run(&args),
         Command::Bench(b) => cmd::bench::run(&b),
     };
     match result {

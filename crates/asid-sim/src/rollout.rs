@@ -21,6 +21,28 @@ pub struct Trajectory {
     pub obs: Vec<Vec<f64>>,
     /// Joint positions at the same instants.
     pub q_rad: Vec<Vec<f64>>,
+    /// Positions of the free objects (scene order, fixed and held objects left out) at the same instants.
+    pub objects_m: Vec<Vec<[f64; 3]>>,
+}
+
+impl Trajectory {
+    fn start(w: &SimWorld, capacity: usize) -> Self {
+        let mut t = Self {
+            t_s: Vec::with_capacity(capacity),
+            obs: Vec::with_capacity(capacity),
+            q_rad: Vec::with_capacity(capacity),
+            objects_m: Vec::with_capacity(capacity),
+        };
+        t.record(w);
+        t
+    }
+
+    fn record(&mut self, w: &SimWorld) {
+        self.t_s.push(w.time_s());
+        self.obs.push(w.observe());
+        self.q_rad.push(w.joint_positions().to_vec());
+        self.objects_m.push(w.free_object_positions());
+    }
 }
 
 /// One rollout to run: parameters and an action sequence.
@@ -210,17 +232,11 @@ impl Simulator {
         let mut w = self.world(theta)?;
         let n = self.scene.space.dim();
         let mut snapshots = Vec::with_capacity(actions.len());
-        let mut nominal = Trajectory {
-            t_s: vec![w.time_s()],
-            obs: vec![w.observe()],
-            q_rad: vec![w.joint_positions().to_vec()],
-        };
+        let mut nominal = Trajectory::start(&w, actions.len() + 1);
         for a in actions {
             snapshots.push(w.snapshot());
             w.step_control(a)?;
-            nominal.t_s.push(w.time_s());
-            nominal.obs.push(w.observe());
-            nominal.q_rad.push(w.joint_positions().to_vec());
+            nominal.record(&w);
         }
         let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
         let jacobians = snapshots
@@ -266,19 +282,10 @@ impl Simulator {
 
 /// Runs `actions` on a world, recording observations.
 pub fn run(w: &mut SimWorld, actions: &[Vec<f64>]) -> Result<Trajectory, SimError> {
-    let mut t = Trajectory {
-        t_s: Vec::with_capacity(actions.len() + 1),
-        obs: Vec::with_capacity(actions.len() + 1),
-        q_rad: Vec::with_capacity(actions.len() + 1),
-    };
-    t.t_s.push(w.time_s());
-    t.obs.push(w.observe());
-    t.q_rad.push(w.joint_positions().to_vec());
+    let mut t = Trajectory::start(w, actions.len() + 1);
     for a in actions {
         w.step_control(a)?;
-        t.t_s.push(w.time_s());
-        t.obs.push(w.observe());
-        t.q_rad.push(w.joint_positions().to_vec());
+        t.record(w);
     }
     Ok(t)
 }

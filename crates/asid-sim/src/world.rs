@@ -278,6 +278,20 @@ impl SimWorld {
         }
     }
 
+    /// Positions of the free objects (scene order; fixed and held objects left out).
+    pub fn free_object_positions(&self) -> Vec<[f64; 3]> {
+        self.objects
+            .iter()
+            .filter_map(|o| match o.body {
+                ObjectBody::Free(h) if self.physics.bodies[h].is_dynamic() => {
+                    let p = self.physics.bodies[h].translation();
+                    Some([f64::from(p.x), f64::from(p.y), f64::from(p.z)])
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Linear velocity of an object by name.
     pub fn object_velocity(&self, name: &str) -> Option<Vector3<f64>> {
         let i = self.object_index(name)?;

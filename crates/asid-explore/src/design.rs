@@ -1,0 +1,190 @@
+//! Exploration parameterisations: a vector `z` in a box decodes into a feasible action sequence.
+
+use asid_sim::ActionBounds;
+use serde::{Deserialize, Serialize};
+
+use crate::ExploreError;
+
+/// How a plan is parameterised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DesignKind {
+    /// Every action of the episode (the paper's open-loop 10 Hz x 20 steps).
+    Actions,
+    /// A few via points of the tool (or joint) path, followed at up to the largest step.
+    Spline,
+    /// A task-style primitive: approach the object, then push / strike through it along a direction,
+    /// at a lateral offset and speed (and height for x-y-z actions).
+    Primitive,
+}
+
+impl DesignKind {
+    /// Parses `actions`, `spline` or `primitive`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "actions" => Some(Self::Actions),
+            "spline" => Some(Self::Spline),
+            "primitive" => Some(Self::Primitive),
+            _ => None,
+        }
+    }
+}
+
+/// The object a primitive aims at: position and a characteristic half size.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Object position at the start.
+    pub xyz_m: [f64; 3],
+    /// Half of its largest horizontal extent.
+    pub half_size_m: f64,
+}
+
+/// A parameterisation of exploration plans.
+#[derive(Debug, Clone)]
+pub struct Design {
+    kind: DesignKind,
+    bounds: ActionBounds,
+    horizon: usize,
+    via_points: usize,
+    target: Option<Target>,
+}
+
+/// Via points of the spline parameterisation.
+pub const VIA_POINTS: usize = 4;
+
+impl Design {
+    /// A design of `kind` for an action space, horizon and (for primitives) a target object.
+    pub fn new(kind: DesignKind, bounds: ActionBounds, horizon: usize, target: Option<Target>) -> Result<Self, ExploreError> {
+        if kind == DesignKind::Primitive && (!bounds.is_delta() || target.is_none()) {
+            return Err(ExploreError::Unsupported(
+                "the primitive parameterisation needs end-effector delta actions and a free object".into(),
+            ));
+        }
+        Ok(Self { kind, bounds, horizon, via_points: VIA_POINTS.min(horizon.max(1)), target })
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> DesignKind {
+        self.kind
+    }
+
+    /// Number of design variables.
+    pub fn dim(&self) -> usize {
+        self.box_bounds().len()
+    }
+
+    /// Box of the design variables.
+    pub fn box_bounds(&self) -> Vec<[f64; 2]> {
+        match self.kind {
+            DesignKind::Actions => (0..self.horizon).flat_map(|_| self.bounds.action.iter().copied()).collect(),
+            DesignKind::Spline => {
+                let per = if self.bounds.is_delta() { self.bounds.workspace.clone() } else { self.bounds.action.clone() };
+                (0..self.via_points).flat_map(|_| per.iter().copied()).collect()
+            }
+            DesignKind::Primitive => {
+                let t = self.target.map_or(0.05, |t| t.half_size_m);
+                let max = self.bounds.action[0][1];
+                let mut b = vec![[-std::f64::consts::PI, std::f64::consts::PI], [-t, t], [0.2 * max, max]];
+                if self.bounds.workspace.len() == 3 {
+                    b.push(self.bounds.workspace[2]);
+                }
+                b
+            }
+        }
+    }
+
+    /// The action sequence of design `z` (always inside the action box and the workspace).
+    pub fn decode(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        let raw = match self.kind {
+            DesignKind::Actions => z.chunks(self.bounds.action.len()).map(<[f64]>::to_vec).collect(),
+            DesignKind::Spline => self.decode_spline(z),
+            DesignKind::Primitive => self.decode_primitive(z),
+        };
+        self.bounds.project(&raw).0
+    }
+
+    /// Path targets through the via points, one per step.
+    fn path(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        let d = if self.bounds.is_delta() { self.bounds.workspace.len() } else { self.bounds.action.len() };
+        let mut points = vec![self.bounds.start.clone()];
+        points.extend(z.chunks(d).map(<[f64]>::to_vec));
+        let segs = points.len() - 1;
+        (1..=self.horizon)
+            .map(|h| {
+                let s = h as f64 / self.horizon as f64 * segs as f64;
+                let k = (s.floor() as usize).min(segs - 1);
+                let u = s - k as f64;
+                points[k].iter().zip(&points[k + 1]).map(|(a, b)| a + (b - a) * u).collect()
+            })
+            .collect()
+    }
+
+    fn decode_spline(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        let path = self.path(z);
+        if !self.bounds.is_delta() {
+            return path;
+        }
+        self.follow(path.into_iter())
+    }
+
+    /// Deltas that follow a sequence of position targets at up to the largest step.
+    fn follow(&self, targets: impl Iterator<Item = Vec<f64>>) -> Vec<Vec<f64>> {
+        let mut pos = self.bounds.start.clone();
+        targets
+            .map(|t| {
+                let a: Vec<f64> = t
+                    .iter()
+                    .zip(&pos)
+                    .zip(&self.bounds.action)
+                    .map(|((t, p), [lo, hi])| (t - p).clamp(*lo, *hi))
+                    .collect();
+                for (p, d) in pos.iter_mut().zip(&a) {
+                    *p += d;
+                }
+                a
+            })
+            .collect()
+    }
+
+    fn decode_primitive(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        let Some(t) = self.target else { return vec![vec![0.0; self.bounds.action.len()]; self.horizon] };
+        let (angle, offset, speed) = (z[0], z[1], z[2]);
+        let dir = [angle.cos(), angle.sin()];
+        let perp = [-dir[1], dir[0]];
+        let clear = t.half_size_m + 0.04;
+        let mut pre = vec![
+            t.xyz_m[0] - clear * dir[0] + offset * perp[0],
+            t.xyz_m[1] - clear * dir[1] + offset * perp[1],
+        ];
+        if self.bounds.workspace.len() == 3 {
+            pre.push(z.get(3).copied().unwrap_or(self.bounds.start[2]));
+        }
+        let max = self.bounds.action[0][1];
+        let mut pos = self.bounds.start.clone();
+        let mut out = Vec::with_capacity(self.horizon);
+        let mut pushing = false;
+        for _ in 0..self.horizon {
+            let mut a = vec![0.0; pos.len()];
+            if !pushing {
+                // Approach at half the largest step (a calm move; the push is the informative part).
+                let gap: Vec<f64> = pre.iter().zip(&pos).map(|(q, p)| q - p).collect();
+                let dist = gap.iter().map(|g| g * g).sum::<f64>().sqrt();
+                let k = if dist > 0.5 * max { 0.5 * max / dist } else { 1.0 };
+                for i in 0..pos.len() {
+                    a[i] = gap[i] * k;
+                }
+                if k >= 1.0 {
+                    pushing = true;
+                }
+            } else {
+                a[0] = speed * dir[0];
+                a[1] = speed * dir[1];
+            }
+            for (p, d) in pos.iter_mut().zip(&a) {
+                *p += d;
+            }
+            out.push(a);
+        }
+        out
+    }
+}

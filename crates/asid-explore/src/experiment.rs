@@ -1,0 +1,156 @@
+//! What the planner needs from a model of the experiment, and its implementation for the simulator.
+
+use asid_core::ParamSpace;
+use asid_sim::{ActionBounds, Simulator, Trajectory};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::ExploreError;
+
+/// Where the noise enters (which sensitivities make the Fisher information).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoiseModel {
+    /// Gaussian process noise on each transition: per-step sensitivities from the nominal state (the paper).
+    Process,
+    /// Gaussian measurement noise on each observation: sensitivities of the whole open-loop trajectory
+    /// (what identification by open-loop replay sees).
+    Measurement,
+}
+
+/// A named constraint of exploration plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Constraint {
+    /// The tool target stays inside the scene's workspace box (enforced when decoding plans).
+    Workspace,
+    /// Joint positions stay inside the limits (IK fails otherwise).
+    JointPosition,
+    /// Joint speeds implied by consecutive commands stay under the robot's limits.
+    JointVelocity,
+    /// Objects stay on the table.
+    ObjectOnTable,
+    /// No arm link or the tool goes below the table top.
+    ArmTableClearance,
+    /// The simulator refused the plan for another reason.
+    Simulation,
+}
+
+/// A model the planner can query: parameters, noise, action space and sensitivities.
+pub trait Experiment: Sync {
+    /// The unknown parameters.
+    fn space(&self) -> &ParamSpace;
+    /// Noise sigma of each observation entry.
+    fn obs_sigmas(&self) -> Vec<f64>;
+    /// The action space.
+    fn action_bounds(&self) -> ActionBounds;
+    /// Steps per episode.
+    fn horizon(&self) -> usize;
+    /// d obs / d theta per step under `noise`, and the nominal trajectory, or the constraint the plan violates.
+    fn sensitivities(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        noise: NoiseModel,
+    ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint>;
+    /// Constraints a nominal trajectory violates (empty: feasible).
+    fn violations(&self, _nominal: &Trajectory) -> Vec<Constraint> {
+        Vec::new()
+    }
+}
+
+/// The simulator as an experiment, with the checks a lab would insist on.
+pub struct SimExperiment<'a> {
+    sim: &'a Simulator,
+    sigmas: Vec<f64>,
+}
+
+impl<'a> SimExperiment<'a> {
+    /// Wraps a simulator.
+    pub fn new(sim: &'a Simulator) -> Self {
+        Self { sigmas: sim.scene().obs_sigmas(), sim }
+    }
+
+    /// The simulator.
+    pub fn sim(&self) -> &Simulator {
+        self.sim
+    }
+}
+
+/// Lowest height (m) any arm link origin may reach; the tool centre point may go down to the table top.
+const LINK_CLEARANCE_M: f64 = 0.03;
+
+impl Experiment for SimExperiment<'_> {
+    fn space(&self) -> &ParamSpace {
+        &self.sim.scene().space
+    }
+
+    fn obs_sigmas(&self) -> Vec<f64> {
+        self.sigmas.clone()
+    }
+
+    fn action_bounds(&self) -> ActionBounds {
+        ActionBounds::of(self.sim.scene())
+    }
+
+    fn horizon(&self) -> usize {
+        self.sim.scene().spec.arm.action.horizon_steps()
+    }
+
+    fn sensitivities(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        noise: NoiseModel,
+    ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint> {
+        let result = match noise {
+            NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
+            NoiseModel::Process => self.sim.step_sensitivity(theta, actions),
+        };
+        match result {
+            Ok(s) => Ok((s.jacobians, Some(s.nominal))),
+            Err(asid_sim::SimError::Ik(_)) => Err(Constraint::JointPosition),
+            Err(asid_sim::SimError::Workspace { .. }) => Err(Constraint::Workspace),
+            Err(_) => Err(Constraint::Simulation),
+        }
+    }
+
+    fn violations(&self, nominal: &Trajectory) -> Vec<Constraint> {
+        let scene = self.sim.scene();
+        let arm = self.sim.arm();
+        let mut out = Vec::new();
+        let period = scene.control_period_s();
+        let vmax = &scene.robot.limits.velocity_rad_s;
+        let too_fast = nominal.q_rad.windows(2).any(|w| {
+            w[0].iter().zip(&w[1]).zip(vmax).any(|((a, b), v)| (b - a).abs() / period > *v)
+        });
+        if too_fast {
+            out.push(Constraint::JointVelocity);
+        }
+        let t = &scene.spec.table;
+        let on_table = |p: &[f64; 3]| {
+            (p[0] - t.center_xy_m[0]).abs() <= 0.5 * t.size_m[0]
+                && (p[1] - t.center_xy_m[1]).abs() <= 0.5 * t.size_m[1]
+                && p[2] > -0.01
+        };
+        if nominal.objects_m.last().is_some_and(|objs| !objs.iter().all(on_table)) {
+            out.push(Constraint::ObjectOnTable);
+        }
+        let low = nominal.q_rad.iter().any(|q| {
+            let frames = arm.frames(q);
+            // Links 1-2 sit on the base; from link 3 on, every origin keeps clear of the table.
+            frames.iter().skip(2).any(|f| f.0.translation.vector.z < LINK_CLEARANCE_M)
+                || arm.world_from_tcp(q).translation.vector.z < -1e-3
+        });
+        if low {
+            out.push(Constraint::ArmTableClearance);
+        }
+        out
+    }
+}
+
+impl From<Constraint> for ExploreError {
+    fn from(c: Constraint) -> Self {
+        ExploreError::Infeasible(c)
+    }
+}
