@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use asid_explore::{Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, Target};
+use asid_explore::{
+    Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, Target,
+};
 use serde_json::json;
 
 /// Arguments of `asid explore`.
@@ -49,7 +51,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("--criterion `{}`: allowed a, d, e, t", args.criterion);
     };
     let Some(kind) = DesignKind::parse(&args.design) else {
-        bail!("--param `{}`: allowed spline, actions, primitive", args.design);
+        bail!(
+            "--param `{}`: allowed spline, actions, primitive",
+            args.design
+        );
     };
     let noise = match args.noise.as_str() {
         "measurement" => NoiseModel::Measurement,
@@ -67,7 +72,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .objects
         .iter()
         .find(|o| !o.fixed && o.attach.is_none())
-        .map(|o| Target { xyz_m: o.pose.xyz_m, half_size_m: half_size(&o.shape) });
+        .map(|o| Target {
+            xyz_m: o.pose.xyz_m,
+            half_size_m: half_size(&o.shape),
+        });
     let design = Design::new(kind, exp.action_bounds(), exp.horizon(), target)?;
     let opts = PlanOptions {
         criterion,
@@ -93,7 +101,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &exp,
         &design,
         &opts,
-        (&scene.spec.name, &args.scene.display().to_string(), scene.control_period_s()),
+        (
+            &scene.spec.name,
+            &args.scene.display().to_string(),
+            scene.control_period_s(),
+        ),
         !args.json,
     )?;
     let text = serde_json::to_string_pretty(&plan)?;
@@ -115,12 +127,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("{summary}");
     } else {
         println!("plan written to {}", args.out.display());
-        println!("  {:?} criterion {:.4e} (random median {:.4e}): {:.1}x better than random", criterion, plan.value, plan.random.median_value, plan.gain);
+        println!(
+            "  {:?} criterion {:.4e} (random median {:.4e}): {:.1}x better than random",
+            criterion, plan.value, plan.random.median_value, plan.gain
+        );
         for (name, std) in &plan.crb_std {
-            println!("  {name:<28} Cramer-Rao std {std:.4e} (random {:.4e})", plan.random.median_crb_std[name]);
+            println!(
+                "  {name:<28} Cramer-Rao std {std:.4e} (random {:.4e})",
+                plan.random.median_crb_std[name]
+            );
         }
-        println!("  Fisher eigenvalues (scaled): {:?}", plan.fisher_eigenvalues);
-        println!("  {} candidates, rejected {:?}, {:.1} s", plan.evaluations, plan.rejections, plan.wall_s);
+        println!(
+            "  Fisher eigenvalues (scaled): {:?}",
+            plan.fisher_eigenvalues
+        );
+        println!(
+            "  {} candidates, rejected {:?}, {:.1} s",
+            plan.evaluations, plan.rejections, plan.wall_s
+        );
     }
     Ok(())
 }
@@ -128,6 +152,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 fn half_size(shape: &asid_core::Shape) -> f64 {
     match shape {
         asid_core::Shape::Box { half_extents_m } => half_extents_m[0].max(half_extents_m[1]),
-        asid_core::Shape::Sphere { radius_m } | asid_core::Shape::Cylinder { radius_m, .. } | asid_core::Shape::Capsule { radius_m, .. } => *radius_m,
+        asid_core::Shape::Sphere { radius_m }
+        | asid_core::Shape::Cylinder { radius_m, .. }
+        | asid_core::Shape::Capsule { radius_m, .. } => *radius_m,
     }
 }

@@ -54,13 +54,25 @@ pub const VIA_POINTS: usize = 4;
 
 impl Design {
     /// A design of `kind` for an action space, horizon and (for primitives) a target object.
-    pub fn new(kind: DesignKind, bounds: ActionBounds, horizon: usize, target: Option<Target>) -> Result<Self, ExploreError> {
+    pub fn new(
+        kind: DesignKind,
+        bounds: ActionBounds,
+        horizon: usize,
+        target: Option<Target>,
+    ) -> Result<Self, ExploreError> {
         if kind == DesignKind::Primitive && (!bounds.is_delta() || target.is_none()) {
             return Err(ExploreError::Unsupported(
-                "the primitive parameterisation needs end-effector delta actions and a free object".into(),
+                "the primitive parameterisation needs end-effector delta actions and a free object"
+                    .into(),
             ));
         }
-        Ok(Self { kind, bounds, horizon, via_points: VIA_POINTS.min(horizon.max(1)), target })
+        Ok(Self {
+            kind,
+            bounds,
+            horizon,
+            via_points: VIA_POINTS.min(horizon.max(1)),
+            target,
+        })
     }
 
     /// The kind.
@@ -76,15 +88,27 @@ impl Design {
     /// Box of the design variables.
     pub fn box_bounds(&self) -> Vec<[f64; 2]> {
         match self.kind {
-            DesignKind::Actions => (0..self.horizon).flat_map(|_| self.bounds.action.iter().copied()).collect(),
+            DesignKind::Actions => (0..self.horizon)
+                .flat_map(|_| self.bounds.action.iter().copied())
+                .collect(),
             DesignKind::Spline => {
-                let per = if self.bounds.is_delta() { self.bounds.workspace.clone() } else { self.bounds.action.clone() };
-                (0..self.via_points).flat_map(|_| per.iter().copied()).collect()
+                let per = if self.bounds.is_delta() {
+                    self.bounds.workspace.clone()
+                } else {
+                    self.bounds.action.clone()
+                };
+                (0..self.via_points)
+                    .flat_map(|_| per.iter().copied())
+                    .collect()
             }
             DesignKind::Primitive => {
                 let t = self.target.map_or(0.05, |t| t.half_size_m);
                 let max = self.bounds.action[0][1];
-                let mut b = vec![[-std::f64::consts::PI, std::f64::consts::PI], [-t, t], [0.2 * max, max]];
+                let mut b = vec![
+                    [-std::f64::consts::PI, std::f64::consts::PI],
+                    [-t, t],
+                    [0.2 * max, max],
+                ];
                 if self.bounds.workspace.len() == 3 {
                     b.push(self.bounds.workspace[2]);
                 }
@@ -96,7 +120,10 @@ impl Design {
     /// The action sequence of design `z` (always inside the action box and the workspace).
     pub fn decode(&self, z: &[f64]) -> Vec<Vec<f64>> {
         let raw = match self.kind {
-            DesignKind::Actions => z.chunks(self.bounds.action.len()).map(<[f64]>::to_vec).collect(),
+            DesignKind::Actions => z
+                .chunks(self.bounds.action.len())
+                .map(<[f64]>::to_vec)
+                .collect(),
             DesignKind::Spline => self.decode_spline(z),
             DesignKind::Primitive => self.decode_primitive(z),
         };
@@ -105,7 +132,11 @@ impl Design {
 
     /// Path targets through the via points, one per step.
     fn path(&self, z: &[f64]) -> Vec<Vec<f64>> {
-        let d = if self.bounds.is_delta() { self.bounds.workspace.len() } else { self.bounds.action.len() };
+        let d = if self.bounds.is_delta() {
+            self.bounds.workspace.len()
+        } else {
+            self.bounds.action.len()
+        };
         let mut points = vec![self.bounds.start.clone()];
         points.extend(z.chunks(d).map(<[f64]>::to_vec));
         let segs = points.len() - 1;
@@ -114,7 +145,11 @@ impl Design {
                 let s = h as f64 / self.horizon as f64 * segs as f64;
                 let k = (s.floor() as usize).min(segs - 1);
                 let u = s - k as f64;
-                points[k].iter().zip(&points[k + 1]).map(|(a, b)| a + (b - a) * u).collect()
+                points[k]
+                    .iter()
+                    .zip(&points[k + 1])
+                    .map(|(a, b)| a + (b - a) * u)
+                    .collect()
             })
             .collect()
     }
@@ -147,7 +182,9 @@ impl Design {
     }
 
     fn decode_primitive(&self, z: &[f64]) -> Vec<Vec<f64>> {
-        let Some(t) = self.target else { return vec![vec![0.0; self.bounds.action.len()]; self.horizon] };
+        let Some(t) = self.target else {
+            return vec![vec![0.0; self.bounds.action.len()]; self.horizon];
+        };
         let (angle, offset, speed) = (z[0], z[1], z[2]);
         let dir = [angle.cos(), angle.sin()];
         let perp = [-dir[1], dir[0]];
@@ -169,7 +206,11 @@ impl Design {
                 // Approach at half the largest step (a calm move; the push is the informative part).
                 let gap: Vec<f64> = pre.iter().zip(&pos).map(|(q, p)| q - p).collect();
                 let dist = gap.iter().map(|g| g * g).sum::<f64>().sqrt();
-                let k = if dist > 0.5 * max { 0.5 * max / dist } else { 1.0 };
+                let k = if dist > 0.5 * max {
+                    0.5 * max / dist
+                } else {
+                    1.0
+                };
                 for i in 0..pos.len() {
                     a[i] = gap[i] * k;
                 }

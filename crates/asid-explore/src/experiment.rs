@@ -61,19 +61,50 @@ pub trait Experiment: Sync {
 
 /// The simulator as an experiment, with the checks a lab would insist on.
 pub struct SimExperiment<'a> {
-    sim: &'a Simulator,
+    sim: std::borrow::Cow<'a, Simulator>,
     sigmas: Vec<f64>,
+    horizon: usize,
+    bounds: ActionBounds,
 }
 
 impl<'a> SimExperiment<'a> {
-    /// Wraps a simulator.
+    /// Wraps a simulator: episodes from the scene's start, over the scene's horizon.
     pub fn new(sim: &'a Simulator) -> Self {
-        Self { sigmas: sim.scene().obs_sigmas(), sim }
+        Self {
+            sigmas: sim.scene().obs_sigmas(),
+            horizon: sim.scene().spec.arm.action.horizon_steps(),
+            bounds: ActionBounds::of(sim.scene()),
+            sim: std::borrow::Cow::Borrowed(sim),
+        }
+    }
+
+    /// An experiment that starts from `state` (e.g. the latest observed state of a run) and lasts
+    /// `remaining` control steps: what receding-horizon exploration replans.
+    pub fn from_state(
+        sim: &Simulator,
+        state: asid_sim::SimWorld,
+        remaining: usize,
+    ) -> SimExperiment<'static> {
+        let mut bounds = ActionBounds::of(sim.scene());
+        if bounds.is_delta() {
+            let p = state.tcp_target().translation.vector;
+            bounds.start = p.iter().take(bounds.workspace.len()).copied().collect();
+        } else {
+            bounds.start = state.commanded_joint_positions().to_vec();
+        }
+        let mut owned = sim.clone();
+        *owned.start_mut() = state;
+        SimExperiment {
+            sigmas: sim.scene().obs_sigmas(),
+            horizon: remaining,
+            bounds,
+            sim: std::borrow::Cow::Owned(owned),
+        }
     }
 
     /// The simulator.
     pub fn sim(&self) -> &Simulator {
-        self.sim
+        &self.sim
     }
 }
 
@@ -90,11 +121,11 @@ impl Experiment for SimExperiment<'_> {
     }
 
     fn action_bounds(&self) -> ActionBounds {
-        ActionBounds::of(self.sim.scene())
+        self.bounds.clone()
     }
 
     fn horizon(&self) -> usize {
-        self.sim.scene().spec.arm.action.horizon_steps()
+        self.horizon
     }
 
     fn sensitivities(
@@ -122,7 +153,10 @@ impl Experiment for SimExperiment<'_> {
         let period = scene.control_period_s();
         let vmax = &scene.robot.limits.velocity_rad_s;
         let too_fast = nominal.q_rad.windows(2).any(|w| {
-            w[0].iter().zip(&w[1]).zip(vmax).any(|((a, b), v)| (b - a).abs() / period > *v)
+            w[0].iter()
+                .zip(&w[1])
+                .zip(vmax)
+                .any(|((a, b), v)| (b - a).abs() / period > *v)
         });
         if too_fast {
             out.push(Constraint::JointVelocity);
@@ -133,13 +167,20 @@ impl Experiment for SimExperiment<'_> {
                 && (p[1] - t.center_xy_m[1]).abs() <= 0.5 * t.size_m[1]
                 && p[2] > -0.01
         };
-        if nominal.objects_m.last().is_some_and(|objs| !objs.iter().all(on_table)) {
+        if nominal
+            .objects_m
+            .last()
+            .is_some_and(|objs| !objs.iter().all(on_table))
+        {
             out.push(Constraint::ObjectOnTable);
         }
         let low = nominal.q_rad.iter().any(|q| {
             let frames = arm.frames(q);
             // Links 1-2 sit on the base; from link 3 on, every origin keeps clear of the table.
-            frames.iter().skip(2).any(|f| f.0.translation.vector.z < LINK_CLEARANCE_M)
+            frames
+                .iter()
+                .skip(2)
+                .any(|f| f.0.translation.vector.z < LINK_CLEARANCE_M)
                 || arm.world_from_tcp(q).translation.vector.z < -1e-3
         });
         if low {

@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 
 /// Fisher information `sum_h J_h^T diag(sigma)^-2 J_h` of parameters scaled by `scale` (prior std),
 /// so parameters in different units are comparable: column `i` of each `J_h` is multiplied by `scale[i]`.
-pub fn fisher_information(jacobians: &[DMatrix<f64>], sigmas: &[f64], scale: &[f64]) -> DMatrix<f64> {
+pub fn fisher_information(
+    jacobians: &[DMatrix<f64>],
+    sigmas: &[f64],
+    scale: &[f64],
+) -> DMatrix<f64> {
     let p = scale.len();
     let mut info = DMatrix::zeros(p, p);
     for j in jacobians {
@@ -86,7 +90,11 @@ impl Criterion {
 
 /// Eigenvalues of a symmetric matrix, ascending.
 pub fn eigenvalues(info: &DMatrix<f64>) -> Vec<f64> {
-    let mut e: Vec<f64> = SymmetricEigen::new(info.clone()).eigenvalues.iter().copied().collect();
+    let mut e: Vec<f64> = SymmetricEigen::new(info.clone())
+        .eigenvalues
+        .iter()
+        .copied()
+        .collect();
     e.sort_by(f64::total_cmp);
     e
 }
@@ -97,7 +105,9 @@ pub fn crb_std(info: &DMatrix<f64>, scale: &[f64]) -> Vec<f64> {
     let p = info.nrows();
     let reg = info + DMatrix::identity(p, p) * RIDGE;
     match reg.try_inverse() {
-        Some(inv) => (0..p).map(|i| scale[i] * inv[(i, i)].max(0.0).sqrt()).collect(),
+        Some(inv) => (0..p)
+            .map(|i| scale[i] * inv[(i, i)].max(0.0).sqrt())
+            .collect(),
         None => vec![f64::INFINITY; p],
     }
 }

@@ -8,7 +8,9 @@
 //! - [`Design`]: open-loop actions, via-point splines, or push / strike primitives, always decoded into
 //!   feasible actions; plans that break a constraint ([`Constraint`]) are rejected and counted;
 //! - [`plan`]: the Cross-Entropy Method (an argmin solver from `asid-opt`) over the design, with a
-//!   random-exploration baseline of the same length, into a [`Plan`] file.
+//!   random-exploration baseline of the same length, into a [`Plan`] file;
+//! - [`replan`]: receding-horizon exploration, replanning the rest of the episode from the latest
+//!   observed state so exploration can run closed loop on the arm.
 //!
 //! Algorithms are generic over [`Experiment`]; [`SimExperiment`] is the simulator.
 //!
@@ -26,11 +28,13 @@ pub mod design;
 pub mod experiment;
 pub mod fisher;
 pub mod planner;
+pub mod receding;
 
 pub use design::{Design, DesignKind, Target};
 pub use experiment::{Constraint, Experiment, NoiseModel, SimExperiment};
 pub use fisher::{Criterion, crb_std, eigenvalues, fisher_information};
-pub use planner::{Assessment, Plan, PlanOptions, assess, plan};
+pub use planner::{Assessment, Plan, PlanOptions, assess, plan, plan_with_warm_starts};
+pub use receding::replan;
 
 /// Errors of exploration planning.
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::ExploreError;
 use crate::design::{Design, DesignKind};
 use crate::experiment::{Constraint, Experiment, NoiseModel};
 use crate::fisher::{Criterion, crb_std, eigenvalues, fisher_information};
-use crate::ExploreError;
 
 /// Settings of a planning run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,24 +71,32 @@ pub fn assess<E: Experiment>(
     noise: NoiseModel,
 ) -> Result<Assessment, Constraint> {
     let space = exp.space();
-    let scale: Vec<f64> = space.params.iter().map(|p| p.prior.std().max(1e-12)).collect();
+    let scale: Vec<f64> = space
+        .params
+        .iter()
+        .map(|p| p.prior.std().max(1e-12))
+        .collect();
     let sigmas = exp.obs_sigmas();
     let p = space.dim();
     let mut mean_info = DMatrix::zeros(p, p);
     let mut value = 0.0;
     for theta in thetas {
         let (jacs, nominal) = exp.sensitivities(theta, actions, noise)?;
-        if let Some(nominal) = &nominal {
-            if let Some(c) = exp.violations(nominal).first() {
-                return Err(*c);
-            }
+        if let Some(c) = nominal
+            .as_ref()
+            .and_then(|n| exp.violations(n).first().copied())
+        {
+            return Err(c);
         }
         let info = fisher_information(&jacs, &sigmas, &scale);
         value += criterion.value(&info);
         mean_info += info;
     }
     let k = thetas.len().max(1) as f64;
-    Ok(Assessment { value: value / k, mean_info: mean_info / k })
+    Ok(Assessment {
+        value: value / k,
+        mean_info: mean_info / k,
+    })
 }
 
 /// The argmin problem: design vector -> expected criterion (or [`INFEASIBLE`]).
@@ -139,6 +147,9 @@ pub struct RandomBaseline {
     pub draws: usize,
     /// Infeasible random explorations skipped.
     pub infeasible: usize,
+    /// Feasible random explorations that are informative at all: the smallest eigenvalue of their
+    /// scaled Fisher information is at least 1 (every direction's Cramer-Rao std below its prior std).
+    pub informative: usize,
     /// Median criterion value.
     pub median_value: f64,
     /// Median Cramer-Rao std per parameter.
@@ -189,13 +200,20 @@ pub struct Progress;
 
 impl Observe<CemState> for Progress {
     fn observe_iter(&mut self, state: &CemState, kv: &KV) -> Result<(), Error> {
-        let elite = kv.get("elite_cost").and_then(|v| v.get_float()).unwrap_or(f64::NAN);
-        eprintln!("  iteration {:>3}: best {:.6e}, elite mean {elite:.6e}", state.get_iter(), state.get_best_cost());
+        let elite = kv
+            .get("elite_cost")
+            .and_then(|v| v.get_float())
+            .unwrap_or(f64::NAN);
+        eprintln!(
+            "  iteration {:>3}: best {:.6e}, elite mean {elite:.6e}",
+            state.get_iter(),
+            state.get_best_cost()
+        );
         Ok(())
     }
 }
 
-/// Plans an exploration. `scene_name`, `scene_file` and `control_period_s` only label the plan file.
+/// Plans an exploration. `labels` (scene name, scene file, control period) only label the plan file.
 pub fn plan<E: Experiment>(
     exp: &E,
     design: &Design,
@@ -203,13 +221,30 @@ pub fn plan<E: Experiment>(
     labels: (&str, &str, f64),
     progress: bool,
 ) -> Result<Plan, ExploreError> {
+    plan_with_warm_starts(exp, design, opts, labels, progress, Vec::new())
+}
+
+/// As [`plan`], with design vectors added to the first CEM population (e.g. the current plan when
+/// replanning): the result is never worse than the best of them on the same prior samples.
+pub fn plan_with_warm_starts<E: Experiment>(
+    exp: &E,
+    design: &Design,
+    opts: &PlanOptions,
+    labels: (&str, &str, f64),
+    progress: bool,
+    warm_starts: Vec<Vec<f64>>,
+) -> Result<Plan, ExploreError> {
     let start = Instant::now();
     let space = exp.space();
     if space.dim() == 0 {
-        return Err(ExploreError::Unsupported("the scene has no unknown parameter".into()));
+        return Err(ExploreError::Unsupported(
+            "the scene has no unknown parameter".into(),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let thetas: Vec<Vec<f64>> = (0..opts.prior_samples.max(1)).map(|_| space.sample(&mut rng)).collect();
+    let thetas: Vec<Vec<f64>> = (0..opts.prior_samples.max(1))
+        .map(|_| space.sample(&mut rng))
+        .collect();
     let problem = DesignProblem {
         exp,
         design,
@@ -218,14 +253,20 @@ pub fn plan<E: Experiment>(
         noise: opts.noise,
         rejections: Mutex::new(BTreeMap::new()),
     };
-    let solver = CrossEntropy::new(design.box_bounds(), opts.population, opts.seed)?;
+    let solver = CrossEntropy::new(design.box_bounds(), opts.population, opts.seed)?
+        .with_warm_starts(warm_starts);
     let mut exec = Executor::new(problem, solver).configure(|s| s.max_iters(opts.iterations));
     if progress {
         exec = exec.add_observer(Progress, ObserverMode::Always);
     }
     let result = exec.run()?;
     let state = result.state();
-    let rejections = result.problem.problem.as_ref().and_then(|p| p.rejections.lock().ok().map(|r| r.clone())).unwrap_or_default();
+    let rejections = result
+        .problem
+        .problem
+        .as_ref()
+        .and_then(|p| p.rejections.lock().ok().map(|r| r.clone()))
+        .unwrap_or_default();
     let best = match state.get_best_param() {
         Some(b) if state.get_best_cost() < INFEASIBLE => b.clone(),
         _ => return Err(ExploreError::NoPlan(rejections)),
@@ -233,7 +274,11 @@ pub fn plan<E: Experiment>(
     let evaluations = (state.get_iter() as usize) * opts.population;
     let actions = design.decode(&best);
     let best_assessment = assess(exp, &actions, &thetas, opts.criterion, opts.noise)?;
-    let scale: Vec<f64> = space.params.iter().map(|p| p.prior.std().max(1e-12)).collect();
+    let scale: Vec<f64> = space
+        .params
+        .iter()
+        .map(|p| p.prior.std().max(1e-12))
+        .collect();
     let names: Vec<String> = space.params.iter().map(|p| p.name.clone()).collect();
     let crb = crb_std(&best_assessment.mean_info, &scale);
 
@@ -242,12 +287,16 @@ pub fn plan<E: Experiment>(
     let mut values = Vec::new();
     let mut crbs: Vec<Vec<f64>> = Vec::new();
     let mut infeasible = 0;
+    let mut informative = 0;
     let mut tries = 0;
     while values.len() < opts.random_draws && tries < 10 * opts.random_draws.max(1) {
         tries += 1;
         let random = bounds.random(exp.horizon(), &mut rng);
         match assess(exp, &random, &thetas, opts.criterion, opts.noise) {
             Ok(a) => {
+                if eigenvalues(&a.mean_info).first().is_some_and(|e| *e >= 1.0) {
+                    informative += 1;
+                }
                 values.push(a.value);
                 crbs.push(crb_std(&a.mean_info, &scale));
             }
@@ -255,9 +304,19 @@ pub fn plan<E: Experiment>(
         }
     }
     let median_value = median(&values);
-    let median_crb: BTreeMap<String, f64> =
-        names.iter().enumerate().map(|(i, n)| (n.clone(), median(&crbs.iter().map(|c| c[i]).collect::<Vec<_>>()))).collect();
-    let gain = opts.criterion.gain(best_assessment.value, median_value, space.dim());
+    let median_crb: BTreeMap<String, f64> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n.clone(),
+                median(&crbs.iter().map(|c| c[i]).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
+    let gain = opts
+        .criterion
+        .gain(best_assessment.value, median_value, space.dim());
 
     Ok(Plan {
         format: "asid-plan/1".into(),
@@ -266,7 +325,12 @@ pub fn plan<E: Experiment>(
         parameters: space
             .params
             .iter()
-            .map(|p| ParamSummary { name: p.name.clone(), target: p.target_path.clone(), prior: p.prior.clone(), bounds: p.bounds })
+            .map(|p| ParamSummary {
+                name: p.name.clone(),
+                target: p.target_path.clone(),
+                prior: p.prior.clone(),
+                bounds: p.bounds,
+            })
             .collect(),
         options: opts.clone(),
         design: design.kind(),
@@ -276,7 +340,13 @@ pub fn plan<E: Experiment>(
         value: best_assessment.value,
         fisher_eigenvalues: eigenvalues(&best_assessment.mean_info),
         crb_std: names.iter().cloned().zip(crb).collect(),
-        random: RandomBaseline { draws: values.len(), infeasible, median_value, median_crb_std: median_crb },
+        random: RandomBaseline {
+            draws: values.len(),
+            infeasible,
+            informative,
+            median_value,
+            median_crb_std: median_crb,
+        },
         gain,
         evaluations,
         rejections,
@@ -291,5 +361,9 @@ fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
-    if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) }
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
 }

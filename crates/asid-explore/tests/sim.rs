@@ -3,35 +3,101 @@
 
 use std::path::PathBuf;
 
-use asid_explore::{Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, assess, plan};
+use asid_explore::{
+    Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, assess, plan,
+};
 use asid_sim::Simulator;
 
 fn sim(name: &str) -> Simulator {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenes").join(format!("{name}.toml"));
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenes")
+        .join(format!("{name}.toml"));
     Simulator::load(&p).expect("scene")
 }
 
 fn small(criterion: Criterion, seed: u64) -> PlanOptions {
-    PlanOptions { criterion, seed, prior_samples: 2, population: 12, iterations: 5, random_draws: 4, noise: NoiseModel::Measurement }
+    PlanOptions {
+        criterion,
+        seed,
+        prior_samples: 2,
+        population: 12,
+        iterations: 5,
+        random_draws: 4,
+        noise: NoiseModel::Measurement,
+    }
 }
 
 #[test]
 fn on_the_rod_the_a_optimal_plan_beats_the_t_optimal_plan_on_the_a_criterion() {
     let s = sim("rod");
     let exp = SimExperiment::new(&s);
-    assert_eq!(exp.space().dim(), 2, "centre of mass and friction are unknown");
-    let design = Design::new(DesignKind::Spline, exp.action_bounds(), exp.horizon(), None).expect("design");
-    let a_plan = plan(&exp, &design, &small(Criterion::A, 5), ("rod", "", 0.1), false).expect("A plan");
-    let t_plan = plan(&exp, &design, &small(Criterion::T, 5), ("rod", "", 0.1), false).expect("T plan");
+    assert_eq!(
+        exp.space().dim(),
+        2,
+        "centre of mass and friction are unknown"
+    );
+    let design =
+        Design::new(DesignKind::Spline, exp.action_bounds(), exp.horizon(), None).expect("design");
+    let a_plan = plan(
+        &exp,
+        &design,
+        &small(Criterion::A, 5),
+        ("rod", "", 0.1),
+        false,
+    )
+    .expect("A plan");
+    let t_plan = plan(
+        &exp,
+        &design,
+        &small(Criterion::T, 5),
+        ("rod", "", 0.1),
+        false,
+    )
+    .expect("T plan");
     // Judge both on the A criterion with the same prior samples.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(99);
     let thetas: Vec<Vec<f64>> = (0..3).map(|_| exp.space().sample(&mut rng)).collect();
-    let a_of_a = assess(&exp, &a_plan.actions, &thetas, Criterion::A, NoiseModel::Measurement).expect("feasible").value;
-    let a_of_t = assess(&exp, &t_plan.actions, &thetas, Criterion::A, NoiseModel::Measurement).expect("feasible").value;
-    assert!(a_of_a < a_of_t, "A-optimal plan: tr(I^-1) = {a_of_a}; T-optimal plan: {a_of_t}");
+    let a_of_a = assess(
+        &exp,
+        &a_plan.actions,
+        &thetas,
+        Criterion::A,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible")
+    .value;
+    let a_of_t = assess(
+        &exp,
+        &t_plan.actions,
+        &thetas,
+        Criterion::A,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible")
+    .value;
+    assert!(
+        a_of_a < a_of_t,
+        "A-optimal plan: tr(I^-1) = {a_of_a}; T-optimal plan: {a_of_t}"
+    );
     // And the T plan does carry more total information (it optimised what it was asked to).
-    let t_of_a = assess(&exp, &a_plan.actions, &thetas, Criterion::T, NoiseModel::Measurement).expect("feasible").value;
-    let t_of_t = assess(&exp, &t_plan.actions, &thetas, Criterion::T, NoiseModel::Measurement).expect("feasible").value;
+    let t_of_a = assess(
+        &exp,
+        &a_plan.actions,
+        &thetas,
+        Criterion::T,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible")
+    .value;
+    let t_of_t = assess(
+        &exp,
+        &t_plan.actions,
+        &thetas,
+        Criterion::T,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible")
+    .value;
     println!("A: {a_of_a} vs {a_of_t}; T: {t_of_a} vs {t_of_t}");
 }
 
@@ -40,15 +106,27 @@ fn returned_sim_plans_are_feasible_and_reproducible() {
     let s = sim("shuffleboard");
     let exp = SimExperiment::new(&s);
     let scene = s.scene();
-    let target = asid_explore::Target { xyz_m: scene.spec.objects[0].pose.xyz_m, half_size_m: 0.04 };
+    let target = asid_explore::Target {
+        xyz_m: scene.spec.objects[0].pose.xyz_m,
+        half_size_m: 0.04,
+    };
     for kind in [DesignKind::Primitive, DesignKind::Actions] {
-        let design = Design::new(kind, exp.action_bounds(), exp.horizon(), Some(target)).expect("design");
-        let opts = PlanOptions { population: 8, iterations: 2, ..small(Criterion::A, 11) };
+        let design =
+            Design::new(kind, exp.action_bounds(), exp.horizon(), Some(target)).expect("design");
+        let opts = PlanOptions {
+            population: 8,
+            iterations: 2,
+            ..small(Criterion::A, 11)
+        };
         let p = plan(&exp, &design, &opts, ("shuffleboard", "", 0.1), false).expect("plan");
         // The simulator accepts every action and the nominal rollout breaks no constraint.
         let theta = scene.space.center();
         let traj = s.rollout(&theta, &p.actions).expect("the plan runs");
-        assert!(exp.violations(&traj).is_empty(), "{kind:?}: {:?}", exp.violations(&traj));
+        assert!(
+            exp.violations(&traj).is_empty(),
+            "{kind:?}: {:?}",
+            exp.violations(&traj)
+        );
         assert!(p.value.is_finite(), "{kind:?}");
         if kind == DesignKind::Primitive {
             // A push through the puck always reveals its friction; 20 random steps rarely touch it.
@@ -64,9 +142,77 @@ fn returned_sim_plans_are_feasible_and_reproducible() {
 fn process_noise_planning_uses_per_step_sensitivities() {
     let s = sim("shuffleboard");
     let exp = SimExperiment::new(&s);
-    let design = Design::new(DesignKind::Spline, exp.action_bounds(), exp.horizon(), None).expect("design");
-    let opts = PlanOptions { noise: NoiseModel::Process, population: 6, iterations: 2, ..small(Criterion::D, 2) };
+    let design =
+        Design::new(DesignKind::Spline, exp.action_bounds(), exp.horizon(), None).expect("design");
+    let opts = PlanOptions {
+        noise: NoiseModel::Process,
+        population: 6,
+        iterations: 2,
+        ..small(Criterion::D, 2)
+    };
     let p = plan(&exp, &design, &opts, ("shuffleboard", "", 0.1), false).expect("plan");
     assert!(p.value.is_finite());
     assert_eq!(p.fisher_eigenvalues.len(), 2);
+}
+
+#[test]
+fn receding_horizon_replanning_from_a_mid_episode_state_never_does_worse() {
+    let s = sim("shuffleboard");
+    let scene = s.scene();
+    let exp = SimExperiment::new(&s);
+    let target = asid_explore::Target {
+        xyz_m: scene.spec.objects[0].pose.xyz_m,
+        half_size_m: 0.04,
+    };
+    let design = Design::new(
+        DesignKind::Primitive,
+        exp.action_bounds(),
+        exp.horizon(),
+        Some(target),
+    )
+    .expect("design");
+    let opts = PlanOptions {
+        population: 8,
+        iterations: 2,
+        ..small(Criterion::A, 4)
+    };
+    let first = plan(&exp, &design, &opts, ("shuffleboard", "", 0.1), false).expect("plan");
+    // Execute half of it on the "arm" (here: a simulator with other true parameters).
+    let truth = vec![0.42, 0.015];
+    let mut world = s.world(&truth).expect("world");
+    let half = first.actions.len() / 2;
+    for a in &first.actions[..half] {
+        world.step_control(a).expect("step");
+    }
+    let rest = &first.actions[half..];
+    let again = asid_explore::replan(
+        &s,
+        world.clone(),
+        rest.len(),
+        DesignKind::Actions,
+        None,
+        &opts,
+        Some(rest),
+    )
+    .expect("replan");
+    assert_eq!(again.actions.len(), rest.len());
+    // Judge both continuations from the same state on the same prior samples.
+    let cont = SimExperiment::from_state(&s, world, rest.len());
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(opts.seed);
+    let thetas: Vec<Vec<f64>> = (0..opts.prior_samples)
+        .map(|_| cont.space().sample(&mut rng))
+        .collect();
+    let keep = assess(&cont, rest, &thetas, Criterion::A, NoiseModel::Measurement)
+        .expect("feasible")
+        .value;
+    let new = assess(
+        &cont,
+        &again.actions,
+        &thetas,
+        Criterion::A,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible")
+    .value;
+    assert!(new <= keep, "replanned {new} vs continuing {keep}");
 }

@@ -1,11 +1,11 @@
 //! The Cross-Entropy Method as an argmin [`Solver`]: sample a population from a diagonal Gaussian
 //! inside box bounds, keep the elite fraction, refit the Gaussian, repeat.
 
+use argmin::core::PopulationState;
 use argmin::core::{
     ArgminError, CostFunction, Error, KV, Problem, Solver, State, SyncAlias, TerminationReason,
     TerminationStatus,
 };
-use argmin::core::PopulationState;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -33,11 +33,21 @@ pub struct CrossEntropy {
 impl CrossEntropy {
     /// A CEM over the box `bounds`, starting from the box centre with a std of a quarter of its width.
     pub fn new(bounds: Vec<[f64; 2]>, population: usize, seed: u64) -> Result<Self, Error> {
-        if bounds.is_empty() || bounds.iter().any(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi)) {
-            return Err(ArgminError::InvalidParameter { text: "CEM bounds must be finite [low, high] pairs".into() }.into());
+        if bounds.is_empty()
+            || bounds
+                .iter()
+                .any(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
+        {
+            return Err(ArgminError::InvalidParameter {
+                text: "CEM bounds must be finite [low, high] pairs".into(),
+            }
+            .into());
         }
         if population < 2 {
-            return Err(ArgminError::InvalidParameter { text: "CEM population must be at least 2".into() }.into());
+            return Err(ArgminError::InvalidParameter {
+                text: "CEM population must be at least 2".into(),
+            }
+            .into());
         }
         let mean = bounds.iter().map(|[lo, hi]| 0.5 * (lo + hi)).collect();
         let std = bounds.iter().map(|[lo, hi]| 0.25 * (hi - lo)).collect();
@@ -59,7 +69,10 @@ impl CrossEntropy {
     /// Number of elites kept per iteration (default: a fifth of the population, at least 2).
     pub fn with_elites(mut self, elites: usize) -> Result<Self, Error> {
         if elites < 1 || elites > self.population {
-            return Err(ArgminError::InvalidParameter { text: format!("elites must be in 1..={}", self.population) }.into());
+            return Err(ArgminError::InvalidParameter {
+                text: format!("elites must be in 1..={}", self.population),
+            }
+            .into());
         }
         self.elites = elites;
         Ok(self)
@@ -68,7 +81,10 @@ impl CrossEntropy {
     /// Initial mean and standard deviation of the sampling distribution.
     pub fn with_initial(mut self, mean: Vec<f64>, std: Vec<f64>) -> Result<Self, Error> {
         if mean.len() != self.bounds.len() || std.len() != self.bounds.len() {
-            return Err(ArgminError::InvalidParameter { text: "initial mean / std have the wrong length".into() }.into());
+            return Err(ArgminError::InvalidParameter {
+                text: "initial mean / std have the wrong length".into(),
+            }
+            .into());
         }
         self.mean = mean;
         self.std = std;
@@ -78,7 +94,10 @@ impl CrossEntropy {
     /// Smoothing of the distribution update: new = a * old + (1 - a) * elite fit.
     pub fn with_smoothing(mut self, a: f64) -> Result<Self, Error> {
         if !(0.0..1.0).contains(&a) {
-            return Err(ArgminError::InvalidParameter { text: "smoothing must be in [0, 1)".into() }.into());
+            return Err(ArgminError::InvalidParameter {
+                text: "smoothing must be in [0, 1)".into(),
+            }
+            .into());
         }
         self.smoothing = a;
         Ok(self)
@@ -123,15 +142,28 @@ where
         "Cross-Entropy Method"
     }
 
-    fn init(&mut self, _problem: &mut Problem<O>, state: CemState) -> Result<(CemState, Option<KV>), Error> {
+    fn init(
+        &mut self,
+        _problem: &mut Problem<O>,
+        state: CemState,
+    ) -> Result<(CemState, Option<KV>), Error> {
         self.rng = StdRng::seed_from_u64(self.seed);
         Ok((state, None))
     }
 
-    fn next_iter(&mut self, problem: &mut Problem<O>, state: CemState) -> Result<(CemState, Option<KV>), Error> {
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: CemState,
+    ) -> Result<(CemState, Option<KV>), Error> {
         let mut pop: Vec<Vec<f64>> = std::mem::take(&mut self.warm_starts)
             .into_iter()
-            .map(|w| w.iter().zip(&self.bounds).map(|(v, [lo, hi])| v.clamp(*lo, *hi)).collect())
+            .map(|w| {
+                w.iter()
+                    .zip(&self.bounds)
+                    .map(|(v, [lo, hi])| v.clamp(*lo, *hi))
+                    .collect()
+            })
             .collect();
         while pop.len() < self.population {
             pop.push(self.sample());
@@ -141,23 +173,30 @@ where
         order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]));
         let elites = &order[..self.elites.min(order.len())];
         let n = elites.len() as f64;
-        for d in 0..self.mean.len() {
+        for (d, (mean, std)) in self.mean.iter_mut().zip(self.std.iter_mut()).enumerate() {
             let m = elites.iter().map(|&i| pop[i][d]).sum::<f64>() / n;
             let v = elites.iter().map(|&i| (pop[i][d] - m).powi(2)).sum::<f64>() / n;
-            self.mean[d] = self.smoothing * self.mean[d] + (1.0 - self.smoothing) * m;
-            self.std[d] = (self.smoothing * self.std[d] + (1.0 - self.smoothing) * v.sqrt()).max(self.min_std);
+            *mean = self.smoothing * *mean + (1.0 - self.smoothing) * m;
+            *std = (self.smoothing * *std + (1.0 - self.smoothing) * v.sqrt()).max(self.min_std);
         }
         let best = order[0];
         let elite_cost = elites.iter().map(|&i| costs[i]).sum::<f64>() / n;
         let kv = argmin::kv!("elite_cost" => elite_cost; "max_std" => self.std.iter().copied().fold(0.0, f64::max););
         let best_param = pop[best].clone();
         let best_cost = costs[best];
-        Ok((state.individual(best_param).cost(best_cost).population(pop), Some(kv)))
+        Ok((
+            state.individual(best_param).cost(best_cost).population(pop),
+            Some(kv),
+        ))
     }
 
     fn terminate(&mut self, _state: &CemState) -> TerminationStatus {
         let converged = self.std_tolerance > 0.0
-            && self.std.iter().zip(&self.bounds).all(|(s, [lo, hi])| *s <= self.std_tolerance * (hi - lo).max(1e-300));
+            && self
+                .std
+                .iter()
+                .zip(&self.bounds)
+                .all(|(s, [lo, hi])| *s <= self.std_tolerance * (hi - lo).max(1e-300));
         if converged {
             TerminationStatus::Terminated(TerminationReason::SolverConverged)
         } else {

@@ -250,4 +250,3 @@ fn bad_parameter_vectors_and_actions_are_refused() {
         .expect_err("leaves the workspace");
     assert!(matches!(err, SimError::Workspace { axis: 0, .. }), "{err}");
 }
-
