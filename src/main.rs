@@ -22,6 +22,10 @@ enum Command {
     Check(cmd::check::Args),
     /// Plan the exploration that maximises the Fisher information of the unknown parameters.
     Explore(cmd::explore::Args),
+    /// Run a plan (or random exploration) in the simulated lab with hidden true parameters; record an episode.
+    Simulate(cmd::simulate::Args),
+    /// Fit the unknown parameters to recorded episodes, with uncertainty and identifiability.
+    Identify(cmd::identify::Args),
     /// Benchmarks that print figures (they never fail on timing).
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -32,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&args),
         Command::Explore(args) => cmd::explore::run(&args),
+        Command::Simulate(args) => cmd::simulate::run(&args),
+        Command::Identify(args) => cmd::identify::run(&args),
         Command::Bench(b) => cmd::bench::run(&b),
     };
     match result {

@@ -3,3 +3,5 @@
 pub mod bench;
 pub mod check;
 pub mod explore;
+pub mod identify;
+pub mod simulate;

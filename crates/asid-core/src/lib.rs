@@ -9,6 +9,7 @@
 //! # Ok::<(), asid_core::ConfigError>(())
 //! ```
 
+pub mod episode;
 pub mod error;
 pub mod geometry;
 pub mod load;
@@ -17,6 +18,7 @@ pub mod robot;
 pub mod scene;
 pub mod space;
 
+pub use episode::{ChannelLayout, EPISODE_FORMAT, Episode, EpisodeError};
 pub use error::{ConfigError, parse_toml, read_toml};
 pub use geometry::{PoseSpec, Shape};
 pub use load::{Scene, load_scene};

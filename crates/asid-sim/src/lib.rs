@@ -23,6 +23,7 @@
 pub mod actions;
 mod arm;
 mod build;
+mod episode;
 pub mod convert;
 mod params;
 mod rollout;

@@ -1,0 +1,360 @@
+//! Fitting: solvers behind one interface, multi-start, structure hypotheses, the result file.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use argmin::core::{Executor, State};
+use argmin::solver::neldermead::NelderMead;
+use argmin::solver::particleswarm::ParticleSwarm;
+use asid_opt::CrossEntropy;
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::lm::LevenbergMarquardt;
+use crate::model::ReplayModel;
+use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
+use crate::uncertainty::{Identifiability, identifiability, psd_inverse};
+use crate::SysIdError;
+
+/// Which optimiser fits the parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SolverKind {
+    /// Cross-Entropy Method (the paper's real-robot choice).
+    Cem,
+    /// argmin's Nelder-Mead, from each start.
+    Nm,
+    /// argmin's particle swarm.
+    Pso,
+    /// Bounded Levenberg-Marquardt with the finite-difference Jacobian, from each start.
+    Lm,
+}
+
+impl SolverKind {
+    /// Parses `cem`, `nm`, `pso`, `lm`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cem" => Some(Self::Cem),
+            "nm" => Some(Self::Nm),
+            "pso" => Some(Self::Pso),
+            "lm" => Some(Self::Lm),
+            _ => None,
+        }
+    }
+}
+
+/// Settings of a fit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// Optimiser.
+    pub solver: SolverKind,
+    /// Starts for local solvers (the prior centre, then prior samples).
+    pub starts: usize,
+    /// Seed of the starts and of the stochastic solvers.
+    pub seed: u64,
+    /// Loss on whitened residuals.
+    pub loss: Loss,
+    /// Iteration cap.
+    pub max_iters: u64,
+    /// Population of CEM / particles of PSO.
+    pub population: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self { solver: SolverKind::Lm, starts: 3, seed: 0, loss: Loss::Squared, max_iters: 40, population: 24 }
+    }
+}
+
+/// One structural hypothesis and how well it fits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hypothesis {
+    /// Values of the discrete parameters.
+    pub structure: BTreeMap<String, f64>,
+    /// Sum of squared whitened residuals at its optimum.
+    pub chi2: f64,
+    /// Bayesian information criterion (known noise): chi2 + k ln N.
+    pub bic: f64,
+    /// Whether it was chosen.
+    pub chosen: bool,
+}
+
+/// The result file of an identification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fit {
+    /// Format tag.
+    pub format: String,
+    /// Scene name.
+    pub scene: String,
+    /// Episodes fitted.
+    pub episodes: Vec<String>,
+    /// Settings.
+    pub options: FitOptions,
+    /// Estimate per parameter.
+    pub estimate: BTreeMap<String, f64>,
+    /// Standard deviation per parameter from the residual-based covariance (`null`: unbounded).
+    pub std: BTreeMap<String, Option<f64>>,
+    /// 95 % interval per parameter (estimate +- 1.96 std).
+    pub interval95: BTreeMap<String, Option<[f64; 2]>>,
+    /// Covariance, in the order of `names`.
+    pub covariance: Vec<Vec<Option<f64>>>,
+    /// Correlation matrix, same order.
+    pub correlation: Vec<Vec<Option<f64>>>,
+    /// Parameter order of the matrices.
+    pub names: Vec<String>,
+    /// Cramer-Rao std at the estimate for these episodes (with the scene's sigmas).
+    pub crb_std: BTreeMap<String, Option<f64>>,
+    /// Identifiability per parameter.
+    pub identifiable: BTreeMap<String, bool>,
+    /// The full identifiability report.
+    pub identifiability: Identifiability,
+    /// Structure hypotheses (when the scene has discrete parameters).
+    pub hypotheses: Vec<Hypothesis>,
+    /// Half the sum of squared whitened residuals at the estimate.
+    pub cost: f64,
+    /// Residual-based noise scale (1 when the scene's sigmas are right).
+    pub residual_sigma_ratio: f64,
+    /// RMS residual per observation channel, in the channel's unit.
+    pub residual_rms: BTreeMap<String, f64>,
+    /// Residuals used.
+    pub residuals: usize,
+    /// Recorded entries skipped (missing or not finite).
+    pub skipped: usize,
+    /// Model rollouts spent.
+    pub evaluations: usize,
+    /// Wall time.
+    pub wall_s: f64,
+}
+
+fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, starts: &[Vec<f64>]) -> Result<(Vec<f64>, f64), SysIdError> {
+    let bounds = problem.scaled_bounds();
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    let mut consider = |u: Vec<f64>, c: f64| {
+        if best.as_ref().is_none_or(|b| c < b.1) {
+            best = Some((u, c));
+        }
+    };
+    match opts.solver {
+        SolverKind::Lm => {
+            for s in starts {
+                let solver = LevenbergMarquardt::new(bounds.clone());
+                let res = Executor::new(problem_ref(problem), solver).configure(|st| st.param(s.clone()).max_iters(opts.max_iters)).run()?;
+                if let Some(u) = res.state().get_best_param().cloned() {
+                    let c = argmin::core::CostFunction::cost(problem, &u)?;
+                    consider(u, c);
+                }
+            }
+        }
+        SolverKind::Nm => {
+            for s in starts {
+                let mut simplex = vec![s.clone()];
+                for i in 0..s.len() {
+                    let mut v = s.clone();
+                    let [lo, hi] = bounds[i];
+                    v[i] = if v[i] + 0.5 <= hi { v[i] + 0.5 } else { (v[i] - 0.5).max(lo) };
+                    simplex.push(v);
+                }
+                let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12)?;
+                let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters * 10)).run()?;
+                if let Some(u) = res.state().get_best_param().cloned() {
+                    let c = res.state().get_best_cost();
+                    consider(u, c);
+                }
+            }
+        }
+        SolverKind::Cem => {
+            let solver = CrossEntropy::new(bounds.clone(), opts.population, opts.seed)?
+                .with_initial(starts[0].clone(), bounds.iter().map(|[lo, hi]| 0.3 * (hi - lo)).collect())?
+                .with_warm_starts(starts.to_vec())
+                .with_std_tolerance(1e-6);
+            let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters)).run()?;
+            if let Some(u) = res.state().get_best_param().cloned() {
+                consider(u, res.state().get_best_cost());
+            }
+        }
+        SolverKind::Pso => {
+            let lower: Vec<f64> = bounds.iter().map(|b| b[0]).collect();
+            let upper: Vec<f64> = bounds.iter().map(|b| b[1]).collect();
+            let solver = ParticleSwarm::new((lower, upper), opts.population).with_rng_generator(StdRng::seed_from_u64(opts.seed));
+            let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters)).run()?;
+            if let Some(p) = res.state().get_best_param() {
+                consider(p.position.clone(), res.state().get_best_cost());
+            }
+        }
+    }
+    let (u, c) = best.ok_or(SysIdError::NoFit)?;
+    if c >= OUT_OF_BOUNDS {
+        return Err(SysIdError::NoFit);
+    }
+    Ok((u, c))
+}
+
+/// argmin takes the problem by value; a reference wrapper keeps ours.
+fn problem_ref<'p, 'a, M: ReplayModel>(p: &'p SysIdProblem<'a, M>) -> ProblemRef<'p, 'a, M> {
+    ProblemRef(p)
+}
+
+/// A borrowed [`SysIdProblem`] that argmin can own.
+pub struct ProblemRef<'p, 'a, M: ReplayModel>(&'p SysIdProblem<'a, M>);
+
+impl<M: ReplayModel> argmin::core::CostFunction for ProblemRef<'_, '_, M> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        self.0.cost(u)
+    }
+}
+
+impl<M: ReplayModel> argmin::core::Operator for ProblemRef<'_, '_, M> {
+    type Param = Vec<f64>;
+    type Output = Vec<f64>;
+    fn apply(&self, u: &Vec<f64>) -> Result<Vec<f64>, argmin::core::Error> {
+        self.0.apply(u)
+    }
+}
+
+impl<M: ReplayModel> argmin::core::Jacobian for ProblemRef<'_, '_, M> {
+    type Param = Vec<f64>;
+    type Jacobian = DMatrix<f64>;
+    fn jacobian(&self, u: &Vec<f64>) -> Result<DMatrix<f64>, argmin::core::Error> {
+        self.0.jacobian(u)
+    }
+}
+
+
+
+/// Identifies the parameters of `model` from `data`.
+pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, scene_name: &str, channel_names: &[(usize, String)]) -> Result<Fit, SysIdError> {
+    let start = Instant::now();
+    let space = model.space();
+    let p = space.dim();
+    if p == 0 {
+        return Err(SysIdError::Data("the scene has no unknown parameter".into()));
+    }
+    let names: Vec<String> = space.params.iter().map(|q| q.name.clone()).collect();
+    let discrete: Vec<usize> = (0..p).filter(|&i| space.params[i].prior.is_discrete()).collect();
+    let free: Vec<usize> = (0..p).filter(|i| !discrete.contains(i)).collect();
+    let center: Vec<f64> = free.iter().map(|&i| space.params[i].prior.center()).collect();
+    let scale: Vec<f64> = free.iter().map(|&i| space.params[i].prior.std().max(1e-12)).collect();
+    // Every combination of discrete values is a hypothesis.
+    let mut combos: Vec<Vec<f64>> = vec![space.nominal()];
+    for &d in &discrete {
+        let asid_core::Prior::Discrete { values } = &space.params[d].prior else { continue };
+        combos = combos
+            .iter()
+            .flat_map(|c| values.iter().map(move |v| {
+                let mut c = c.clone();
+                c[d] = *v;
+                c
+            }))
+            .collect();
+    }
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut evaluations = 0usize;
+    let mut results: Vec<(Vec<f64>, f64)> = Vec::new();
+    for fixed in &combos {
+        let problem = SysIdProblem { model, data, fixed: fixed.clone(), free: free.clone(), center: center.clone(), scale: scale.clone(), loss: opts.loss, counter: Default::default() };
+        let mut starts = vec![vec![0.0; free.len()]];
+        for _ in 1..opts.starts.max(1) {
+            let theta = space.sample(&mut rng);
+            starts.push(problem.scaled(&theta));
+        }
+        let (u, _) = if free.is_empty() { (Vec::new(), 0.0) } else { optimise(&problem, opts, &starts)? };
+        let theta = problem.theta(&u);
+        let r = problem.residuals_at(&theta).map_err(SysIdError::Model)?;
+        evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
+        results.push((theta, r.iter().map(|v| v * v).sum()));
+    }
+    let n_res = data.total - data.skipped;
+    let bic = |chi2: f64| chi2 + free.len() as f64 * (n_res.max(1) as f64).ln();
+    let chosen = (0..results.len()).min_by(|&a, &b| bic(results[a].1).total_cmp(&bic(results[b].1))).ok_or(SysIdError::NoFit)?;
+    let hypotheses: Vec<Hypothesis> = if discrete.is_empty() {
+        Vec::new()
+    } else {
+        results
+            .iter()
+            .enumerate()
+            .map(|(k, (theta, chi2))| Hypothesis {
+                structure: discrete.iter().map(|&d| (names[d].clone(), theta[d])).collect(),
+                chi2: *chi2,
+                bic: bic(*chi2),
+                chosen: k == chosen,
+            })
+            .collect()
+    };
+    let theta = results[chosen].0.clone();
+
+    // Uncertainty at the estimate (squared loss, all continuous parameters).
+    let problem = SysIdProblem { model, data, fixed: theta.clone(), free: free.clone(), center, scale, loss: Loss::Squared, counter: Default::default() };
+    let (r, j) = problem.residuals_and_jacobian_at(&theta).map_err(SysIdError::Model)?;
+    evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
+    let jf = DMatrix::from_fn(j.nrows(), free.len(), |row, k| j[(row, free[k])]);
+    let jtj = jf.transpose() * &jf;
+    let chi2: f64 = r.iter().map(|v| v * v).sum();
+    let dof = n_res.saturating_sub(free.len()).max(1) as f64;
+    let s2 = chi2 / dof;
+    let crb = psd_inverse(&jtj);
+    let cov = &crb * s2;
+    let free_names: Vec<String> = free.iter().map(|&i| names[i].clone()).collect();
+    let prior_std: Vec<f64> = free.iter().map(|&i| space.params[i].prior.std()).collect();
+    let ident = identifiability(&jtj, &free_names, &prior_std);
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let std: BTreeMap<String, Option<f64>> = free_names.iter().enumerate().map(|(k, n)| (n.clone(), finite(cov[(k, k)].max(0.0).sqrt()))).collect();
+    let crb_std = free_names.iter().enumerate().map(|(k, n)| (n.clone(), finite(crb[(k, k)].max(0.0).sqrt()))).collect();
+    let interval95 = free_names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.clone(), std[n].map(|s| [theta[free[k]] - 1.96 * s, theta[free[k]] + 1.96 * s])))
+        .collect();
+    let correlation = (0..free.len())
+        .map(|a| (0..free.len()).map(|b| finite(cov[(a, b)] / (cov[(a, a)] * cov[(b, b)]).sqrt())).collect())
+        .collect();
+    let covariance = (0..free.len()).map(|a| (0..free.len()).map(|b| finite(cov[(a, b)])).collect()).collect();
+    let mut identifiable = ident.identifiable.clone();
+    for &d in &discrete {
+        // A structural parameter is identified when one hypothesis wins clearly (BIC margin > 10).
+        let margin = hypotheses.iter().filter(|h| !h.chosen).map(|h| h.bic - hypotheses[chosen].bic).fold(f64::INFINITY, f64::min);
+        identifiable.insert(names[d].clone(), margin > 10.0);
+    }
+    let mut rms: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    let mut k = 0;
+    for rep in &data.replays {
+        for row in rep.recorded.iter().skip(1) {
+            for (slot, &e) in data.entries.iter().enumerate() {
+                if row[e].is_some() {
+                    let name = channel_names.iter().rev().find(|(off, _)| *off <= e).map_or("?".to_string(), |(_, n)| n.clone());
+                    let acc = rms.entry(name).or_default();
+                    acc.0 += (r[k] * data.sigmas[slot]).powi(2);
+                    acc.1 += 1;
+                    k += 1;
+                }
+            }
+        }
+    }
+    Ok(Fit {
+        format: "asid-fit/1".into(),
+        scene: scene_name.into(),
+        episodes: data.replays.iter().map(|r| r.source.clone()).collect(),
+        options: opts.clone(),
+        estimate: names.iter().cloned().zip(theta.iter().copied()).collect(),
+        std,
+        interval95,
+        covariance,
+        correlation,
+        names: free_names,
+        crb_std,
+        identifiable,
+        identifiability: ident,
+        hypotheses,
+        cost: 0.5 * chi2,
+        residual_sigma_ratio: s2.sqrt(),
+        residual_rms: rms.into_iter().map(|(n, (s, c))| (n, (s / c.max(1) as f64).sqrt())).collect(),
+        residuals: n_res,
+        skipped: data.skipped,
+        evaluations,
+        wall_s: start.elapsed().as_secs_f64(),
+    })
+}

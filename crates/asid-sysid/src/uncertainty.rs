@@ -1,0 +1,120 @@
+//! Uncertainty at the estimate: covariance from the residuals, the Cramer-Rao bound, identifiability.
+
+use std::collections::BTreeMap;
+
+use nalgebra::{DMatrix, SymmetricEigen};
+use serde::{Deserialize, Serialize};
+
+/// One direction of parameter space and how well the data determine it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Direction {
+    /// Eigenvalue of the Fisher information with parameters in prior-std units (>= 1: the data pin
+    /// this direction down better than the prior does).
+    pub eigenvalue: f64,
+    /// Weight of each parameter in the direction (unit vector in prior-std units).
+    pub weights: BTreeMap<String, f64>,
+    /// Whether the data determine this direction.
+    pub identifiable: bool,
+}
+
+/// The identifiability report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identifiability {
+    /// Directions, weakest first.
+    pub directions: Vec<Direction>,
+    /// Per parameter: not part of any unidentifiable direction.
+    pub identifiable: BTreeMap<String, bool>,
+    /// Plain-language verdict.
+    pub verdict: String,
+}
+
+/// Weight above which a parameter counts as part of a direction.
+const PART_OF: f64 = 0.3;
+
+/// Eigen-decomposition of `S J^T J S` (S = prior std) and a verdict.
+pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) -> Identifiability {
+    let p = names.len();
+    let s = DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(prior_std));
+    let scaled = &s * jtj * &s;
+    let eig = SymmetricEigen::new(scaled);
+    let max = eig.eigenvalues.iter().copied().fold(0.0, f64::max);
+    let mut order: Vec<usize> = (0..p).collect();
+    order.sort_by(|&a, &b| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[b]));
+    let directions: Vec<Direction> = order
+        .iter()
+        .map(|&k| {
+            let l = eig.eigenvalues[k];
+            let v = eig.eigenvectors.column(k);
+            let sign = if v.iter().copied().fold(0.0, |a: f64, b| if b.abs() > a.abs() { b } else { a }) < 0.0 { -1.0 } else { 1.0 };
+            Direction {
+                eigenvalue: l,
+                weights: names.iter().cloned().zip(v.iter().map(|x| sign * x)).collect(),
+                identifiable: l >= 1.0 && l >= 1e-10 * max,
+            }
+        })
+        .collect();
+    let identifiable: BTreeMap<String, bool> = names
+        .iter()
+        .map(|n| {
+            let weak = directions.iter().any(|d| !d.identifiable && d.weights[n].abs() > PART_OF);
+            (n.clone(), !weak)
+        })
+        .collect();
+    let weak: Vec<&Direction> = directions.iter().filter(|d| !d.identifiable).collect();
+    let verdict = if weak.is_empty() {
+        "every parameter is identifiable from these episodes".to_string()
+    } else {
+        weak.iter()
+            .map(|d| {
+                let parts: Vec<String> = d
+                    .weights
+                    .iter()
+                    .filter(|(_, w)| w.abs() > PART_OF)
+                    .map(|(n, w)| format!("{w:+.2} {n}"))
+                    .collect();
+                if parts.len() > 1 {
+                    format!(
+                        "not identifiable: {} are confounded (the combination {} is not determined; Fisher eigenvalue {:.3e} in prior-std units)",
+                        d.weights.iter().filter(|(_, w)| w.abs() > PART_OF).map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" and "),
+                        parts.join(" "),
+                        d.eigenvalue
+                    )
+                } else {
+                    format!(
+                        "not identifiable: {} (these episodes barely excite it; Fisher eigenvalue {:.3e} in prior-std units)",
+                        parts.join(" "),
+                        d.eigenvalue
+                    )
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Identifiability { directions, identifiable, verdict }
+}
+
+/// Inverse of a symmetric positive semi-definite matrix by eigen-decomposition; directions with
+/// eigenvalues below `1e-12 * max` get infinite variance.
+pub fn psd_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
+    let p = m.nrows();
+    let eig = SymmetricEigen::new(m.clone());
+    let max = eig.eigenvalues.iter().copied().fold(0.0, f64::max);
+    let mut inv = DMatrix::zeros(p, p);
+    for k in 0..p {
+        let l = eig.eigenvalues[k];
+        let v = eig.eigenvectors.column(k);
+        let w = if l > 1e-12 * max && l > 0.0 { 1.0 / l } else { f64::INFINITY };
+        if w.is_infinite() {
+            for i in 0..p {
+                for j in 0..p {
+                    if v[i].abs() > 1e-6 && v[j].abs() > 1e-6 {
+                        inv[(i, j)] = f64::INFINITY;
+                    }
+                }
+            }
+        } else {
+            inv += v * v.transpose() * w;
+        }
+    }
+    inv
+}
