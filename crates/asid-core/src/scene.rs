@@ -90,7 +90,7 @@ impl Default for PhysicsSpec {
             friction_model: FrictionModel::Coulomb,
             friction_combine: CombineRule::Multiply,
             solver_iterations: 4,
-            contact_recycling: true,
+            contact_recycling: false,
         }
     }
 }

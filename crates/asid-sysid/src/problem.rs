@@ -64,8 +64,11 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
     /// Full parameter vector of scaled free coordinates `u`.
     pub fn theta(&self, u: &[f64]) -> Vec<f64> {
         let mut t = self.fixed.clone();
+        let space = self.model.space();
         for (k, &i) in self.free.iter().enumerate() {
-            t[i] = self.center[k] + self.scale[k] * u[k];
+            let [lo, hi] = space.params[i].bounds;
+            // The scaled box maps onto the bounds; clamping only removes the map's rounding.
+            t[i] = (self.center[k] + self.scale[k] * u[k]).clamp(lo, hi);
         }
         t
     }

@@ -1,0 +1,151 @@
+//! Identification end to end on the simulator: noise-free recovery, confounded parameters, bad episodes.
+
+use std::path::{Path, PathBuf};
+
+use asid_core::Episode;
+use asid_sim::Simulator;
+use asid_sysid::{FitOptions, SolverKind, dataset, identify};
+
+fn sim(name: &str) -> Simulator {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenes").join(format!("{name}.toml"));
+    Simulator::load(&p).expect("scene")
+}
+
+fn fit(s: &Simulator, eps: Vec<Episode>, solver: SolverKind) -> asid_sysid::Fit {
+    let named: Vec<(String, Episode)> = eps.into_iter().enumerate().map(|(i, e)| (format!("episode {i}"), e)).collect();
+    let data = dataset(s.scene(), &named, None).expect("dataset");
+    let opts = FitOptions { solver, ..Default::default() };
+    identify(s, &data, &opts, &s.scene().spec.name, &[]).expect("fit")
+}
+
+fn assert_recovered(f: &asid_sysid::Fit, truth: &[(&str, f64)], rel: f64) {
+    for (name, t) in truth {
+        let e = f.estimate[*name];
+        assert!(((e - t) / t).abs() < rel, "{name}: estimate {e}, truth {t} (cost {})", f.cost);
+    }
+}
+
+/// Pushes straight ahead, then lets the object slide: a smooth, informative exploration.
+fn push(s: &Simulator, step: f64, lateral: f64) -> Vec<Vec<f64>> {
+    let h = s.scene().spec.arm.action.horizon_steps();
+    (0..h).map(|k| if k < h / 2 { vec![step, lateral] } else { vec![0.0, 0.0] }).collect()
+}
+
+#[test]
+fn noise_free_recovery_on_the_rod() {
+    let s = sim("rod");
+    let truth = [("rod.com_offset", 0.03), ("rod.friction", 0.25)];
+    // Step aside, then push the rod off its middle: how it turns depends on where its mass sits.
+    let mut actions = vec![vec![0.0, 0.03], vec![0.0, 0.03]];
+    actions.extend((0..10).map(|_| vec![0.03, 0.0]));
+    actions.extend((0..8).map(|_| vec![0.0, 0.0]));
+    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.03, 0.25], &actions, None, 0.0).expect("episode");
+    let f = fit(&s, vec![ep], SolverKind::Lm);
+    assert_recovered(&f, &truth, 1e-3);
+}
+
+#[test]
+fn noise_free_recovery_on_the_shuffleboard() {
+    let s = sim("shuffleboard");
+    let truth = [("puck.friction", 0.27), ("puck.torsional_friction", 0.012)];
+    // An off-centre strike makes the puck spin as it slides, which reveals torsional friction.
+    let mut actions = push(&s, 0.03, 0.0);
+    actions[0] = vec![0.03, 0.02];
+    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.27, 0.012], &actions, None, 0.0).expect("episode");
+    let f = fit(&s, vec![ep], SolverKind::Lm);
+    // 2e-2, not 1e-3: rapier's cylinder-on-box contact makes the slide distance jump by ~1 % between
+    // neighbouring friction values (measured; see docs/benchmarks.md), so the cost has local minima
+    // at that scale. The rod and the payload reach 1e-3.
+    assert_recovered(&f, &truth, 2e-2);
+}
+
+#[test]
+fn noise_free_recovery_on_the_payload() {
+    let s = sim("payload");
+    let truth = [("payload.mass", 0.9), ("payload.com_x", 0.02), ("payload.com_y", -0.015)];
+    let h = s.scene().spec.arm.action.horizon_steps();
+    let actions: Vec<Vec<f64>> = (0..h).map(|k| {
+        let t = k as f64 * 0.6;
+        vec![0.02 * t.sin(), 0.02 * t.cos(), 0.01 * (2.0 * t).sin()]
+    }).collect();
+    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.9, 0.02, -0.015], &actions, None, 0.0).expect("episode");
+    let f = fit(&s, vec![ep], SolverKind::Lm);
+    assert_recovered(&f, &truth, 1e-3);
+}
+
+#[test]
+fn unexcited_parameters_are_flagged_unidentifiable() {
+    // The puck slides straight without spinning: its torsional friction leaves no trace, and the
+    // report says so instead of returning a confident number.
+    let s = sim("shuffleboard");
+    let actions = push(&s, 0.03, 0.0);
+    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0).expect("episode");
+    let f = fit(&s, vec![ep], SolverKind::Lm);
+    assert!(f.identifiable["puck.friction"]);
+    assert!(!f.identifiable["puck.torsional_friction"], "{}", f.identifiability.verdict);
+    assert!(f.identifiability.verdict.contains("puck.torsional_friction"));
+}
+
+#[test]
+fn bad_episodes_give_clear_errors() {
+    let rod = sim("rod");
+    let sb = sim("shuffleboard");
+    let actions = push(&sb, 0.02, 0.0);
+    let ep = sb.record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0).expect("episode");
+    let check = |s: &Simulator, e: Episode, fragment: &str| {
+        let err = dataset(s.scene(), &[("ep.json".into(), e)], None).expect_err("bad episode");
+        let text = err.to_string();
+        assert!(text.contains("ep.json") && text.contains(fragment), "{text}");
+    };
+    check(&rod, ep.clone(), "recorded in scene `shuffleboard`, not `rod`");
+    let mut e = ep.clone();
+    e.channels.retain(|c| c.kind != asid_core::scene::ChannelKind::ObjectPose);
+    for row in &mut e.obs {
+        row.drain(0..7);
+    }
+    check(&sb, e, "missing channel ObjectPose(puck)");
+    let mut e = ep.clone();
+    e.actions.clear();
+    check(&sb, e, "too short");
+    let mut e = ep.clone();
+    e.obs_t_s.truncate(1);
+    e.obs.truncate(1);
+    check(&sb, e, "too short");
+    let mut e = ep.clone();
+    e.obs_t_s.swap(3, 4);
+    check(&sb, e, "not strictly increasing");
+    let mut e = ep.clone();
+    e.actions[2] = vec![0.1];
+    check(&sb, e, "action 2 has 1 values");
+    // Missing samples are skipped and counted, never read as zero.
+    let mut e = ep;
+    e.obs[5][0] = None;
+    e.obs[6][1] = Some(f64::NAN);
+    let data = dataset(sb.scene(), &[("ep.json".into(), e)], None).expect("usable");
+    assert_eq!(data.skipped, 2);
+    // A file that is not an episode.
+    let dir = std::env::temp_dir().join(format!("asid-bad-ep-{}", std::process::id()));
+    std::fs::write(&dir, "{\"format\": \"something else\"}").expect("write");
+    let err = Episode::read(Path::new(&dir)).expect_err("not an episode");
+    assert!(err.to_string().contains("not an episode") || err.to_string().contains("format"), "{err}");
+    let _ = std::fs::remove_file(dir);
+}
+
+#[test]
+fn the_hinge_structure_is_chosen_by_bic() {
+    let s = sim("articulation");
+    let space = &s.scene().space;
+    let present = space.index_of("lid.hinge.present").expect("structure parameter");
+    let mut truth = space.nominal();
+    truth[present] = 1.0;
+    // Push the lid backwards at its top edge: a hinged lid swings, a welded one does not move.
+    let actions: Vec<Vec<f64>> = (0..30).map(|k| if (4..16).contains(&k) { vec![0.018, 0.0, 0.005] } else { vec![0.0, 0.0, 0.0] }).collect();
+    let ep = s.record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0).expect("episode");
+    let data = dataset(s.scene(), &[("hinge".into(), ep)], None).expect("dataset");
+    let opts = FitOptions { solver: SolverKind::Lm, starts: 1, max_iters: 15, ..Default::default() };
+    let f = identify(&s, &data, &opts, "articulation", &[]).expect("fit");
+    assert_eq!(f.hypotheses.len(), 2);
+    let chosen = f.hypotheses.iter().find(|h| h.chosen).expect("a chosen hypothesis");
+    assert_eq!(chosen.structure["lid.hinge.present"], 1.0, "{:?}", f.hypotheses);
+    assert_eq!(f.estimate["lid.hinge.present"], 1.0);
+}
