@@ -18,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The loop against the embedded simulated lab: plan, run with hidden true parameters, identify.
+    Run(cmd::run::Args),
     /// Validate a scene with its robot, tool and URDF, and print a summary.
     Check(cmd::check::Args),
     /// Plan the exploration that maximises the Fisher information of the unknown parameters.
@@ -34,6 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => cmd::run::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Explore(args) => cmd::explore::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),

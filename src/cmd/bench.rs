@@ -15,6 +15,8 @@ use serde::Serialize;
 pub enum Bench {
     /// Simulator speed: physics steps/s (one thread) per arm model, rollouts/s (all cores), one sensitivity matrix.
     Sim(SimArgs),
+    /// Identification accuracy: fits on noisy episodes of planned and random exploration against the truth and the Cramer-Rao bound.
+    Identify(crate::cmd::bench_identify::Args),
 }
 
 /// Arguments of `asid bench sim`.
@@ -55,6 +57,7 @@ struct SimFigures {
 pub fn run(b: &Bench) -> anyhow::Result<()> {
     match b {
         Bench::Sim(args) => sim(args),
+        Bench::Identify(args) => crate::cmd::bench_identify::run(args),
     }
 }
 

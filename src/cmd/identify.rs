@@ -41,7 +41,9 @@ pub struct Args {
 
 /// Runs the identification.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let Some(solver) = SolverKind::parse(&args.solver) else { bail!("--solver `{}`: allowed lm, cem, nm, pso", args.solver) };
+    let Some(solver) = SolverKind::parse(&args.solver) else {
+        bail!("--solver `{}`: allowed lm, cem, nm, pso", args.solver)
+    };
     let loss = match args.huber {
         None => Loss::Squared,
         Some(d) if d.is_finite() && d > 0.0 => Loss::Huber(d),
@@ -51,7 +53,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         None => None,
         Some(list) => Some(
             list.split(',')
-                .map(|c| serde_json::from_value(json!(c.trim())).with_context(|| format!("--channels: unknown channel `{c}`")))
+                .map(|c| {
+                    serde_json::from_value(json!(c.trim()))
+                        .with_context(|| format!("--channels: unknown channel `{c}`"))
+                })
                 .collect::<anyhow::Result<_>>()?,
         ),
     };
@@ -65,14 +70,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut names = Vec::new();
     let mut off = 0;
     for c in &scene.spec.observation.channels {
-        let label = c.of.as_ref().map_or(format!("{:?}", c.kind), |o| format!("{:?}({o})", c.kind));
+        let label =
+            c.of.as_ref()
+                .map_or(format!("{:?}", c.kind), |o| format!("{:?}({o})", c.kind));
         names.push((off, label));
         off += c.kind.dim(scene.n_joints());
     }
-    let opts = FitOptions { solver, starts: args.starts, seed: args.seed, loss, ..Default::default() };
+    let opts = FitOptions {
+        solver,
+        starts: args.starts,
+        seed: args.seed,
+        loss,
+        ..Default::default()
+    };
     let fit = identify(&sim, &data, &opts, &scene.spec.name, &names)?;
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&fit)?).with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, serde_json::to_string_pretty(&fit)?)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     if args.json {
         println!(
@@ -84,15 +98,36 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             })
         );
     } else {
-        println!("{} from {} episode(s), {:?}: cost {:.4e}, {} residuals ({} skipped), {} rollouts, {:.2} s", scene.spec.name, episodes.len(), solver, fit.cost, fit.residuals, fit.skipped, fit.evaluations, fit.wall_s);
+        println!(
+            "{} from {} episode(s), {:?}: cost {:.4e}, {} residuals ({} skipped), {} rollouts, {:.2} s",
+            scene.spec.name,
+            episodes.len(),
+            solver,
+            fit.cost,
+            fit.residuals,
+            fit.skipped,
+            fit.evaluations,
+            fit.wall_s
+        );
         for (n, v) in &fit.estimate {
             let std = fit.std.get(n).copied().flatten();
             let crb = fit.crb_std.get(n).copied().flatten();
-            println!("  {n:<28} {v:>12.6} +- {:<12} (CRB {:<12}) identifiable: {}", fmt(std), fmt(crb), fit.identifiable.get(n).copied().unwrap_or(false));
+            println!(
+                "  {n:<28} {v:>12.6} +- {:<12} (CRB {:<12}) identifiable: {}",
+                fmt(std),
+                fmt(crb),
+                fit.identifiable.get(n).copied().unwrap_or(false)
+            );
         }
         println!("  {}", fit.identifiability.verdict);
         for h in &fit.hypotheses {
-            println!("  hypothesis {:?}: chi2 {:.3e}, BIC {:.3e}{}", h.structure, h.chi2, h.bic, if h.chosen { " (chosen)" } else { "" });
+            println!(
+                "  hypothesis {:?}: chi2 {:.3e}, BIC {:.3e}{}",
+                h.structure,
+                h.chi2,
+                h.bic,
+                if h.chosen { " (chosen)" } else { "" }
+            );
         }
         println!("  residual RMS: {:?}", fit.residual_rms);
     }

@@ -1,7 +1,9 @@
 //! Subcommands.
 
 pub mod bench;
+pub mod bench_identify;
 pub mod check;
 pub mod explore;
 pub mod identify;
+pub mod run;
 pub mod simulate;

@@ -30,11 +30,26 @@ pub struct Args {
 }
 
 /// Parses `name=value,...` into a full parameter vector (others from `base`).
-pub fn parse_truth(space: &asid_core::ParamSpace, text: &str, mut base: Vec<f64>) -> anyhow::Result<Vec<f64>> {
+pub fn parse_truth(
+    space: &asid_core::ParamSpace,
+    text: &str,
+    mut base: Vec<f64>,
+) -> anyhow::Result<Vec<f64>> {
     for item in text.split(',').filter(|s| !s.trim().is_empty()) {
-        let Some((name, value)) = item.split_once('=') else { bail!("--truth item `{item}`: expected name=value") };
-        let i = space.index_of(name.trim()).with_context(|| format!("--truth: no parameter `{}` (allowed: {})", name.trim(), space.names().join(", ")))?;
-        base[i] = value.trim().parse().with_context(|| format!("--truth {name}: `{value}` is not a number"))?;
+        let Some((name, value)) = item.split_once('=') else {
+            bail!("--truth item `{item}`: expected name=value")
+        };
+        let i = space.index_of(name.trim()).with_context(|| {
+            format!(
+                "--truth: no parameter `{}` (allowed: {})",
+                name.trim(),
+                space.names().join(", ")
+            )
+        })?;
+        base[i] = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--truth {name}: `{value}` is not a number"))?;
     }
     space.check(&base)?;
     Ok(base)
@@ -55,10 +70,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let actions = match &args.plan {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let plan: asid_explore::Plan = serde_json::from_str(&text).with_context(|| format!("{}: not a plan file", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let plan: asid_explore::Plan = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a plan file", p.display()))?;
             if plan.scene != scene.spec.name {
-                bail!("{}: planned for scene `{}`, not `{}`", p.display(), plan.scene, scene.spec.name);
+                bail!(
+                    "{}: planned for scene `{}`, not `{}`",
+                    p.display(),
+                    plan.scene,
+                    scene.spec.name
+                );
             }
             plan.actions
         }
@@ -66,7 +88,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let noise_rng = (args.noise > 0.0).then_some(&mut rng);
     let ep = sim.record_episode(&truth, &actions, noise_rng, args.noise)?;
-    ep.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
-    println!("episode written to {} ({} steps, true parameters {:?})", args.out.display(), ep.actions.len(), ep.meta.get("true_parameters"));
+    ep.write(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "episode written to {} ({} steps, true parameters {:?})",
+        args.out.display(),
+        ep.actions.len(),
+        ep.meta.get("true_parameters")
+    );
     Ok(())
 }

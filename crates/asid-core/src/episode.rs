@@ -74,10 +74,19 @@ impl Episode {
     /// Reads an episode JSON file.
     pub fn read(path: &Path) -> Result<Self, EpisodeError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| EpisodeError::Read { file: file.clone(), message: e.to_string() })?;
-        let ep: Episode = serde_json::from_str(&text).map_err(|e| EpisodeError::Read { file: file.clone(), message: format!("not an episode: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| EpisodeError::Read {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let ep: Episode = serde_json::from_str(&text).map_err(|e| EpisodeError::Read {
+            file: file.clone(),
+            message: format!("not an episode: {e}"),
+        })?;
         if ep.format != EPISODE_FORMAT {
-            return Err(EpisodeError::Read { file, message: format!("format `{}`, expected `{EPISODE_FORMAT}`", ep.format) });
+            return Err(EpisodeError::Read {
+                file,
+                message: format!("format `{}`, expected `{EPISODE_FORMAT}`", ep.format),
+            });
         }
         Ok(ep)
     }
@@ -127,7 +136,9 @@ impl Episode {
                     .iter()
                     .zip(&self.obs[i])
                     .map(|(a, b)| match (a, b) {
-                        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some(a + (b - a) * u),
+                        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => {
+                            Some(a + (b - a) * u)
+                        }
                         _ => None,
                     })
                     .collect()

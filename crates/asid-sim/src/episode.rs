@@ -20,7 +20,11 @@ impl Simulator {
         let traj = self.rollout(theta, actions)?;
         let sigmas = scene.obs_sigmas();
         let n = scene.n_joints();
-        let mut obs: Vec<Vec<Option<f64>>> = traj.obs.iter().map(|o| o.iter().map(|v| Some(*v)).collect()).collect();
+        let mut obs: Vec<Vec<Option<f64>>> = traj
+            .obs
+            .iter()
+            .map(|o| o.iter().map(|v| Some(*v)).collect())
+            .collect();
         if let Some(rng) = rng {
             for row in &mut obs {
                 for (v, s) in row.iter_mut().zip(&sigmas) {
@@ -51,7 +55,11 @@ impl Simulator {
                 .observation
                 .channels
                 .iter()
-                .map(|c| ChannelLayout { kind: c.kind, of: c.of.clone(), dim: c.kind.dim(n) })
+                .map(|c| ChannelLayout {
+                    kind: c.kind,
+                    of: c.of.clone(),
+                    dim: c.kind.dim(n),
+                })
                 .collect(),
             obs_t_s: traj.t_s.clone(),
             obs,

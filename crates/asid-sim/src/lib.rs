@@ -23,8 +23,8 @@
 pub mod actions;
 mod arm;
 mod build;
-mod episode;
 pub mod convert;
+mod episode;
 mod params;
 mod rollout;
 mod step;

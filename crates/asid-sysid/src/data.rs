@@ -33,7 +33,11 @@ pub struct Dataset {
 }
 
 /// Which channels to fit (`None`: every channel of the scene).
-pub fn dataset(scene: &Scene, episodes: &[(String, Episode)], channels: Option<&[ChannelKind]>) -> Result<Dataset, SysIdError> {
+pub fn dataset(
+    scene: &Scene,
+    episodes: &[(String, Episode)],
+    channels: Option<&[ChannelKind]>,
+) -> Result<Dataset, SysIdError> {
     if episodes.is_empty() {
         return Err(SysIdError::Data("no episode given".into()));
     }
@@ -50,34 +54,62 @@ pub fn dataset(scene: &Scene, episodes: &[(String, Episode)], channels: Option<&
         offset += dim;
     }
     if entries.is_empty() {
-        return Err(SysIdError::Data(format!("none of the requested channels {channels:?} is observed in scene `{}`", scene.spec.name)));
+        return Err(SysIdError::Data(format!(
+            "none of the requested channels {channels:?} is observed in scene `{}`",
+            scene.spec.name
+        )));
     }
     let horizon = scene.spec.arm.action.horizon_steps();
     let adim = scene.action_dim();
     let mut replays = Vec::new();
     let (mut total, mut skipped) = (0, 0);
     for (source, ep) in episodes {
-        let bad = |m: String| SysIdError::Episode { file: source.clone(), message: m };
+        let bad = |m: String| SysIdError::Episode {
+            file: source.clone(),
+            message: m,
+        };
         if ep.scene != scene.spec.name {
-            return Err(bad(format!("recorded in scene `{}`, not `{}`", ep.scene, scene.spec.name)));
+            return Err(bad(format!(
+                "recorded in scene `{}`, not `{}`",
+                ep.scene, scene.spec.name
+            )));
         }
         if (ep.control_period_s - scene.control_period_s()).abs() > 1e-9 {
-            return Err(bad(format!("control period {} s, the scene's is {} s", ep.control_period_s, scene.control_period_s())));
+            return Err(bad(format!(
+                "control period {} s, the scene's is {} s",
+                ep.control_period_s,
+                scene.control_period_s()
+            )));
         }
         if ep.actions.is_empty() {
             return Err(bad("too short: no action".into()));
         }
         if ep.actions.len() > horizon {
-            return Err(bad(format!("{} actions, the scene's horizon is {horizon}", ep.actions.len())));
+            return Err(bad(format!(
+                "{} actions, the scene's horizon is {horizon}",
+                ep.actions.len()
+            )));
         }
-        if let Some((i, a)) = ep.actions.iter().enumerate().find(|(_, a)| a.len() != adim || a.iter().any(|v| !v.is_finite())) {
-            return Err(bad(format!("action {i} has {} values (or a non-finite one), the action space has {adim}", a.len())));
+        if let Some((i, a)) = ep
+            .actions
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.len() != adim || a.iter().any(|v| !v.is_finite()))
+        {
+            return Err(bad(format!(
+                "action {i} has {} values (or a non-finite one), the action space has {adim}",
+                a.len()
+            )));
         }
         if ep.obs.len() != ep.obs_t_s.len() || ep.obs.iter().any(|o| o.len() != ep.obs_dim()) {
-            return Err(bad("observation rows do not match their timestamps or the channel layout".into()));
+            return Err(bad(
+                "observation rows do not match their timestamps or the channel layout".into(),
+            ));
         }
-        if ep.obs_t_s.windows(2).any(|w| !(w[1] > w[0])) {
-            return Err(bad("observation timestamps are not strictly increasing".into()));
+        if ep.obs_t_s.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater)) {
+            return Err(bad(
+                "observation timestamps are not strictly increasing".into()
+            ));
         }
         // Map the scene's channels onto the episode's layout.
         let mut map = Vec::with_capacity(scene.obs_dim());
@@ -88,7 +120,9 @@ pub fn dataset(scene: &Scene, episodes: &[(String, Episode)], channels: Option<&
                 None => {
                     let used = channels.is_none_or(|set| set.contains(&c.kind));
                     if used {
-                        let what = c.of.as_ref().map_or(format!("{:?}", c.kind), |o| format!("{:?}({o})", c.kind));
+                        let what =
+                            c.of.as_ref()
+                                .map_or(format!("{:?}", c.kind), |o| format!("{:?}({o})", c.kind));
                         return Err(bad(format!("missing channel {what}")));
                     }
                     map.extend(std::iter::repeat_n(usize::MAX, dim));
@@ -98,11 +132,27 @@ pub fn dataset(scene: &Scene, episodes: &[(String, Episode)], channels: Option<&
         let grid = ep.on_control_grid();
         let recorded: Vec<Vec<Option<f64>>> = grid
             .iter()
-            .map(|row| map.iter().map(|&i| if i == usize::MAX { None } else { row[i].filter(|v| v.is_finite()) }).collect())
+            .map(|row| {
+                map.iter()
+                    .map(|&i| {
+                        if i == usize::MAX {
+                            None
+                        } else {
+                            row[i].filter(|v| v.is_finite())
+                        }
+                    })
+                    .collect()
+            })
             .collect();
-        let usable = recorded.iter().skip(1).filter(|row| entries.iter().any(|&e| row[e].is_some())).count();
+        let usable = recorded
+            .iter()
+            .skip(1)
+            .filter(|row| entries.iter().any(|&e| row[e].is_some()))
+            .count();
         if usable == 0 {
-            return Err(bad("too short: no recorded observation after the first action".into()));
+            return Err(bad(
+                "too short: no recorded observation after the first action".into(),
+            ));
         }
         for row in recorded.iter().skip(1) {
             for &e in &entries {
@@ -112,7 +162,17 @@ pub fn dataset(scene: &Scene, episodes: &[(String, Episode)], channels: Option<&
                 }
             }
         }
-        replays.push(Replay { source: source.clone(), actions: ep.actions.clone(), recorded });
+        replays.push(Replay {
+            source: source.clone(),
+            actions: ep.actions.clone(),
+            recorded,
+        });
     }
-    Ok(Dataset { replays, entries, sigmas, total, skipped })
+    Ok(Dataset {
+        replays,
+        entries,
+        sigmas,
+        total,
+        skipped,
+    })
 }

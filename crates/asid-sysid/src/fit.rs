@@ -12,12 +12,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::SysIdError;
 use crate::data::Dataset;
 use crate::lm::LevenbergMarquardt;
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
 use crate::uncertainty::{Identifiability, identifiability, psd_inverse};
-use crate::SysIdError;
 
 /// Which optimiser fits the parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,14 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        Self { solver: SolverKind::Lm, starts: 3, seed: 0, loss: Loss::Squared, max_iters: 40, population: 24 }
+        Self {
+            solver: SolverKind::Lm,
+            starts: 3,
+            seed: 0,
+            loss: Loss::Squared,
+            max_iters: 40,
+            population: 24,
+        }
     }
 }
 
@@ -129,7 +136,11 @@ pub struct Fit {
     pub wall_s: f64,
 }
 
-fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, starts: &[Vec<f64>]) -> Result<(Vec<f64>, f64), SysIdError> {
+fn optimise<M: ReplayModel>(
+    problem: &SysIdProblem<'_, M>,
+    opts: &FitOptions,
+    starts: &[Vec<f64>],
+) -> Result<(Vec<f64>, f64), SysIdError> {
     let bounds = problem.scaled_bounds();
     let mut best: Option<(Vec<f64>, f64)> = None;
     let mut consider = |u: Vec<f64>, c: f64| {
@@ -141,7 +152,9 @@ fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, st
         SolverKind::Lm => {
             for s in starts {
                 let solver = LevenbergMarquardt::new(bounds.clone());
-                let res = Executor::new(problem_ref(problem), solver).configure(|st| st.param(s.clone()).max_iters(opts.max_iters)).run()?;
+                let res = Executor::new(problem_ref(problem), solver)
+                    .configure(|st| st.param(s.clone()).max_iters(opts.max_iters))
+                    .run()?;
                 if let Some(u) = res.state().get_best_param().cloned() {
                     let c = argmin::core::CostFunction::cost(problem, &u)?;
                     consider(u, c);
@@ -154,11 +167,17 @@ fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, st
                 for i in 0..s.len() {
                     let mut v = s.clone();
                     let [lo, hi] = bounds[i];
-                    v[i] = if v[i] + 0.5 <= hi { v[i] + 0.5 } else { (v[i] - 0.5).max(lo) };
+                    v[i] = if v[i] + 0.5 <= hi {
+                        v[i] + 0.5
+                    } else {
+                        (v[i] - 0.5).max(lo)
+                    };
                     simplex.push(v);
                 }
                 let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12)?;
-                let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters * 10)).run()?;
+                let res = Executor::new(problem_ref(problem), solver)
+                    .configure(|st| st.max_iters(opts.max_iters * 10))
+                    .run()?;
                 if let Some(u) = res.state().get_best_param().cloned() {
                     let c = res.state().get_best_cost();
                     consider(u, c);
@@ -167,10 +186,15 @@ fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, st
         }
         SolverKind::Cem => {
             let solver = CrossEntropy::new(bounds.clone(), opts.population, opts.seed)?
-                .with_initial(starts[0].clone(), bounds.iter().map(|[lo, hi]| 0.3 * (hi - lo)).collect())?
+                .with_initial(
+                    starts[0].clone(),
+                    bounds.iter().map(|[lo, hi]| 0.3 * (hi - lo)).collect(),
+                )?
                 .with_warm_starts(starts.to_vec())
                 .with_std_tolerance(1e-6);
-            let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters)).run()?;
+            let res = Executor::new(problem_ref(problem), solver)
+                .configure(|st| st.max_iters(opts.max_iters))
+                .run()?;
             if let Some(u) = res.state().get_best_param().cloned() {
                 consider(u, res.state().get_best_cost());
             }
@@ -178,8 +202,11 @@ fn optimise<M: ReplayModel>(problem: &SysIdProblem<'_, M>, opts: &FitOptions, st
         SolverKind::Pso => {
             let lower: Vec<f64> = bounds.iter().map(|b| b[0]).collect();
             let upper: Vec<f64> = bounds.iter().map(|b| b[1]).collect();
-            let solver = ParticleSwarm::new((lower, upper), opts.population).with_rng_generator(StdRng::seed_from_u64(opts.seed));
-            let res = Executor::new(problem_ref(problem), solver).configure(|st| st.max_iters(opts.max_iters)).run()?;
+            let solver = ParticleSwarm::new((lower, upper), opts.population)
+                .with_rng_generator(StdRng::seed_from_u64(opts.seed));
+            let res = Executor::new(problem_ref(problem), solver)
+                .configure(|st| st.max_iters(opts.max_iters))
+                .run()?;
             if let Some(p) = res.state().get_best_param() {
                 consider(p.position.clone(), res.state().get_best_cost());
             }
@@ -224,45 +251,76 @@ impl<M: ReplayModel> argmin::core::Jacobian for ProblemRef<'_, '_, M> {
     }
 }
 
-
-
 /// Identifies the parameters of `model` from `data`.
-pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, scene_name: &str, channel_names: &[(usize, String)]) -> Result<Fit, SysIdError> {
+pub fn identify<M: ReplayModel>(
+    model: &M,
+    data: &Dataset,
+    opts: &FitOptions,
+    scene_name: &str,
+    channel_names: &[(usize, String)],
+) -> Result<Fit, SysIdError> {
     let start = Instant::now();
     let space = model.space();
     let p = space.dim();
     if p == 0 {
-        return Err(SysIdError::Data("the scene has no unknown parameter".into()));
+        return Err(SysIdError::Data(
+            "the scene has no unknown parameter".into(),
+        ));
     }
     let names: Vec<String> = space.params.iter().map(|q| q.name.clone()).collect();
-    let discrete: Vec<usize> = (0..p).filter(|&i| space.params[i].prior.is_discrete()).collect();
+    let discrete: Vec<usize> = (0..p)
+        .filter(|&i| space.params[i].prior.is_discrete())
+        .collect();
     let free: Vec<usize> = (0..p).filter(|i| !discrete.contains(i)).collect();
-    let center: Vec<f64> = free.iter().map(|&i| space.params[i].prior.center()).collect();
-    let scale: Vec<f64> = free.iter().map(|&i| space.params[i].prior.std().max(1e-12)).collect();
+    let center: Vec<f64> = free
+        .iter()
+        .map(|&i| space.params[i].prior.center())
+        .collect();
+    let scale: Vec<f64> = free
+        .iter()
+        .map(|&i| space.params[i].prior.std().max(1e-12))
+        .collect();
     // Every combination of discrete values is a hypothesis.
     let mut combos: Vec<Vec<f64>> = vec![space.nominal()];
     for &d in &discrete {
-        let asid_core::Prior::Discrete { values } = &space.params[d].prior else { continue };
+        let asid_core::Prior::Discrete { values } = &space.params[d].prior else {
+            continue;
+        };
         combos = combos
             .iter()
-            .flat_map(|c| values.iter().map(move |v| {
-                let mut c = c.clone();
-                c[d] = *v;
-                c
-            }))
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c[d] = *v;
+                    c
+                })
+            })
             .collect();
     }
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut evaluations = 0usize;
     let mut results: Vec<(Vec<f64>, f64)> = Vec::new();
     for fixed in &combos {
-        let problem = SysIdProblem { model, data, fixed: fixed.clone(), free: free.clone(), center: center.clone(), scale: scale.clone(), loss: opts.loss, counter: Default::default() };
+        let problem = SysIdProblem {
+            model,
+            data,
+            fixed: fixed.clone(),
+            free: free.clone(),
+            center: center.clone(),
+            scale: scale.clone(),
+            loss: opts.loss,
+            counter: Default::default(),
+        };
         let mut starts = vec![vec![0.0; free.len()]];
         for _ in 1..opts.starts.max(1) {
             let theta = space.sample(&mut rng);
             starts.push(problem.scaled(&theta));
         }
-        let (u, _) = if free.is_empty() { (Vec::new(), 0.0) } else { optimise(&problem, opts, &starts)? };
+        let (u, _) = if free.is_empty() {
+            (Vec::new(), 0.0)
+        } else {
+            optimise(&problem, opts, &starts)?
+        };
         let theta = problem.theta(&u);
         let r = problem.residuals_at(&theta).map_err(SysIdError::Model)?;
         evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
@@ -270,7 +328,9 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
     }
     let n_res = data.total - data.skipped;
     let bic = |chi2: f64| chi2 + free.len() as f64 * (n_res.max(1) as f64).ln();
-    let chosen = (0..results.len()).min_by(|&a, &b| bic(results[a].1).total_cmp(&bic(results[b].1))).ok_or(SysIdError::NoFit)?;
+    let chosen = (0..results.len())
+        .min_by(|&a, &b| bic(results[a].1).total_cmp(&bic(results[b].1)))
+        .ok_or(SysIdError::NoFit)?;
     let hypotheses: Vec<Hypothesis> = if discrete.is_empty() {
         Vec::new()
     } else {
@@ -278,7 +338,10 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
             .iter()
             .enumerate()
             .map(|(k, (theta, chi2))| Hypothesis {
-                structure: discrete.iter().map(|&d| (names[d].clone(), theta[d])).collect(),
+                structure: discrete
+                    .iter()
+                    .map(|&d| (names[d].clone(), theta[d]))
+                    .collect(),
                 chi2: *chi2,
                 bic: bic(*chi2),
                 chosen: k == chosen,
@@ -288,8 +351,19 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
     let theta = results[chosen].0.clone();
 
     // Uncertainty at the estimate (squared loss, all continuous parameters).
-    let problem = SysIdProblem { model, data, fixed: theta.clone(), free: free.clone(), center, scale, loss: Loss::Squared, counter: Default::default() };
-    let (r, j) = problem.residuals_and_jacobian_at(&theta).map_err(SysIdError::Model)?;
+    let problem = SysIdProblem {
+        model,
+        data,
+        fixed: theta.clone(),
+        free: free.clone(),
+        center,
+        scale,
+        loss: Loss::Squared,
+        counter: Default::default(),
+    };
+    let (r, j) = problem
+        .residuals_and_jacobian_at(&theta)
+        .map_err(SysIdError::Model)?;
     evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
     let jf = DMatrix::from_fn(j.nrows(), free.len(), |row, k| j[(row, free[k])]);
     let jtj = jf.transpose() * &jf;
@@ -302,21 +376,44 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
     let prior_std: Vec<f64> = free.iter().map(|&i| space.params[i].prior.std()).collect();
     let ident = identifiability(&jtj, &free_names, &prior_std);
     let finite = |v: f64| v.is_finite().then_some(v);
-    let std: BTreeMap<String, Option<f64>> = free_names.iter().enumerate().map(|(k, n)| (n.clone(), finite(cov[(k, k)].max(0.0).sqrt()))).collect();
-    let crb_std = free_names.iter().enumerate().map(|(k, n)| (n.clone(), finite(crb[(k, k)].max(0.0).sqrt()))).collect();
+    let std: BTreeMap<String, Option<f64>> = free_names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.clone(), finite(cov[(k, k)].max(0.0).sqrt())))
+        .collect();
+    let crb_std = free_names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.clone(), finite(crb[(k, k)].max(0.0).sqrt())))
+        .collect();
     let interval95 = free_names
         .iter()
         .enumerate()
-        .map(|(k, n)| (n.clone(), std[n].map(|s| [theta[free[k]] - 1.96 * s, theta[free[k]] + 1.96 * s])))
+        .map(|(k, n)| {
+            (
+                n.clone(),
+                std[n].map(|s| [theta[free[k]] - 1.96 * s, theta[free[k]] + 1.96 * s]),
+            )
+        })
         .collect();
     let correlation = (0..free.len())
-        .map(|a| (0..free.len()).map(|b| finite(cov[(a, b)] / (cov[(a, a)] * cov[(b, b)]).sqrt())).collect())
+        .map(|a| {
+            (0..free.len())
+                .map(|b| finite(cov[(a, b)] / (cov[(a, a)] * cov[(b, b)]).sqrt()))
+                .collect()
+        })
         .collect();
-    let covariance = (0..free.len()).map(|a| (0..free.len()).map(|b| finite(cov[(a, b)])).collect()).collect();
+    let covariance = (0..free.len())
+        .map(|a| (0..free.len()).map(|b| finite(cov[(a, b)])).collect())
+        .collect();
     let mut identifiable = ident.identifiable.clone();
     for &d in &discrete {
         // A structural parameter is identified when one hypothesis wins clearly (BIC margin > 10).
-        let margin = hypotheses.iter().filter(|h| !h.chosen).map(|h| h.bic - hypotheses[chosen].bic).fold(f64::INFINITY, f64::min);
+        let margin = hypotheses
+            .iter()
+            .filter(|h| !h.chosen)
+            .map(|h| h.bic - hypotheses[chosen].bic)
+            .fold(f64::INFINITY, f64::min);
         identifiable.insert(names[d].clone(), margin > 10.0);
     }
     let mut rms: BTreeMap<String, (f64, usize)> = BTreeMap::new();
@@ -325,7 +422,11 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
         for row in rep.recorded.iter().skip(1) {
             for (slot, &e) in data.entries.iter().enumerate() {
                 if row[e].is_some() {
-                    let name = channel_names.iter().rev().find(|(off, _)| *off <= e).map_or("?".to_string(), |(_, n)| n.clone());
+                    let name = channel_names
+                        .iter()
+                        .rev()
+                        .find(|(off, _)| *off <= e)
+                        .map_or("?".to_string(), |(_, n)| n.clone());
                     let acc = rms.entry(name).or_default();
                     acc.0 += (r[k] * data.sigmas[slot]).powi(2);
                     acc.1 += 1;
@@ -351,7 +452,10 @@ pub fn identify<M: ReplayModel>(model: &M, data: &Dataset, opts: &FitOptions, sc
         hypotheses,
         cost: 0.5 * chi2,
         residual_sigma_ratio: s2.sqrt(),
-        residual_rms: rms.into_iter().map(|(n, (s, c))| (n, (s / c.max(1) as f64).sqrt())).collect(),
+        residual_rms: rms
+            .into_iter()
+            .map(|(n, (s, c))| (n, (s / c.max(1) as f64).sqrt()))
+            .collect(),
         residuals: n_res,
         skipped: data.skipped,
         evaluations,

@@ -1,7 +1,10 @@
 //! A bounded Levenberg-Marquardt solver for argmin (argmin has Gauss-Newton but no LM): Marquardt's
 //! diagonal scaling, steps projected onto the box, lambda adapted on success / failure.
 
-use argmin::core::{ArgminError, Error, IterState, Jacobian, KV, Operator, Problem, Solver, State, TerminationReason, TerminationStatus};
+use argmin::core::{
+    ArgminError, Error, IterState, Jacobian, KV, Operator, Problem, Solver, State,
+    TerminationReason, TerminationStatus,
+};
 use nalgebra::{DMatrix, DVector};
 
 /// State of the LM iterations.
@@ -21,7 +24,14 @@ pub struct LevenbergMarquardt {
 impl LevenbergMarquardt {
     /// LM inside the box `bounds`.
     pub fn new(bounds: Vec<[f64; 2]>) -> Self {
-        Self { bounds, lambda: 1e-3, step_tolerance: 1e-10, cost_tolerance: 1e-14, converged: false, residuals: None }
+        Self {
+            bounds,
+            lambda: 1e-3,
+            step_tolerance: 1e-10,
+            cost_tolerance: 1e-14,
+            converged: false,
+            residuals: None,
+        }
     }
 
     fn project(&self, u: &mut [f64]) {
@@ -37,14 +47,24 @@ fn half_sq(r: &[f64]) -> f64 {
 
 impl<O> Solver<O, LmState> for LevenbergMarquardt
 where
-    O: Operator<Param = Vec<f64>, Output = Vec<f64>> + Jacobian<Param = Vec<f64>, Jacobian = DMatrix<f64>>,
+    O: Operator<Param = Vec<f64>, Output = Vec<f64>>
+        + Jacobian<Param = Vec<f64>, Jacobian = DMatrix<f64>>,
 {
     fn name(&self) -> &str {
         "bounded Levenberg-Marquardt"
     }
 
-    fn init(&mut self, problem: &mut Problem<O>, state: LmState) -> Result<(LmState, Option<KV>), Error> {
-        let mut u = state.get_param().cloned().ok_or_else(|| ArgminError::NotInitialized { text: "LM needs an initial parameter vector".into() })?;
+    fn init(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: LmState,
+    ) -> Result<(LmState, Option<KV>), Error> {
+        let mut u = state
+            .get_param()
+            .cloned()
+            .ok_or_else(|| ArgminError::NotInitialized {
+                text: "LM needs an initial parameter vector".into(),
+            })?;
         self.project(&mut u);
         let r = problem.apply(&u)?;
         let c = half_sq(&r);
@@ -52,8 +72,17 @@ where
         Ok((state.param(u).cost(c), None))
     }
 
-    fn next_iter(&mut self, problem: &mut Problem<O>, state: LmState) -> Result<(LmState, Option<KV>), Error> {
-        let u = state.get_param().cloned().ok_or_else(|| ArgminError::NotInitialized { text: "no parameter".into() })?;
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: LmState,
+    ) -> Result<(LmState, Option<KV>), Error> {
+        let u = state
+            .get_param()
+            .cloned()
+            .ok_or_else(|| ArgminError::NotInitialized {
+                text: "no parameter".into(),
+            })?;
         let r = match self.residuals.take() {
             Some(r) => r,
             None => problem.apply(&u)?,
@@ -72,11 +101,18 @@ where
             let step = a.lu().solve(&(-&g)).unwrap_or_else(|| DVector::zeros(n));
             let mut trial: Vec<f64> = u.iter().zip(step.iter()).map(|(a, b)| a + b).collect();
             self.project(&mut trial);
-            let moved = trial.iter().zip(&u).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let moved = trial
+                .iter()
+                .zip(&u)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
             if moved < self.step_tolerance {
                 self.converged = true;
                 self.residuals = Some(r);
-                return Ok((state.param(u).cost(cost), Some(argmin::kv!("lambda" => self.lambda;))));
+                return Ok((
+                    state.param(u).cost(cost),
+                    Some(argmin::kv!("lambda" => self.lambda;)),
+                ));
             }
             let r_trial = problem.apply(&trial)?;
             let c_trial = half_sq(&r_trial);
@@ -86,13 +122,19 @@ where
                     self.converged = true;
                 }
                 self.residuals = Some(r_trial);
-                return Ok((state.param(trial).cost(c_trial), Some(argmin::kv!("lambda" => self.lambda;))));
+                return Ok((
+                    state.param(trial).cost(c_trial),
+                    Some(argmin::kv!("lambda" => self.lambda;)),
+                ));
             }
             self.lambda *= 4.0;
             if self.lambda > 1e12 {
                 self.converged = true;
                 self.residuals = Some(r);
-                return Ok((state.param(u).cost(cost), Some(argmin::kv!("lambda" => self.lambda;))));
+                return Ok((
+                    state.param(u).cost(cost),
+                    Some(argmin::kv!("lambda" => self.lambda;)),
+                ));
             }
         }
     }

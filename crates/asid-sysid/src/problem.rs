@@ -22,7 +22,11 @@ impl Loss {
         match self {
             Self::Squared => 0.5 * r * r,
             Self::Huber(d) => {
-                if r.abs() <= d { 0.5 * r * r } else { d * (r.abs() - 0.5 * d) }
+                if r.abs() <= d {
+                    0.5 * r * r
+                } else {
+                    d * (r.abs() - 0.5 * d)
+                }
             }
         }
     }
@@ -31,7 +35,13 @@ impl Loss {
     pub fn weight(self, r: f64) -> f64 {
         match self {
             Self::Squared => 1.0,
-            Self::Huber(d) => if r.abs() <= d { 1.0 } else { d / r.abs() },
+            Self::Huber(d) => {
+                if r.abs() <= d {
+                    1.0
+                } else {
+                    d / r.abs()
+                }
+            }
         }
     }
 }
@@ -75,7 +85,11 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
 
     /// Scaled coordinates of a full parameter vector.
     pub fn scaled(&self, theta: &[f64]) -> Vec<f64> {
-        self.free.iter().enumerate().map(|(k, &i)| (theta[i] - self.center[k]) / self.scale[k]).collect()
+        self.free
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (theta[i] - self.center[k]) / self.scale[k])
+            .collect()
     }
 
     /// Box of the scaled coordinates (from the hard bounds).
@@ -86,7 +100,10 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
             .enumerate()
             .map(|(k, &i)| {
                 let [lo, hi] = space.params[i].bounds;
-                [(lo - self.center[k]) / self.scale[k], (hi - self.center[k]) / self.scale[k]]
+                [
+                    (lo - self.center[k]) / self.scale[k],
+                    (hi - self.center[k]) / self.scale[k],
+                ]
             })
             .collect()
     }
@@ -99,7 +116,8 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
     pub fn residuals_at(&self, theta: &[f64]) -> Result<Vec<f64>, String> {
         let mut out = Vec::with_capacity(self.data.total);
         for rep in &self.data.replays {
-            self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.counter
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let sim = self.model.simulate(theta, &rep.actions)?;
             push_residuals(self.data, rep, &sim, &mut out);
         }
@@ -107,12 +125,16 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
     }
 
     /// Whitened residuals and their Jacobian with respect to the full physical parameter vector.
-    pub fn residuals_and_jacobian_at(&self, theta: &[f64]) -> Result<(Vec<f64>, DMatrix<f64>), String> {
+    pub fn residuals_and_jacobian_at(
+        &self,
+        theta: &[f64],
+    ) -> Result<(Vec<f64>, DMatrix<f64>), String> {
         let p = theta.len();
         let mut r = Vec::with_capacity(self.data.total);
         let mut rows: Vec<f64> = Vec::with_capacity(self.data.total * p);
         for rep in &self.data.replays {
-            self.counter.fetch_add(2 * p + 1, std::sync::atomic::Ordering::Relaxed);
+            self.counter
+                .fetch_add(2 * p + 1, std::sync::atomic::Ordering::Relaxed);
             let (sim, jacs) = self.model.sensitivities(theta, &rep.actions)?;
             push_residuals(self.data, rep, &sim, &mut r);
             for (h, row) in rep.recorded.iter().enumerate().skip(1) {
@@ -161,7 +183,9 @@ impl<M: ReplayModel> Operator for SysIdProblem<'_, M> {
 
     fn apply(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
         let theta = self.theta(u);
-        let r = self.residuals_at(&theta).map_err(|e| argmin::core::ArgminError::InvalidParameter { text: e })?;
+        let r = self
+            .residuals_at(&theta)
+            .map_err(|e| argmin::core::ArgminError::InvalidParameter { text: e })?;
         Ok(r.iter().map(|v| v * self.loss.weight(*v).sqrt()).collect())
     }
 }
@@ -172,7 +196,9 @@ impl<M: ReplayModel> Jacobian for SysIdProblem<'_, M> {
 
     fn jacobian(&self, u: &Vec<f64>) -> Result<DMatrix<f64>, Error> {
         let theta = self.theta(u);
-        let (r, j) = self.residuals_and_jacobian_at(&theta).map_err(|e| argmin::core::ArgminError::InvalidParameter { text: e })?;
+        let (r, j) = self
+            .residuals_and_jacobian_at(&theta)
+            .map_err(|e| argmin::core::ArgminError::InvalidParameter { text: e })?;
         // Columns of the free parameters, in scaled coordinates, IRLS-weighted rows.
         let mut out = DMatrix::zeros(j.nrows(), self.free.len());
         for (k, &i) in self.free.iter().enumerate() {

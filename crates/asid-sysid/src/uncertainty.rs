@@ -45,10 +45,23 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
         .map(|&k| {
             let l = eig.eigenvalues[k];
             let v = eig.eigenvectors.column(k);
-            let sign = if v.iter().copied().fold(0.0, |a: f64, b| if b.abs() > a.abs() { b } else { a }) < 0.0 { -1.0 } else { 1.0 };
+            let sign = if v
+                .iter()
+                .copied()
+                .fold(0.0, |a: f64, b| if b.abs() > a.abs() { b } else { a })
+                < 0.0
+            {
+                -1.0
+            } else {
+                1.0
+            };
             Direction {
                 eigenvalue: l,
-                weights: names.iter().cloned().zip(v.iter().map(|x| sign * x)).collect(),
+                weights: names
+                    .iter()
+                    .cloned()
+                    .zip(v.iter().map(|x| sign * x))
+                    .collect(),
                 identifiable: l >= 1.0 && l >= 1e-10 * max,
             }
         })
@@ -56,7 +69,9 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
     let identifiable: BTreeMap<String, bool> = names
         .iter()
         .map(|n| {
-            let weak = directions.iter().any(|d| !d.identifiable && d.weights[n].abs() > PART_OF);
+            let weak = directions
+                .iter()
+                .any(|d| !d.identifiable && d.weights[n].abs() > PART_OF);
             (n.clone(), !weak)
         })
         .collect();
@@ -90,7 +105,11 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
             .collect::<Vec<_>>()
             .join("; ")
     };
-    Identifiability { directions, identifiable, verdict }
+    Identifiability {
+        directions,
+        identifiable,
+        verdict,
+    }
 }
 
 /// Inverse of a symmetric positive semi-definite matrix by eigen-decomposition; directions with
@@ -103,7 +122,11 @@ pub fn psd_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
     for k in 0..p {
         let l = eig.eigenvalues[k];
         let v = eig.eigenvectors.column(k);
-        let w = if l > 1e-12 * max && l > 0.0 { 1.0 / l } else { f64::INFINITY };
+        let w = if l > 1e-12 * max && l > 0.0 {
+            1.0 / l
+        } else {
+            f64::INFINITY
+        };
         if w.is_infinite() {
             for i in 0..p {
                 for j in 0..p {

@@ -12,7 +12,11 @@ struct Linear {
 }
 
 fn obs(theta: &[f64], a: &[f64]) -> Vec<f64> {
-    vec![a[0] * theta[0] + 0.3 * theta[1], a[1] * theta[1] - 0.2 * a[0] * theta[0], theta[0] + theta[1]]
+    vec![
+        a[0] * theta[0] + 0.3 * theta[1],
+        a[1] * theta[1] - 0.2 * a[0] * theta[0],
+        theta[0] + theta[1],
+    ]
 }
 
 impl ReplayModel for Linear {
@@ -24,9 +28,17 @@ impl ReplayModel for Linear {
         out.extend(actions.iter().map(|a| obs(theta, a)));
         Ok(out)
     }
-    fn sensitivities(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<(Vec<Vec<f64>>, Vec<DMatrix<f64>>), String> {
-        let jac = |a: &[f64]| DMatrix::from_row_slice(3, 2, &[a[0], 0.3, -0.2 * a[0], a[1], 1.0, 1.0]);
-        Ok((self.simulate(theta, actions)?, actions.iter().map(|a| jac(a)).collect()))
+    fn sensitivities(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<asid_sysid::model::Sensitivities, String> {
+        let jac =
+            |a: &[f64]| DMatrix::from_row_slice(3, 2, &[a[0], 0.3, -0.2 * a[0], a[1], 1.0, 1.0]);
+        Ok((
+            self.simulate(theta, actions)?,
+            actions.iter().map(|a| jac(a)).collect(),
+        ))
     }
 }
 
@@ -35,7 +47,10 @@ fn param(name: &str) -> Param {
         name: name.into(),
         target_path: name.into(),
         target: ParamTarget::TableFriction,
-        prior: Prior::Uniform { low: -2.0, high: 2.0 },
+        prior: Prior::Uniform {
+            low: -2.0,
+            high: 2.0,
+        },
         bounds: [-5.0, 5.0],
         fd_step: 1e-3,
         nominal: 0.0,
@@ -44,25 +59,53 @@ fn param(name: &str) -> Param {
 
 #[test]
 fn reported_covariance_matches_the_empirical_spread_over_200_noisy_fits() {
-    let model = Linear { space: ParamSpace { params: vec![param("a"), param("b")] } };
+    let model = Linear {
+        space: ParamSpace {
+            params: vec![param("a"), param("b")],
+        },
+    };
     let truth = [0.7, -0.4];
     let sigma = 0.1;
-    let actions: Vec<Vec<f64>> = (0..15).map(|k| vec![(k as f64 * 0.9).sin(), (k as f64 * 0.4).cos()]).collect();
+    let actions: Vec<Vec<f64>> = (0..15)
+        .map(|k| vec![(k as f64 * 0.9).sin(), (k as f64 * 0.4).cos()])
+        .collect();
     let clean = model.simulate(&truth, &actions).expect("simulate");
     let noise = Normal::new(0.0, sigma).expect("normal");
     let mut rng = StdRng::seed_from_u64(1);
     let mut estimates = Vec::new();
     let mut reported = Vec::new();
     for _ in 0..200 {
-        let recorded: Vec<Vec<Option<f64>>> = clean.iter().map(|row| row.iter().map(|v| Some(v + noise.sample(&mut rng))).collect()).collect();
+        let recorded: Vec<Vec<Option<f64>>> = clean
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|v| Some(v + noise.sample(&mut rng)))
+                    .collect()
+            })
+            .collect();
         let data = Dataset {
-            replays: vec![Replay { source: "toy".into(), actions: actions.clone(), recorded }],
+            replays: vec![Replay {
+                source: "toy".into(),
+                actions: actions.clone(),
+                recorded,
+            }],
             entries: vec![0, 1, 2],
             sigmas: vec![sigma; 3],
             total: 45,
             skipped: 0,
         };
-        let fit = identify(&model, &data, &FitOptions { solver: SolverKind::Lm, starts: 1, ..Default::default() }, "toy", &[]).expect("fit");
+        let fit = identify(
+            &model,
+            &data,
+            &FitOptions {
+                solver: SolverKind::Lm,
+                starts: 1,
+                ..Default::default()
+            },
+            "toy",
+            &[],
+        )
+        .expect("fit");
         estimates.push([fit.estimate["a"], fit.estimate["b"]]);
         reported.push([fit.std["a"].expect("finite"), fit.std["b"].expect("finite")]);
     }
@@ -70,7 +113,13 @@ fn reported_covariance_matches_the_empirical_spread_over_200_noisy_fits() {
         let mean = estimates.iter().map(|e| e[k]).sum::<f64>() / 200.0;
         let spread = (estimates.iter().map(|e| (e[k] - mean).powi(2)).sum::<f64>() / 199.0).sqrt();
         let std = reported.iter().map(|r| r[k]).sum::<f64>() / 200.0;
-        assert!(((std - spread) / spread).abs() < 0.15, "parameter {k}: reported std {std}, empirical {spread}");
-        assert!((mean - truth[k]).abs() < 3.0 * spread / 200f64.sqrt() + 1e-9, "parameter {k}: biased mean {mean}");
+        assert!(
+            ((std - spread) / spread).abs() < 0.15,
+            "parameter {k}: reported std {std}, empirical {spread}"
+        );
+        assert!(
+            (mean - truth[k]).abs() < 3.0 * spread / 200f64.sqrt() + 1e-9,
+            "parameter {k}: biased mean {mean}"
+        );
     }
 }

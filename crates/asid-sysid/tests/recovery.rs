@@ -7,28 +7,49 @@ use asid_sim::Simulator;
 use asid_sysid::{FitOptions, SolverKind, dataset, identify};
 
 fn sim(name: &str) -> Simulator {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenes").join(format!("{name}.toml"));
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenes")
+        .join(format!("{name}.toml"));
     Simulator::load(&p).expect("scene")
 }
 
 fn fit(s: &Simulator, eps: Vec<Episode>, solver: SolverKind) -> asid_sysid::Fit {
-    let named: Vec<(String, Episode)> = eps.into_iter().enumerate().map(|(i, e)| (format!("episode {i}"), e)).collect();
+    let named: Vec<(String, Episode)> = eps
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| (format!("episode {i}"), e))
+        .collect();
     let data = dataset(s.scene(), &named, None).expect("dataset");
-    let opts = FitOptions { solver, ..Default::default() };
+    let opts = FitOptions {
+        solver,
+        ..Default::default()
+    };
     identify(s, &data, &opts, &s.scene().spec.name, &[]).expect("fit")
 }
 
 fn assert_recovered(f: &asid_sysid::Fit, truth: &[(&str, f64)], rel: f64) {
     for (name, t) in truth {
         let e = f.estimate[*name];
-        assert!(((e - t) / t).abs() < rel, "{name}: estimate {e}, truth {t} (cost {})", f.cost);
+        assert!(
+            ((e - t) / t).abs() < rel,
+            "{name}: estimate {e}, truth {t} (cost {})",
+            f.cost
+        );
     }
 }
 
 /// Pushes straight ahead, then lets the object slide: a smooth, informative exploration.
 fn push(s: &Simulator, step: f64, lateral: f64) -> Vec<Vec<f64>> {
     let h = s.scene().spec.arm.action.horizon_steps();
-    (0..h).map(|k| if k < h / 2 { vec![step, lateral] } else { vec![0.0, 0.0] }).collect()
+    (0..h)
+        .map(|k| {
+            if k < h / 2 {
+                vec![step, lateral]
+            } else {
+                vec![0.0, 0.0]
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -39,7 +60,9 @@ fn noise_free_recovery_on_the_rod() {
     let mut actions = vec![vec![0.0, 0.03], vec![0.0, 0.03]];
     actions.extend((0..10).map(|_| vec![0.03, 0.0]));
     actions.extend((0..8).map(|_| vec![0.0, 0.0]));
-    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.03, 0.25], &actions, None, 0.0).expect("episode");
+    let ep = s
+        .record_episode::<rand::rngs::StdRng>(&[0.03, 0.25], &actions, None, 0.0)
+        .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
     assert_recovered(&f, &truth, 1e-3);
 }
@@ -51,7 +74,9 @@ fn noise_free_recovery_on_the_shuffleboard() {
     // An off-centre strike makes the puck spin as it slides, which reveals torsional friction.
     let mut actions = push(&s, 0.03, 0.0);
     actions[0] = vec![0.03, 0.02];
-    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.27, 0.012], &actions, None, 0.0).expect("episode");
+    let ep = s
+        .record_episode::<rand::rngs::StdRng>(&[0.27, 0.012], &actions, None, 0.0)
+        .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
     // 2e-2, not 1e-3: rapier's cylinder-on-box contact makes the slide distance jump by ~1 % between
     // neighbouring friction values (measured; see docs/benchmarks.md), so the cost has local minima
@@ -62,13 +87,21 @@ fn noise_free_recovery_on_the_shuffleboard() {
 #[test]
 fn noise_free_recovery_on_the_payload() {
     let s = sim("payload");
-    let truth = [("payload.mass", 0.9), ("payload.com_x", 0.02), ("payload.com_y", -0.015)];
+    let truth = [
+        ("payload.mass", 0.9),
+        ("payload.com_x", 0.02),
+        ("payload.com_y", -0.015),
+    ];
     let h = s.scene().spec.arm.action.horizon_steps();
-    let actions: Vec<Vec<f64>> = (0..h).map(|k| {
-        let t = k as f64 * 0.6;
-        vec![0.02 * t.sin(), 0.02 * t.cos(), 0.01 * (2.0 * t).sin()]
-    }).collect();
-    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.9, 0.02, -0.015], &actions, None, 0.0).expect("episode");
+    let actions: Vec<Vec<f64>> = (0..h)
+        .map(|k| {
+            let t = k as f64 * 0.6;
+            vec![0.02 * t.sin(), 0.02 * t.cos(), 0.01 * (2.0 * t).sin()]
+        })
+        .collect();
+    let ep = s
+        .record_episode::<rand::rngs::StdRng>(&[0.9, 0.02, -0.015], &actions, None, 0.0)
+        .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
     assert_recovered(&f, &truth, 1e-3);
 }
@@ -79,11 +112,21 @@ fn unexcited_parameters_are_flagged_unidentifiable() {
     // report says so instead of returning a confident number.
     let s = sim("shuffleboard");
     let actions = push(&s, 0.03, 0.0);
-    let ep = s.record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0).expect("episode");
+    let ep = s
+        .record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0)
+        .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
     assert!(f.identifiable["puck.friction"]);
-    assert!(!f.identifiable["puck.torsional_friction"], "{}", f.identifiability.verdict);
-    assert!(f.identifiability.verdict.contains("puck.torsional_friction"));
+    assert!(
+        !f.identifiable["puck.torsional_friction"],
+        "{}",
+        f.identifiability.verdict
+    );
+    assert!(
+        f.identifiability
+            .verdict
+            .contains("puck.torsional_friction")
+    );
 }
 
 #[test]
@@ -91,15 +134,25 @@ fn bad_episodes_give_clear_errors() {
     let rod = sim("rod");
     let sb = sim("shuffleboard");
     let actions = push(&sb, 0.02, 0.0);
-    let ep = sb.record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0).expect("episode");
+    let ep = sb
+        .record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0)
+        .expect("episode");
     let check = |s: &Simulator, e: Episode, fragment: &str| {
         let err = dataset(s.scene(), &[("ep.json".into(), e)], None).expect_err("bad episode");
         let text = err.to_string();
-        assert!(text.contains("ep.json") && text.contains(fragment), "{text}");
+        assert!(
+            text.contains("ep.json") && text.contains(fragment),
+            "{text}"
+        );
     };
-    check(&rod, ep.clone(), "recorded in scene `shuffleboard`, not `rod`");
+    check(
+        &rod,
+        ep.clone(),
+        "recorded in scene `shuffleboard`, not `rod`",
+    );
     let mut e = ep.clone();
-    e.channels.retain(|c| c.kind != asid_core::scene::ChannelKind::ObjectPose);
+    e.channels
+        .retain(|c| c.kind != asid_core::scene::ChannelKind::ObjectPose);
     for row in &mut e.obs {
         row.drain(0..7);
     }
@@ -127,7 +180,10 @@ fn bad_episodes_give_clear_errors() {
     let dir = std::env::temp_dir().join(format!("asid-bad-ep-{}", std::process::id()));
     std::fs::write(&dir, "{\"format\": \"something else\"}").expect("write");
     let err = Episode::read(Path::new(&dir)).expect_err("not an episode");
-    assert!(err.to_string().contains("not an episode") || err.to_string().contains("format"), "{err}");
+    assert!(
+        err.to_string().contains("not an episode") || err.to_string().contains("format"),
+        "{err}"
+    );
     let _ = std::fs::remove_file(dir);
 }
 
@@ -135,17 +191,53 @@ fn bad_episodes_give_clear_errors() {
 fn the_hinge_structure_is_chosen_by_bic() {
     let s = sim("articulation");
     let space = &s.scene().space;
-    let present = space.index_of("lid.hinge.present").expect("structure parameter");
+    let present = space
+        .index_of("lid.hinge.present")
+        .expect("structure parameter");
     let mut truth = space.nominal();
     truth[present] = 1.0;
     // Push the lid backwards at its top edge: a hinged lid swings, a welded one does not move.
-    let actions: Vec<Vec<f64>> = (0..30).map(|k| if (4..16).contains(&k) { vec![0.018, 0.0, 0.005] } else { vec![0.0, 0.0, 0.0] }).collect();
-    let ep = s.record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0).expect("episode");
+    let actions: Vec<Vec<f64>> = (0..30)
+        .map(|k| {
+            if (4..16).contains(&k) {
+                vec![0.018, 0.0, 0.005]
+            } else {
+                vec![0.0, 0.0, 0.0]
+            }
+        })
+        .collect();
+    let ep = s
+        .record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0)
+        .expect("episode");
     let data = dataset(s.scene(), &[("hinge".into(), ep)], None).expect("dataset");
-    let opts = FitOptions { solver: SolverKind::Lm, starts: 1, max_iters: 15, ..Default::default() };
+    let opts = FitOptions {
+        solver: SolverKind::Lm,
+        starts: 1,
+        max_iters: 15,
+        ..Default::default()
+    };
     let f = identify(&s, &data, &opts, "articulation", &[]).expect("fit");
     assert_eq!(f.hypotheses.len(), 2);
-    let chosen = f.hypotheses.iter().find(|h| h.chosen).expect("a chosen hypothesis");
-    assert_eq!(chosen.structure["lid.hinge.present"], 1.0, "{:?}", f.hypotheses);
+    let chosen = f
+        .hypotheses
+        .iter()
+        .find(|h| h.chosen)
+        .expect("a chosen hypothesis");
+    assert_eq!(
+        chosen.structure["lid.hinge.present"], 1.0,
+        "{:?}",
+        f.hypotheses
+    );
     assert_eq!(f.estimate["lid.hinge.present"], 1.0);
+    let other = f
+        .hypotheses
+        .iter()
+        .find(|h| !h.chosen)
+        .expect("the other hypothesis");
+    assert!(
+        other.chi2 > 100.0 * (chosen.chi2 + 1.0),
+        "a welded lid cannot explain a swinging one: {:?}",
+        f.hypotheses
+    );
+    assert!(f.identifiable["lid.hinge.present"]);
 }
