@@ -106,7 +106,11 @@ pub fn dataset(
                 "observation rows do not match their timestamps or the channel layout".into(),
             ));
         }
-        if ep.obs_t_s.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater)) {
+        if ep
+            .obs_t_s
+            .windows(2)
+            .any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+        {
             return Err(bad(
                 "observation timestamps are not strictly increasing".into()
             ));

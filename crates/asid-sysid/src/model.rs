@@ -15,11 +15,7 @@ pub trait ReplayModel: Sync {
     fn simulate(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, String>;
     /// Observations and their derivatives: one `obs_dim x P` matrix per action (whole-trajectory
     /// finite differences; zero columns for discrete parameters).
-    fn sensitivities(
-        &self,
-        theta: &[f64],
-        actions: &[Vec<f64>],
-    ) -> Result<Sensitivities, String>;
+    fn sensitivities(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivities, String>;
 }
 
 impl ReplayModel for Simulator {
@@ -33,11 +29,7 @@ impl ReplayModel for Simulator {
             .map_err(|e| e.to_string())
     }
 
-    fn sensitivities(
-        &self,
-        theta: &[f64],
-        actions: &[Vec<f64>],
-    ) -> Result<Sensitivities, String> {
+    fn sensitivities(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivities, String> {
         self.trajectory_sensitivity(theta, actions)
             .map(|s| (s.nominal.obs, s.jacobians))
             .map_err(|e| e.to_string())
