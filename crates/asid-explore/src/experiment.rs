@@ -34,6 +34,9 @@ pub enum Constraint {
     ArmTableClearance,
     /// The simulator refused the plan for another reason.
     Simulation,
+    /// The observations do not depend smoothly on the parameters along this plan (finite
+    /// differences at two step sizes disagree): a contact event the identification could not fit.
+    Smoothness,
 }
 
 /// A model the planner can query: parameters, noise, action space and sensitivities.
@@ -65,7 +68,12 @@ pub struct SimExperiment<'a> {
     sigmas: Vec<f64>,
     horizon: usize,
     bounds: ActionBounds,
+    smoothness: Option<f64>,
 }
+
+/// Default tolerance of the smoothness check: relative Frobenius difference of the Fisher
+/// information from finite differences at the scene's step and at twice that step.
+pub const SMOOTHNESS_TOLERANCE: f64 = 0.5;
 
 impl<'a> SimExperiment<'a> {
     /// Wraps a simulator: episodes from the scene's start, over the scene's horizon.
@@ -75,7 +83,14 @@ impl<'a> SimExperiment<'a> {
             horizon: sim.scene().spec.arm.action.horizon_steps(),
             bounds: ActionBounds::of(sim.scene()),
             sim: std::borrow::Cow::Borrowed(sim),
+            smoothness: Some(SMOOTHNESS_TOLERANCE),
         }
+    }
+
+    /// Sets (or with `None` switches off) the smoothness check of measurement-noise sensitivities.
+    pub fn with_smoothness_check(mut self, tolerance: Option<f64>) -> Self {
+        self.smoothness = tolerance;
+        self
     }
 
     /// An experiment that starts from `state` (e.g. the latest observed state of a run) and lasts
@@ -99,6 +114,7 @@ impl<'a> SimExperiment<'a> {
             horizon: remaining,
             bounds,
             sim: std::borrow::Cow::Owned(owned),
+            smoothness: Some(SMOOTHNESS_TOLERANCE),
         }
     }
 
@@ -138,6 +154,28 @@ impl Experiment for SimExperiment<'_> {
             NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
             NoiseModel::Process => self.sim.step_sensitivity(theta, actions),
         };
+        let map_err = |e: asid_sim::SimError| match e {
+            asid_sim::SimError::Ik(_) => Constraint::JointPosition,
+            asid_sim::SimError::Workspace { .. } => Constraint::Workspace,
+            _ => Constraint::Simulation,
+        };
+        if let (Ok(s), NoiseModel::Measurement, Some(tol)) = (&result, noise, self.smoothness) {
+            let wide = self
+                .sim
+                .trajectory_sensitivity_scaled(theta, actions, 2.0)
+                .map_err(map_err)?;
+            let scale: Vec<f64> = self
+                .space()
+                .params
+                .iter()
+                .map(|p| p.prior.std().max(1e-12))
+                .collect();
+            let a = crate::fisher::fisher_information(&s.jacobians, &self.sigmas, &scale);
+            let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
+            if (&a - &b).norm() > tol * a.norm().max(b.norm()) {
+                return Err(Constraint::Smoothness);
+            }
+        }
         match result {
             Ok(s) => Ok((s.jacobians, Some(s.nominal))),
             Err(asid_sim::SimError::Ik(_)) => Err(Constraint::JointPosition),

@@ -145,12 +145,17 @@ impl Simulator {
     }
 
     /// Perturbed parameter vectors for parameter `i`: (scheme, theta+, theta-, step used).
-    fn perturb(&self, theta: &[f64], i: usize) -> (FdScheme, Vec<f64>, Vec<f64>, f64) {
+    fn perturb(
+        &self,
+        theta: &[f64],
+        i: usize,
+        step_scale: f64,
+    ) -> (FdScheme, Vec<f64>, Vec<f64>, f64) {
         let p = &self.scene.space.params[i];
         if p.prior.is_discrete() || p.fd_step <= 0.0 {
             return (FdScheme::None, theta.to_vec(), theta.to_vec(), 0.0);
         }
-        let (lo, hi, h, x) = (p.bounds[0], p.bounds[1], p.fd_step, theta[i]);
+        let (lo, hi, h, x) = (p.bounds[0], p.bounds[1], p.fd_step * step_scale, theta[i]);
         let mut plus = theta.to_vec();
         let mut minus = theta.to_vec();
         if x + h <= hi && x - h >= lo {
@@ -176,9 +181,20 @@ impl Simulator {
         theta: &[f64],
         actions: &[Vec<f64>],
     ) -> Result<Sensitivity, SimError> {
+        self.trajectory_sensitivity_scaled(theta, actions, 1.0)
+    }
+
+    /// As [`Simulator::trajectory_sensitivity`], with every finite-difference step multiplied by
+    /// `step_scale` (comparing two scales tells smooth dynamics from contact events).
+    pub fn trajectory_sensitivity_scaled(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        step_scale: f64,
+    ) -> Result<Sensitivity, SimError> {
         self.scene.space.check(theta)?;
         let n = self.scene.space.dim();
-        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
+        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i, step_scale)).collect();
         let mut jobs = vec![RolloutJob {
             theta: theta.to_vec(),
             actions: actions.to_vec(),
@@ -238,7 +254,7 @@ impl Simulator {
             w.step_control(a)?;
             nominal.record(&w);
         }
-        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i)).collect();
+        let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i, 1.0)).collect();
         let jacobians = snapshots
             .par_iter()
             .zip(actions.par_iter())

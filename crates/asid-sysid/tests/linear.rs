@@ -123,3 +123,92 @@ fn reported_covariance_matches_the_empirical_spread_over_200_noisy_fits() {
         );
     }
 }
+
+/// Only the sum of the two parameters reaches the observations: the pair is confounded.
+struct Confounded {
+    space: ParamSpace,
+}
+
+impl ReplayModel for Confounded {
+    fn space(&self) -> &ParamSpace {
+        &self.space
+    }
+    fn simulate(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, String> {
+        Ok((0..=actions.len())
+            .map(|k| {
+                vec![
+                    (theta[0] + theta[1]) * k as f64,
+                    theta[2] * (k as f64).sqrt(),
+                ]
+            })
+            .collect())
+    }
+    fn sensitivities(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<asid_sysid::model::Sensitivities, String> {
+        let jacs = (1..=actions.len())
+            .map(|k| {
+                DMatrix::from_row_slice(
+                    2,
+                    3,
+                    &[k as f64, k as f64, 0.0, 0.0, 0.0, (k as f64).sqrt()],
+                )
+            })
+            .collect();
+        Ok((self.simulate(theta, actions)?, jacs))
+    }
+}
+
+#[test]
+fn a_confounded_pair_is_flagged_unidentifiable() {
+    let model = Confounded {
+        space: ParamSpace {
+            params: vec![param("mass"), param("friction"), param("offset")],
+        },
+    };
+    let actions = vec![vec![0.0]; 10];
+    let clean = model
+        .simulate(&[0.5, 0.3, -0.2], &actions)
+        .expect("simulate");
+    let data = Dataset {
+        replays: vec![Replay {
+            source: "toy".into(),
+            actions,
+            recorded: clean
+                .iter()
+                .map(|r| r.iter().map(|v| Some(*v)).collect())
+                .collect(),
+        }],
+        entries: vec![0, 1],
+        sigmas: vec![0.01; 2],
+        total: 20,
+        skipped: 0,
+    };
+    let fit = identify(
+        &model,
+        &data,
+        &FitOptions {
+            solver: SolverKind::Lm,
+            starts: 1,
+            ..Default::default()
+        },
+        "toy",
+        &[],
+    )
+    .expect("fit");
+    assert!(
+        !fit.identifiable["mass"] && !fit.identifiable["friction"],
+        "{:?}",
+        fit.identifiable
+    );
+    assert!(fit.identifiable["offset"]);
+    let verdict = &fit.identifiability.verdict;
+    assert!(
+        verdict.contains("confounded") && verdict.contains("mass") && verdict.contains("friction"),
+        "{verdict}"
+    );
+    // Their sum is still well determined.
+    assert!((fit.estimate["mass"] + fit.estimate["friction"] - 0.8).abs() < 1e-6);
+}
