@@ -67,15 +67,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
     let exp = SimExperiment::new(&sim);
-    let target = scene
-        .spec
-        .objects
-        .iter()
-        .find(|o| !o.fixed && o.attach.is_none())
-        .map(|o| Target {
-            xyz_m: o.pose.xyz_m,
-            half_size_m: half_size(&o.shape),
-        });
+    let target = Target::first_free_object(scene);
     let design = Design::new(kind, exp.action_bounds(), exp.horizon(), target)?;
     let opts = PlanOptions {
         criterion,
@@ -147,13 +139,4 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn half_size(shape: &asid_core::Shape) -> f64 {
-    match shape {
-        asid_core::Shape::Box { half_extents_m } => half_extents_m[0].max(half_extents_m[1]),
-        asid_core::Shape::Sphere { radius_m }
-        | asid_core::Shape::Cylinder { radius_m, .. }
-        | asid_core::Shape::Capsule { radius_m, .. } => *radius_m,
-    }
 }

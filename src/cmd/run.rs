@@ -48,15 +48,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         scene.space.dim()
     );
     let exp = SimExperiment::new(&sim);
-    let target = scene
-        .spec
-        .objects
-        .iter()
-        .find(|o| !o.fixed && o.attach.is_none())
-        .map(|o| Target {
-            xyz_m: o.pose.xyz_m,
-            half_size_m: 0.05,
-        });
+    let target = Target::first_free_object(scene);
     let design = Design::new(kind, exp.action_bounds(), exp.horizon(), target)?;
     let opts = PlanOptions {
         criterion: Criterion::A,

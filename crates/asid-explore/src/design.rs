@@ -39,6 +39,28 @@ pub struct Target {
     pub half_size_m: f64,
 }
 
+impl Target {
+    /// The first free object of a scene (not fixed, not held), with half its largest horizontal extent.
+    pub fn first_free_object(scene: &asid_core::Scene) -> Option<Self> {
+        scene
+            .spec
+            .objects
+            .iter()
+            .find(|o| !o.fixed && o.attach.is_none())
+            .map(|o| Self {
+                xyz_m: o.pose.xyz_m,
+                half_size_m: match &o.shape {
+                    asid_core::Shape::Box { half_extents_m } => {
+                        half_extents_m[0].max(half_extents_m[1])
+                    }
+                    asid_core::Shape::Sphere { radius_m }
+                    | asid_core::Shape::Cylinder { radius_m, .. }
+                    | asid_core::Shape::Capsule { radius_m, .. } => *radius_m,
+                },
+            })
+    }
+}
+
 /// A parameterisation of exploration plans.
 #[derive(Debug, Clone)]
 pub struct Design {

@@ -67,6 +67,24 @@ pub struct Sensitivity {
     pub schemes: Vec<FdScheme>,
 }
 
+impl Sensitivity {
+    fn new(
+        nominal: Trajectory,
+        jacobians: Vec<DMatrix<f64>>,
+        plans: &[(FdScheme, Vec<f64>, Vec<f64>, f64)],
+    ) -> Self {
+        Self {
+            nominal,
+            jacobians,
+            steps: plans
+                .iter()
+                .map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 })
+                .collect(),
+            schemes: plans.iter().map(|p| p.0).collect(),
+        }
+    }
+}
+
 /// Finite-difference scheme of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FdScheme {
@@ -227,15 +245,7 @@ impl Simulator {
                 }
             }
         }
-        Ok(Sensitivity {
-            nominal,
-            jacobians,
-            steps: plans
-                .iter()
-                .map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 })
-                .collect(),
-            schemes: plans.iter().map(|p| p.0).collect(),
-        })
+        Ok(Sensitivity::new(nominal, jacobians, &plans))
     }
 
     /// Per-step sensitivities d f(s_h, a_h) / d theta (process-noise model, as in the paper): from a
@@ -284,15 +294,7 @@ impl Simulator {
                 Ok(jac)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Sensitivity {
-            nominal,
-            jacobians,
-            steps: plans
-                .iter()
-                .map(|p| if p.0 == FdScheme::Backward { -p.3 } else { p.3 })
-                .collect(),
-            schemes: plans.iter().map(|p| p.0).collect(),
-        })
+        Ok(Sensitivity::new(nominal, jacobians, &plans))
     }
 }
 
