@@ -25,6 +25,9 @@ pub struct Args {
     /// Solver.
     #[arg(long, default_value = "lm")]
     solver: String,
+    /// Starts of local solvers.
+    #[arg(long, default_value_t = 3)]
+    starts: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,

@@ -7,7 +7,8 @@
 //! commanded joint path exactly; `dynamic`: a multibody with force-limited PD joint motors and gravity
 //! compensation), stepping is deterministic, the full state can be snapshot and restored, rollouts run
 //! in parallel, and finite-difference sensitivities of the observations are computed per step
-//! (process-noise model) or over the whole trajectory (measurement-noise model).
+//! (process-noise model) or over the whole trajectory (measurement-noise model). A rollout can be
+//! recorded as an episode with sensor noise ([`Simulator::record_episode`]): the simulated lab.
 //!
 //! ```no_run
 //! use std::path::Path;
