@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use argmin::core::CostFunction as _;
 use argmin::core::{Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use argmin::solver::particleswarm::ParticleSwarm;
@@ -10,6 +11,7 @@ use asid_opt::CrossEntropy;
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::SysIdError;
@@ -18,6 +20,9 @@ use crate::lm::LevenbergMarquardt;
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
 use crate::uncertainty::{Identifiability, identifiability, psd_inverse};
+
+/// Prior samples screened per extra start.
+const SCREEN: usize = 8;
 
 /// Which optimiser fits the parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,10 +316,25 @@ pub fn identify<M: ReplayModel>(
             loss: opts.loss,
             counter: Default::default(),
         };
+        // Screened multi-start: the prior centre, then the best of SCREEN x (starts - 1) prior samples
+        // by cost (one replay each, in parallel), so local solvers start in the right basins.
         let mut starts = vec![vec![0.0; free.len()]];
-        for _ in 1..opts.starts.max(1) {
-            let theta = space.sample(&mut rng);
-            starts.push(problem.scaled(&theta));
+        if opts.starts > 1 && !free.is_empty() {
+            let candidates: Vec<Vec<f64>> = (0..SCREEN * (opts.starts - 1))
+                .map(|_| problem.scaled(&space.sample(&mut rng)))
+                .collect();
+            let costs: Vec<f64> = candidates
+                .par_iter()
+                .map(|u| problem.cost(u).unwrap_or(OUT_OF_BOUNDS))
+                .collect();
+            let mut order: Vec<usize> = (0..candidates.len()).collect();
+            order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]));
+            starts.extend(
+                order
+                    .into_iter()
+                    .take(opts.starts - 1)
+                    .map(|i| candidates[i].clone()),
+            );
         }
         let (u, _) = if free.is_empty() {
             (Vec::new(), 0.0)
