@@ -315,6 +315,12 @@ impl Validator<'_> {
                 o.ballast_kg,
                 ">= 0",
             )?;
+            self.check(
+                finite_pos(o.inertia_scale),
+                &format!("{key}.inertia_scale"),
+                o.inertia_scale,
+                "> 0",
+            )?;
             for (field, v) in [
                 ("friction", o.friction),
                 ("rolling_resistance", o.rolling_resistance),
@@ -821,6 +827,7 @@ impl Validator<'_> {
                 let o = &s.objects[object];
                 let t = match *field {
                     "mass" => ParamTarget::Mass { object },
+                    "inertia_scale" => ParamTarget::InertiaScale { object },
                     "com_x" => ParamTarget::Com { object, axis: 0 },
                     "com_y" => ParamTarget::Com { object, axis: 1 },
                     "com_z" => ParamTarget::Com { object, axis: 2 },
@@ -883,7 +890,7 @@ fn physical_range(t: &ParamTarget) -> (f64, &'static str) {
         ParamTarget::Com { .. } | ParamTarget::JointAxisOffset { .. } => {
             (f64::NEG_INFINITY, "any finite value")
         }
-        ParamTarget::Mass { .. } => (1e-9, "mass > 0"),
+        ParamTarget::Mass { .. } | ParamTarget::InertiaScale { .. } => (1e-9, "> 0"),
         ParamTarget::JointPresent { .. } => (0.0, "0 (welded) or 1 (present)"),
         _ => (0.0, ">= 0"),
     }
@@ -895,6 +902,7 @@ pub fn nominal_value(s: &SceneSpec, t: &ParamTarget) -> f64 {
     let j = |i: usize| s.objects[i].joint.as_ref();
     match *t {
         ParamTarget::Mass { object } => o(object).mass_kg,
+        ParamTarget::InertiaScale { object } => o(object).inertia_scale,
         ParamTarget::Com { object, axis } => o(object).com_m[axis],
         ParamTarget::Friction { object } => o(object).friction,
         ParamTarget::Restitution { object } => o(object).restitution,

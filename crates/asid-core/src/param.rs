@@ -143,6 +143,11 @@ pub enum ParamTarget {
         /// 0 = x, 1 = y, 2 = z of the body frame.
         axis: usize,
     },
+    /// Factor on the uniform-density inertia of an object.
+    InertiaScale {
+        /// Object index.
+        object: usize,
+    },
     /// Friction coefficient of an object.
     Friction {
         /// Object index.
@@ -203,6 +208,6 @@ pub enum ParamTarget {
 }
 
 /// Field names accepted after an object name, for error messages.
-pub const OBJECT_FIELDS: &str = "mass, com_x, com_y, com_z, com_offset, friction, restitution, rolling_resistance, torsional_friction, linear_damping, angular_damping";
+pub const OBJECT_FIELDS: &str = "mass, inertia_scale, com_x, com_y, com_z, com_offset, friction, restitution, rolling_resistance, torsional_friction, linear_damping, angular_damping";
 /// Field names accepted after `<object>.<joint>`.
 pub const JOINT_FIELDS: &str = "damping, friction, axis_offset, present";

@@ -168,6 +168,9 @@ pub struct ObjectSpec {
     /// An internal weight that slides to move the centre of mass (the rod of the paper).
     #[serde(default)]
     pub ballast_kg: f64,
+    /// Factor on the body's uniform-density inertia (1: a uniform solid; > 1: mass towards the rim).
+    #[serde(default = "one")]
+    pub inertia_scale: f64,
     /// Friction coefficient.
     #[serde(default = "one")]
     pub friction: f64,

@@ -174,7 +174,8 @@ impl SimWorld {
         let mut objects = Vec::with_capacity(spec.objects.len());
         for o in &spec.objects {
             let pose = urdf_pose(o.pose.xyz_m, o.pose.rpy_rad);
-            let mprops = object_mass_properties(&o.shape, o.mass_kg, o.ballast_kg, o.com_m);
+            let mprops =
+                object_mass_properties(&o.shape, o.mass_kg, o.ballast_kg, o.com_m, o.inertia_scale);
             let collider = collider_for(&o.shape)
                 .friction(o.friction as f32)
                 .friction_combine_rule(rule)
@@ -213,6 +214,7 @@ impl SimWorld {
                 shape: o.shape.clone(),
                 mass_kg: o.mass_kg,
                 ballast_kg: o.ballast_kg,
+                inertia_scale: o.inertia_scale,
                 com_m: o.com_m,
                 friction: o.friction,
                 restitution: o.restitution,

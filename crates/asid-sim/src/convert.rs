@@ -76,8 +76,11 @@ pub fn object_mass_properties(
     mass_kg: f64,
     ballast_kg: f64,
     com_m: [f64; 3],
+    inertia_scale: f64,
 ) -> MassProperties {
-    let principal = shape.uniform_inertia_kgm2(mass_kg);
+    let principal = shape
+        .uniform_inertia_kgm2(mass_kg)
+        .map(|i| i * inertia_scale);
     let mut inertia = Matrix3::from_diagonal(&Vector3::from(principal));
     let com = Vector3::from(com_m);
     let total = mass_kg + ballast_kg;

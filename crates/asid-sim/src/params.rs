@@ -46,6 +46,10 @@ impl SimWorld {
                 self.objects[object].mass_kg = v;
                 self.update_mass(object);
             }
+            ParamTarget::InertiaScale { object } => {
+                self.objects[object].inertia_scale = v;
+                self.update_mass(object);
+            }
             ParamTarget::Com { object, axis } => {
                 self.objects[object].com_m[axis] = v;
                 self.update_mass(object);
@@ -131,7 +135,8 @@ impl SimWorld {
 
     fn update_mass(&mut self, i: usize) {
         let o = &self.objects[i];
-        let mprops = object_mass_properties(&o.shape, o.mass_kg, o.ballast_kg, o.com_m);
+        let mprops =
+            object_mass_properties(&o.shape, o.mass_kg, o.ballast_kg, o.com_m, o.inertia_scale);
         match o.body {
             ObjectBody::Free(h) => {
                 self.physics.bodies[h].set_additional_mass_properties(mprops, true)

@@ -44,6 +44,7 @@ pub(crate) struct ObjectState {
     pub shape: asid_core::Shape,
     pub mass_kg: f64,
     pub ballast_kg: f64,
+    pub inertia_scale: f64,
     pub com_m: [f64; 3],
     pub friction: f64,
     pub restitution: f64,

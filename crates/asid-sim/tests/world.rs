@@ -255,3 +255,44 @@ fn bad_parameter_vectors_and_actions_are_refused() {
         .expect_err("leaves the workspace");
     assert!(matches!(err, SimError::Workspace { axis: 0, .. }), "{err}");
 }
+
+#[test]
+fn inertia_sets_how_long_a_spinning_puck_keeps_turning() {
+    // A spinning puck is slowed by torques that do not depend on its inertia (torsional friction,
+    // contact friction), so the angle it sweeps before stopping, w0^2 / (2 alpha), grows with inertia.
+    let text = std::fs::read_to_string(common::scene_path("shuffleboard")).expect("scene")
+        + "\n[[parameter]]\ntarget = \"puck.inertia_scale\"\nprior = { kind = \"uniform\", low = 0.5, high = 2.5 }\nbounds = [0.5, 3.0]\nfd_step = 0.05\n";
+    let dir = std::env::temp_dir().join(format!("asid-inertia-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenes")).expect("tmp");
+    let link = dir.join("robots");
+    if !link.exists() {
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../robots"),
+            &link,
+        )
+        .expect("symlink");
+    }
+    let path = dir.join("scenes/shuffleboard.toml");
+    std::fs::write(&path, text).expect("write");
+    let mut s = asid_sim::Simulator::load(&path).expect("variant");
+    s.start_mut()
+        .set_object_velocity("puck", Vector3::zeros(), Vector3::new(0.0, 0.0, 20.0))
+        .expect("free");
+    let hold: Vec<Vec<f64>> = vec![vec![0.0, 0.0]; 10];
+    let swept = |scale: f64| {
+        let mut w = s.world(&[0.3, 0.008, scale]).expect("world");
+        for a in &hold {
+            w.step_control(a).expect("step");
+        }
+        let (_, _, yaw) = w.object_pose("puck").expect("puck").rotation.euler_angles();
+        yaw.abs()
+    };
+    let (one, two) = (swept(1.0), swept(2.0));
+    assert!(one > 0.1, "the puck turns: {one} rad");
+    assert!(
+        (two / one - 2.0).abs() < 0.3,
+        "twice the inertia sweeps about twice the angle: {one} vs {two}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
