@@ -17,6 +17,9 @@ pub mod param;
 pub mod robot;
 pub mod scene;
 pub mod space;
+mod validate;
+mod validate_params;
+mod validate_robot;
 
 pub use episode::{ChannelLayout, EPISODE_FORMAT, Episode, EpisodeError};
 pub use error::{ConfigError, parse_toml, read_toml};
@@ -26,3 +29,4 @@ pub use param::{ParamSpec, ParamTarget, Prior};
 pub use robot::{RobotSpec, ToolSpec};
 pub use scene::SceneSpec;
 pub use space::{Param, ParamError, ParamSpace};
+pub use validate::nominal_value;
