@@ -13,14 +13,14 @@ use crate::world::{ObjectBody, PatchState, SimWorld};
 const WORKSPACE_TOLERANCE_M: f64 = 1e-6;
 
 /// Table friction that varies over the top: the patch under a contact's centroid sets it.
-struct PatchFriction {
+struct PatchFriction<'a> {
     table: ColliderHandle,
     base: f32,
-    patches: Vec<PatchState>,
+    patches: &'a [PatchState],
     rule: CombineRule,
 }
 
-impl PhysicsHooks for PatchFriction {
+impl PhysicsHooks for PatchFriction<'_> {
     fn modify_solver_contacts(&self, context: &mut ContactModificationContext) {
         let other = if context.collider1 == self.table {
             context.collider2
@@ -230,7 +230,7 @@ impl SimWorld {
             let hook = PatchFriction {
                 table: self.table,
                 base: self.table_friction as f32,
-                patches: self.patches.clone(),
+                patches: &self.patches,
                 rule: self.scene.spec.physics.friction_combine,
             };
             self.physics.step_with_events(&hook, &());
