@@ -20,7 +20,9 @@ pub(crate) fn place_kinematic(
         return;
     };
     let frames = arm.frames(q);
-    let flange_pose = arm.world_from_flange(q);
+    // The flange follows the last link; computing it from `frames` avoids a second pass of FK.
+    let flange_pose =
+        frames.last().map_or(arm.world_from_base, |f| f.0) * arm.chain.last_from_flange;
     let targets = links
         .iter()
         .zip(frames.iter().map(|f| f.0))
