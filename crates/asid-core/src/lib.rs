@@ -1,7 +1,8 @@
-//! Core types of asid: scene, robot and tool descriptions, the parameter space and its priors, errors.
+//! Core types of asid: scene, robot and tool descriptions, the parameter space and its priors, the
+//! recorded-episode format, errors.
 //!
-//! No physics and no I/O beyond reading configuration files. Every configuration error names the
-//! file, the dotted key path and the allowed values.
+//! No physics and no I/O beyond reading configuration and episode files. Every configuration error
+//! names the file, the dotted key path and the allowed values.
 //!
 //! ```no_run
 //! let scene = asid_core::load_scene(std::path::Path::new("scenes/rod.toml"))?;
