@@ -52,6 +52,15 @@ impl ParamSpace {
         self.params.iter().map(|p| p.nominal).collect()
     }
 
+    /// Prior std of each parameter (floored at 1e-12): the scale that makes parameters in different
+    /// units comparable in Fisher information, scaled coordinates and identifiability reports.
+    pub fn scales(&self) -> Vec<f64> {
+        self.params
+            .iter()
+            .map(|p| p.prior.std().max(1e-12))
+            .collect()
+    }
+
     /// Central prior values.
     pub fn center(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.prior.center()).collect()

@@ -356,12 +356,7 @@ impl Validator<'_> {
                 horizon_steps,
                 workspace_xy_m,
             } => {
-                self.check(
-                    finite_pos(*max_step_m) && *max_step_m <= 0.5,
-                    "arm.action.max_step_m",
-                    *max_step_m,
-                    "0 < max_step_m <= 0.5",
-                )?;
+                self.max_step(*max_step_m)?;
                 self.horizon(*horizon_steps)?;
                 // Written with `contains` so that a NaN height is rejected too.
                 if !(0.0..=1e-9).contains(&(start_xyz_m[2] - z_m).abs()) {
@@ -379,18 +374,22 @@ impl Validator<'_> {
                 horizon_steps,
                 workspace_m,
             } => {
-                self.check(
-                    finite_pos(*max_step_m) && *max_step_m <= 0.5,
-                    "arm.action.max_step_m",
-                    *max_step_m,
-                    "0 < max_step_m <= 0.5",
-                )?;
+                self.max_step(*max_step_m)?;
                 self.horizon(*horizon_steps)?;
                 self.workspace("arm.action.workspace_m", workspace_m, start_xyz_m)?;
             }
             ActionSpec::JointPosition { horizon_steps } => self.horizon(*horizon_steps)?,
         }
         Ok(())
+    }
+
+    fn max_step(&self, v: f64) -> Result<(), ConfigError> {
+        self.check(
+            finite_pos(v) && v <= 0.5,
+            "arm.action.max_step_m",
+            v,
+            "0 < max_step_m <= 0.5",
+        )
     }
 
     fn horizon(&self, h: usize) -> Result<(), ConfigError> {

@@ -164,12 +164,7 @@ impl Experiment for SimExperiment<'_> {
                 .sim
                 .trajectory_sensitivity_scaled(theta, actions, 2.0)
                 .map_err(map_err)?;
-            let scale: Vec<f64> = self
-                .space()
-                .params
-                .iter()
-                .map(|p| p.prior.std().max(1e-12))
-                .collect();
+            let scale: Vec<f64> = self.space().scales();
             let a = crate::fisher::fisher_information(&s.jacobians, &self.sigmas, &scale);
             let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
             if (&a - &b).norm() > tol * a.norm().max(b.norm()) {

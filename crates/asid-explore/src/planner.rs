@@ -71,11 +71,7 @@ pub fn assess<E: Experiment>(
     noise: NoiseModel,
 ) -> Result<Assessment, Constraint> {
     let space = exp.space();
-    let scale: Vec<f64> = space
-        .params
-        .iter()
-        .map(|p| p.prior.std().max(1e-12))
-        .collect();
+    let scale: Vec<f64> = space.scales();
     let sigmas = exp.obs_sigmas();
     let p = space.dim();
     let mut mean_info = DMatrix::zeros(p, p);
@@ -274,11 +270,7 @@ pub fn plan_with_warm_starts<E: Experiment>(
     let evaluations = (state.get_iter() as usize) * opts.population;
     let actions = design.decode(&best);
     let best_assessment = assess(exp, &actions, &thetas, opts.criterion, opts.noise)?;
-    let scale: Vec<f64> = space
-        .params
-        .iter()
-        .map(|p| p.prior.std().max(1e-12))
-        .collect();
+    let scale: Vec<f64> = space.scales();
     let names: Vec<String> = space.params.iter().map(|p| p.name.clone()).collect();
     let crb = crb_std(&best_assessment.mean_info, &scale);
 

@@ -102,34 +102,30 @@ impl SimWorld {
                 }
                 Ok(t)
             };
-        let target = match spec {
+        let ee = match spec {
             ActionSpec::EeDeltaXy {
                 max_step_m,
                 workspace_xy_m,
                 ..
-            } => {
-                for (i, v) in action.iter().enumerate() {
-                    check(i, *v, -max_step_m, *max_step_m)?;
-                }
-                Some(ee_target(
-                    Vector3::new(action[0], action[1], 0.0),
-                    workspace_xy_m,
-                )?)
-            }
+            } => Some((*max_step_m, &workspace_xy_m[..])),
             ActionSpec::EeDeltaXyz {
                 max_step_m,
                 workspace_m,
                 ..
-            } => {
+            } => Some((*max_step_m, &workspace_m[..])),
+            ActionSpec::JointPosition { .. } => None,
+        };
+        let target = match ee {
+            Some((max_step_m, ws)) => {
                 for (i, v) in action.iter().enumerate() {
-                    check(i, *v, -max_step_m, *max_step_m)?;
+                    check(i, *v, -max_step_m, max_step_m)?;
                 }
-                Some(ee_target(
-                    Vector3::new(action[0], action[1], action[2]),
-                    workspace_m,
-                )?)
+                // x-y actions keep the height: the missing z delta is zero.
+                let delta =
+                    Vector3::new(action[0], action[1], action.get(2).copied().unwrap_or(0.0));
+                Some(ee_target(delta, ws)?)
             }
-            ActionSpec::JointPosition { .. } => {
+            None => {
                 for (i, v) in action.iter().enumerate() {
                     check(i, *v, self.arm.q_min_rad[i], self.arm.q_max_rad[i])?;
                 }

@@ -281,10 +281,8 @@ pub fn identify<M: ReplayModel>(
         .iter()
         .map(|&i| space.params[i].prior.center())
         .collect();
-    let scale: Vec<f64> = free
-        .iter()
-        .map(|&i| space.params[i].prior.std().max(1e-12))
-        .collect();
+    let scales = space.scales();
+    let scale: Vec<f64> = free.iter().map(|&i| scales[i]).collect();
     // Every combination of discrete values is a hypothesis.
     let mut combos: Vec<Vec<f64>> = vec![space.nominal()];
     for &d in &discrete {
@@ -377,7 +375,7 @@ pub fn identify<M: ReplayModel>(
         fixed: theta.clone(),
         free: free.clone(),
         center,
-        scale,
+        scale: scale.clone(),
         loss: Loss::Squared,
         counter: Default::default(),
     };
@@ -393,8 +391,7 @@ pub fn identify<M: ReplayModel>(
     let crb = psd_inverse(&jtj);
     let cov = &crb * s2;
     let free_names: Vec<String> = free.iter().map(|&i| names[i].clone()).collect();
-    let prior_std: Vec<f64> = free.iter().map(|&i| space.params[i].prior.std()).collect();
-    let ident = identifiability(&jtj, &free_names, &prior_std);
+    let ident = identifiability(&jtj, &free_names, &scale);
     let finite = |v: f64| v.is_finite().then_some(v);
     let std: BTreeMap<String, Option<f64>> = free_names
         .iter()
