@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use asid_sim::Simulator;
 use common::scene_path;
 
@@ -15,21 +13,7 @@ fn variant(scene: &str, robot: &str, model: &str) -> Simulator {
     let text = text
         .replace("robot = \"panda\"", &format!("robot = \"{robot}\""))
         .replace("model = \"kinematic\"", &format!("model = \"{model}\""));
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let k = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "asid-arm-{}-{k}-{robot}-{model}-{scene}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(dir.join("scenes")).expect("tmp");
-    let robots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../robots");
-    let link = dir.join("robots");
-    if !link.exists() {
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(robots, &link).expect("symlink");
-    }
-    let path = dir.join("scenes").join(format!("{scene}.toml"));
-    std::fs::write(&path, text).expect("write");
+    let path = common::write_scene_variant(scene, &text);
     Simulator::load(&path).unwrap_or_else(|e| panic!("{robot}/{model}: {e}"))
 }
 

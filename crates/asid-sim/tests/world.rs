@@ -262,19 +262,7 @@ fn inertia_sets_how_long_a_spinning_puck_keeps_turning() {
     // contact friction), so the angle it sweeps before stopping, w0^2 / (2 alpha), grows with inertia.
     let text = std::fs::read_to_string(common::scene_path("shuffleboard")).expect("scene")
         + "\n[[parameter]]\ntarget = \"puck.inertia_scale\"\nprior = { kind = \"uniform\", low = 0.5, high = 2.5 }\nbounds = [0.5, 3.0]\nfd_step = 0.05\n";
-    let dir = std::env::temp_dir().join(format!("asid-inertia-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("scenes")).expect("tmp");
-    let link = dir.join("robots");
-    if !link.exists() {
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../robots"),
-            &link,
-        )
-        .expect("symlink");
-    }
-    let path = dir.join("scenes/shuffleboard.toml");
-    std::fs::write(&path, text).expect("write");
+    let path = common::write_scene_variant("shuffleboard", &text);
     let mut s = asid_sim::Simulator::load(&path).expect("variant");
     s.start_mut()
         .set_object_velocity("puck", Vector3::zeros(), Vector3::new(0.0, 0.0, 20.0))
@@ -294,5 +282,9 @@ fn inertia_sets_how_long_a_spinning_puck_keeps_turning() {
         (two / one - 2.0).abs() < 0.3,
         "twice the inertia sweeps about twice the angle: {one} vs {two}"
     );
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(
+        path.parent()
+            .and_then(|p| p.parent())
+            .expect("variant tree"),
+    );
 }
