@@ -3,7 +3,9 @@
 //! The real arm (Franka), the simulated lab and a recorded episode implement the same async [`Arm`]
 //! trait, stepped one control period at a time; time comes from the arm's own clock
 //! ([`ArmState::stamp_ns`]), never from the caller. Object poses arrive through [`PoseSource`].
-//! Layers wrap any arm: safety limits ([`safety::Safe`]) and recording ([`recorded::Recorded`]).
+//! Layers wrap any arm: safety limits ([`safety::Safe`]) and recording ([`recorded::Recorded`]);
+//! [`replay`] plays a recording back through the same traits; [`conformance`] is the suite every
+//! backend must pass, and [`dummy`] an in-memory arm for tests of the layers.
 
 //!
 //! ```no_run
@@ -18,9 +20,14 @@
 //! }
 //! ```
 
+pub mod conformance;
+pub mod dummy;
 pub mod error;
 pub mod pose;
 pub mod record;
+pub mod recorded;
+pub mod replay;
+pub mod safety;
 pub mod types;
 
 use std::future::Future;
@@ -30,6 +37,9 @@ pub use pose::{NoPoses, PoseError, PoseSample, PoseSource, PoseStats};
 pub use record::{
     ActionRecord, CommandRecord, EventRecord, Level, Record, Recorder, Recording, RunInfo,
 };
+pub use recorded::Recorded;
+pub use replay::{ReplayArm, ReplayPoses};
+pub use safety::{Safe, SafetyLimits, StopSignal};
 pub use types::{ArmCommand, ArmMode, ArmState, Backend, Capabilities};
 
 /// An arm stepped at its control period.

@@ -3,7 +3,14 @@
 
 use asid_core::Scene;
 use asid_core::scene::ActionSpec;
+use asid_robot::{Arm, IkOptions};
+use nalgebra::{Isometry3, Translation3, Vector3};
 use rand::Rng;
+
+use crate::SimError;
+
+/// Rounding allowance on workspace bounds (a micrometre: far below any tracking error).
+const WORKSPACE_TOLERANCE_M: f64 = 1e-6;
 
 /// The box each action component must lie in, and the workspace the tool target must stay in.
 #[derive(Debug, Clone)]
@@ -107,5 +114,103 @@ impl ActionBounds {
             })
             .collect();
         self.project(&raw).0
+    }
+}
+
+/// Checks a scene action against the action space and turns it into the joint command at the end of
+/// the next control step (and the tool target), starting from the commanded joints `q_cmd` and tool
+/// target `tcp_target`. The simulator and the station's executor share it, so a real arm receives the
+/// joint targets the model would.
+pub fn command_for_action(
+    spec: &ActionSpec,
+    arm: &Arm,
+    q_cmd: &[f64],
+    tcp_target: &Isometry3<f64>,
+    action: &[f64],
+) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
+    let dim = spec.dim(arm.dof());
+    if action.len() != dim {
+        return Err(SimError::ActionLength {
+            got: action.len(),
+            expected: dim,
+        });
+    }
+    if let Some((index, &value)) = action.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(SimError::ActionOutOfRange {
+            index,
+            value,
+            low: f64::NEG_INFINITY,
+            high: f64::INFINITY,
+        });
+    }
+    let check = |index: usize, value: f64, low: f64, high: f64| {
+        if value < low - 1e-9 || value > high + 1e-9 {
+            Err(SimError::ActionOutOfRange {
+                index,
+                value,
+                low,
+                high,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let ee_target = |delta: Vector3<f64>, ws: &[[f64; 2]]| -> Result<Isometry3<f64>, SimError> {
+        let mut t = *tcp_target;
+        t.translation = Translation3::from(t.translation.vector + delta);
+        for (axis, [lo, hi]) in ws.iter().enumerate() {
+            let v = t.translation.vector[axis];
+            if v < lo - WORKSPACE_TOLERANCE_M || v > hi + WORKSPACE_TOLERANCE_M {
+                return Err(SimError::Workspace {
+                    axis,
+                    value: v,
+                    low: *lo,
+                    high: *hi,
+                });
+            }
+        }
+        Ok(t)
+    };
+    let ee = match spec {
+        ActionSpec::EeDeltaXy {
+            max_step_m,
+            workspace_xy_m,
+            ..
+        } => Some((*max_step_m, &workspace_xy_m[..])),
+        ActionSpec::EeDeltaXyz {
+            max_step_m,
+            workspace_m,
+            ..
+        } => Some((*max_step_m, &workspace_m[..])),
+        ActionSpec::JointPosition { .. } => None,
+    };
+    let target = match ee {
+        Some((max_step_m, ws)) => {
+            for (i, v) in action.iter().enumerate() {
+                check(i, *v, -max_step_m, max_step_m)?;
+            }
+            // x-y actions keep the height: the missing z delta is zero.
+            let delta = Vector3::new(action[0], action[1], action.get(2).copied().unwrap_or(0.0));
+            Some(ee_target(delta, ws)?)
+        }
+        None => {
+            for (i, v) in action.iter().enumerate() {
+                check(i, *v, arm.q_min_rad[i], arm.q_max_rad[i])?;
+            }
+            None
+        }
+    };
+    match target {
+        Some(t) => {
+            let q = arm
+                .inverse_kinematics(q_cmd, &t, &IkOptions::default())
+                .map_err(|e| SimError::Ik(e.to_string()))?;
+            Ok((q, t))
+        }
+        None => {
+            let q = action.to_vec();
+            let t = arm.world_from_tcp(&q);
+            Ok((q, t))
+        }
     }
 }

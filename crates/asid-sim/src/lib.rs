@@ -31,7 +31,7 @@ mod rollout;
 mod step;
 mod world;
 
-pub use actions::ActionBounds;
+pub use actions::{ActionBounds, command_for_action};
 pub use build::initial_configuration;
 pub use rollout::{FdScheme, RolloutJob, Sensitivity, Simulator, Trajectory, run};
 pub use world::{SimWorld, Snapshot};

@@ -1,16 +1,12 @@
 //! Stepping: actions at the control rate, physics sub-steps, explicit rolling / torsional / joint friction.
 
-use asid_core::scene::{ActionSpec, ArmModel, ChannelKind, CombineRule};
-use asid_robot::IkOptions;
-use nalgebra::{Isometry3, Translation3, Vector3};
+use asid_core::scene::{ArmModel, ChannelKind, CombineRule};
+use nalgebra::{Isometry3, Vector3};
 use rapier3d::prelude::*;
 
 use crate::SimError;
 use crate::convert::{combine, from_vec, to_vec};
 use crate::world::{ObjectBody, PatchState, SimWorld};
-
-/// Rounding allowance on workspace bounds (a micrometre: far below any tracking error).
-const WORKSPACE_TOLERANCE_M: f64 = 1e-6;
 
 /// Table friction that varies over the top: the patch under a contact's centroid sets it.
 struct PatchFriction<'a> {
@@ -57,102 +53,54 @@ impl SimWorld {
         &self,
         action: &[f64],
     ) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
-        let spec = &self.scene.spec.arm.action;
-        let dim = spec.dim(self.arm.dof());
-        if action.len() != dim {
-            return Err(SimError::ActionLength {
-                got: action.len(),
-                expected: dim,
-            });
-        }
-        if let Some((index, &value)) = action.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(SimError::ActionOutOfRange {
-                index,
-                value,
-                low: f64::NEG_INFINITY,
-                high: f64::INFINITY,
-            });
-        }
-        let check = |index: usize, value: f64, low: f64, high: f64| {
-            if value < low - 1e-9 || value > high + 1e-9 {
-                Err(SimError::ActionOutOfRange {
-                    index,
-                    value,
-                    low,
-                    high,
-                })
-            } else {
-                Ok(())
-            }
-        };
-        let ee_target =
-            |delta: Vector3<f64>, ws: &[[f64; 2]]| -> Result<Isometry3<f64>, SimError> {
-                let mut t = self.tcp_target;
-                t.translation = Translation3::from(t.translation.vector + delta);
-                for (axis, [lo, hi]) in ws.iter().enumerate() {
-                    let v = t.translation.vector[axis];
-                    if v < lo - WORKSPACE_TOLERANCE_M || v > hi + WORKSPACE_TOLERANCE_M {
-                        return Err(SimError::Workspace {
-                            axis,
-                            value: v,
-                            low: *lo,
-                            high: *hi,
-                        });
-                    }
-                }
-                Ok(t)
-            };
-        let ee = match spec {
-            ActionSpec::EeDeltaXy {
-                max_step_m,
-                workspace_xy_m,
-                ..
-            } => Some((*max_step_m, &workspace_xy_m[..])),
-            ActionSpec::EeDeltaXyz {
-                max_step_m,
-                workspace_m,
-                ..
-            } => Some((*max_step_m, &workspace_m[..])),
-            ActionSpec::JointPosition { .. } => None,
-        };
-        let target = match ee {
-            Some((max_step_m, ws)) => {
-                for (i, v) in action.iter().enumerate() {
-                    check(i, *v, -max_step_m, max_step_m)?;
-                }
-                // x-y actions keep the height: the missing z delta is zero.
-                let delta =
-                    Vector3::new(action[0], action[1], action.get(2).copied().unwrap_or(0.0));
-                Some(ee_target(delta, ws)?)
-            }
-            None => {
-                for (i, v) in action.iter().enumerate() {
-                    check(i, *v, self.arm.q_min_rad[i], self.arm.q_max_rad[i])?;
-                }
-                None
-            }
-        };
-        match target {
-            Some(t) => {
-                let q = self
-                    .arm
-                    .inverse_kinematics(&self.q_cmd, &t, &IkOptions::default())
-                    .map_err(|e| SimError::Ik(e.to_string()))?;
-                Ok((q, t))
-            }
-            None => {
-                let q = action.to_vec();
-                let t = self.arm.world_from_tcp(&q);
-                Ok((q, t))
-            }
-        }
+        crate::actions::command_for_action(
+            &self.scene.spec.arm.action,
+            &self.arm,
+            &self.q_cmd,
+            &self.tcp_target,
+            action,
+        )
     }
 
     /// Runs one control period with `action`.
     pub fn step_control(&mut self, action: &[f64]) -> Result<(), SimError> {
         let (q_next, tcp) = self.command_for_action(action)?;
-        let n = self.scene.substeps();
-        let period = self.scene.control_period_s();
+        self.drive(q_next, tcp, self.scene.substeps());
+        Ok(())
+    }
+
+    /// Runs one control period towards the joint command `q_next` (what a real arm's joint-position
+    /// interface receives), in `substeps` physics steps (the scene's count, or one more or less for a
+    /// lab whose control rate jitters). Joint limits are checked; nothing moves if one is broken.
+    pub fn step_joint_command(&mut self, q_next: &[f64], substeps: usize) -> Result<(), SimError> {
+        if q_next.len() != self.arm.dof() {
+            return Err(SimError::ActionLength {
+                got: q_next.len(),
+                expected: self.arm.dof(),
+            });
+        }
+        for (index, &value) in q_next.iter().enumerate() {
+            let (low, high) = (self.arm.q_min_rad[index], self.arm.q_max_rad[index]);
+            if !(value >= low && value <= high) {
+                return Err(SimError::ActionOutOfRange {
+                    index,
+                    value,
+                    low,
+                    high,
+                });
+            }
+        }
+        let tcp = self.arm.world_from_tcp(q_next);
+        self.drive(q_next.to_vec(), tcp, substeps.max(1));
+        Ok(())
+    }
+
+    fn drive(&mut self, q_next: Vec<f64>, tcp: Isometry3<f64>, n: usize) {
+        let period = if n == self.scene.substeps() {
+            self.scene.control_period_s()
+        } else {
+            n as f64 * self.scene.spec.physics.dt_s
+        };
         let q_from = self.q_cmd.clone();
         let qd: Vec<f64> = q_from
             .iter()
@@ -173,7 +121,6 @@ impl SimWorld {
         self.q_cmd = q_next;
         self.tcp_target = tcp;
         self.control_steps += 1;
-        Ok(())
     }
 
     /// Runs physics steps with the arm holding its current command (no action), e.g. to let objects settle.

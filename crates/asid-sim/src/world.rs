@@ -195,7 +195,12 @@ impl SimWorld {
         &self.qd
     }
 
-    /// Commanded joint positions (end of the current control step).
+    /// Joint torques of the arm's controller (dynamic arm; zeros for the kinematic one).
+    pub fn joint_torques(&self) -> &[f64] {
+        &self.tau
+    }
+
+    /// Commanded joint positions (end of the current control period).
     pub fn commanded_joint_positions(&self) -> &[f64] {
         &self.q_cmd
     }

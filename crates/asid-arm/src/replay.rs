@@ -1,0 +1,144 @@
+//! Replay: a recorded run played back through the [`Arm`] and [`PoseSource`] traits, so everything
+//! that consumes an arm (executors, identification, viewers) runs offline on recordings.
+
+use crate::{
+    Arm, ArmCommand, ArmError, ArmMode, ArmState, Backend, Capabilities, PoseError, PoseSample,
+    PoseSource, PoseStats, Recording,
+};
+
+/// Commands that differ from the recorded ones by more than this count as divergent.
+const SAME_COMMAND_RAD: f64 = 1e-9;
+
+/// A recorded run played back one control period at a time.
+#[derive(Debug, Clone)]
+pub struct ReplayArm {
+    caps: Capabilities,
+    states: Vec<ArmState>,
+    commands: Vec<Vec<f64>>,
+    pos: usize,
+    steps: usize,
+    divergent: usize,
+    stopped: bool,
+}
+
+impl ReplayArm {
+    /// Plays `recording` back; `None` if it holds no state or no run description.
+    pub fn new(recording: &Recording) -> Option<Self> {
+        let info = recording.info.as_ref()?;
+        if recording.states.is_empty() {
+            return None;
+        }
+        let mut caps = info.arm.clone();
+        caps.backend = Backend::Replay;
+        Some(Self {
+            states: recording.states.clone(),
+            commands: recording
+                .commands
+                .iter()
+                .filter_map(|c| c.command.joint_target().map(<[f64]>::to_vec))
+                // Commands of the wrong shape were refused and never moved the arm.
+                .filter(|q| q.len() == caps.dof)
+                .collect(),
+            caps,
+            pos: 0,
+            steps: 0,
+            divergent: 0,
+            stopped: false,
+        })
+    }
+
+    /// Commands given during replay that differ from the recorded ones.
+    pub fn divergent_commands(&self) -> usize {
+        self.divergent
+    }
+}
+
+impl Arm for ReplayArm {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn state(&mut self) -> Result<ArmState, ArmError> {
+        Ok(self.states[self.pos].clone())
+    }
+
+    async fn step(&mut self, command: &ArmCommand) -> Result<ArmState, ArmError> {
+        if self.stopped {
+            return Err(ArmError::Stopped("the replay was stopped".into()));
+        }
+        if let Some(q) = command.joint_target() {
+            if q.len() != self.caps.dof {
+                return Err(ArmError::BadCommand(format!(
+                    "{} joint values, the arm has {}",
+                    q.len(),
+                    self.caps.dof
+                )));
+            }
+            let same = self.commands.get(self.steps).is_some_and(|r| {
+                r.iter()
+                    .zip(q)
+                    .all(|(a, b)| (a - b).abs() <= SAME_COMMAND_RAD)
+            });
+            if !same {
+                self.divergent += 1;
+            }
+        }
+        // The next state at least half a control period later: states read between steps (which
+        // do not advance the clock) are skipped.
+        let half_ns = (self.caps.control_period_s * 0.5e9) as u64;
+        let now = self.states[self.pos].stamp_ns;
+        let next = self.states[self.pos + 1..]
+            .iter()
+            .position(|s| s.stamp_ns >= now + half_ns)
+            .map(|i| self.pos + 1 + i)
+            .ok_or(ArmError::EndOfRecording {
+                samples: self.pos + 1,
+            })?;
+        self.pos = next;
+        self.steps += 1;
+        Ok(self.states[next].clone())
+    }
+
+    async fn stop(&mut self) -> Result<ArmState, ArmError> {
+        self.stopped = true;
+        let mut s = self.states[self.pos].clone();
+        s.mode = ArmMode::Stopped;
+        Ok(s)
+    }
+}
+
+/// Recorded object poses delivered when the replayed clock reaches their stamps.
+#[derive(Debug, Clone)]
+pub struct ReplayPoses {
+    poses: Vec<PoseSample>,
+    next: usize,
+    stats: PoseStats,
+}
+
+impl ReplayPoses {
+    /// The poses of `recording`.
+    pub fn new(recording: &Recording) -> Self {
+        let mut poses = recording.poses.clone();
+        poses.sort_by_key(|p| p.stamp_ns);
+        Self {
+            poses,
+            next: 0,
+            stats: PoseStats::default(),
+        }
+    }
+}
+
+impl PoseSource for ReplayPoses {
+    fn poll(&mut self, now_ns: u64) -> Result<Vec<PoseSample>, PoseError> {
+        let end = self.next + self.poses[self.next..].partition_point(|p| p.stamp_ns <= now_ns);
+        let out = self.poses[self.next..end].to_vec();
+        self.next = end;
+        self.stats.received += out.len() as u64;
+        self.stats.accepted += out.len() as u64;
+        Ok(out)
+    }
+
+    fn stats(&self) -> PoseStats {
+        self.stats.clone()
+    }
+}

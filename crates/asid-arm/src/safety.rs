@@ -1,0 +1,347 @@
+//! The safety layer: a wrapper around any arm that checks every command against joint position,
+//! velocity and acceleration limits, a workspace box and a speed limit for the tool, before it
+//! leaves the process; watches the external force the arm reports; stops on a watchdog timeout or a
+//! stop request (Ctrl-C). A refused command names the limit, the joint or axis, the value and the
+//! bound, and nothing is sent.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use asid_core::RobotSpec;
+
+use crate::{Arm, ArmCommand, ArmError, ArmState, Capabilities};
+
+/// Limits the safety layer enforces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SafetyLimits {
+    /// Joint names, for messages.
+    pub joint_names: Vec<String>,
+    /// Lowest joint positions.
+    pub q_min_rad: Vec<f64>,
+    /// Highest joint positions.
+    pub q_max_rad: Vec<f64>,
+    /// Stay this far inside the joint position limits.
+    pub q_margin_rad: f64,
+    /// Joint speed limits (commanded motion over one control period).
+    pub dq_max_rad_s: Vec<f64>,
+    /// Joint acceleration limits (change of commanded speed between periods).
+    pub ddq_max_rad_s2: Vec<f64>,
+    /// Box the tool centre point must stay in, world frame, per axis `[low, high]` (None: no box).
+    pub workspace_m: Option<[[f64; 2]; 3]>,
+    /// Tool centre point speed limit.
+    pub tool_speed_max_m_s: f64,
+    /// External force on the tool that stops the arm (where the arm reports it).
+    pub f_ext_max_n: f64,
+    /// No state for this long (beyond the control period) stops the arm.
+    pub watchdog_ms: u64,
+}
+
+impl SafetyLimits {
+    /// The robot's datasheet limits (joints, tool speed, collision force), no workspace box, a
+    /// 0.01 rad margin and a 100 ms watchdog.
+    pub fn from_robot(robot: &RobotSpec) -> Self {
+        let l = &robot.limits;
+        Self {
+            joint_names: robot.joints.clone(),
+            q_min_rad: l.position_min_rad.clone(),
+            q_max_rad: l.position_max_rad.clone(),
+            q_margin_rad: 0.01,
+            dq_max_rad_s: l.velocity_rad_s.clone(),
+            ddq_max_rad_s2: l.acceleration_rad_s2.clone(),
+            workspace_m: None,
+            tool_speed_max_m_s: l.tool_speed_m_s,
+            f_ext_max_n: l.collision_force_n,
+            watchdog_ms: 100,
+        }
+    }
+}
+
+/// A request to stop, shared with a signal handler (Ctrl-C) or another task.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal {
+    flag: Arc<AtomicBool>,
+    reason: Arc<Mutex<String>>,
+}
+
+impl StopSignal {
+    /// A signal not yet raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the run to stop at the next control period.
+    pub fn raise(&self, reason: &str) {
+        if let Ok(mut r) = self.reason.lock() {
+            reason.clone_into(&mut r);
+        }
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// The reason, if raised.
+    pub fn raised(&self) -> Option<String> {
+        if !self.flag.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(self.reason.lock().map(|r| r.clone()).unwrap_or_default())
+    }
+}
+
+/// An arm behind the safety layer.
+pub struct Safe<A> {
+    inner: A,
+    limits: SafetyLimits,
+    kinematics: Option<asid_robot::Arm>,
+    signal: StopSignal,
+    last_target: Option<Vec<f64>>,
+    last_speed: Option<Vec<f64>>,
+    stopped: Option<String>,
+    refusals: u64,
+}
+
+impl<A: Arm> Safe<A> {
+    /// Wraps `inner`; `kinematics` (the scene's arm model) enables the workspace and tool-speed
+    /// checks.
+    pub fn new(
+        inner: A,
+        limits: SafetyLimits,
+        kinematics: Option<asid_robot::Arm>,
+        signal: StopSignal,
+    ) -> Self {
+        Self {
+            inner,
+            limits,
+            kinematics,
+            signal,
+            last_target: None,
+            last_speed: None,
+            stopped: None,
+            refusals: 0,
+        }
+    }
+
+    /// Commands refused so far.
+    pub fn refusals(&self) -> u64 {
+        self.refusals
+    }
+
+    /// The wrapped arm.
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+
+    /// The wrapped arm, mutably.
+    pub fn inner_mut(&mut self) -> &mut A {
+        &mut self.inner
+    }
+
+    fn limit(
+        limit: &'static str,
+        subject: String,
+        value: f64,
+        bound: f64,
+        unit: &'static str,
+    ) -> ArmError {
+        ArmError::Limit {
+            limit,
+            subject,
+            value,
+            bound,
+            unit,
+        }
+    }
+
+    /// Checks a joint target against every limit; `Ok` means it may be sent.
+    pub fn check(&self, q: &[f64]) -> Result<(), ArmError> {
+        let l = &self.limits;
+        let dof = self.inner.capabilities().dof;
+        if q.len() != dof {
+            return Err(ArmError::BadCommand(format!(
+                "{} joint values, the arm has {dof}",
+                q.len()
+            )));
+        }
+        let name = |i: usize| {
+            l.joint_names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("joint {i}"))
+        };
+        for (i, &v) in q.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(Self::limit("joint position", name(i), v, 0.0, "rad"));
+            }
+            let (lo, hi) = (
+                l.q_min_rad[i] + l.q_margin_rad,
+                l.q_max_rad[i] - l.q_margin_rad,
+            );
+            if v < lo {
+                return Err(Self::limit("joint position", name(i), v, lo, "rad"));
+            }
+            if v > hi {
+                return Err(Self::limit("joint position", name(i), v, hi, "rad"));
+            }
+        }
+        let period = self.inner.capabilities().control_period_s;
+        if let Some(prev) = &self.last_target {
+            let speed: Vec<f64> = q.iter().zip(prev).map(|(a, b)| (a - b) / period).collect();
+            for (i, &v) in speed.iter().enumerate() {
+                if v.abs() > l.dq_max_rad_s[i] {
+                    return Err(Self::limit(
+                        "joint velocity",
+                        name(i),
+                        v.abs(),
+                        l.dq_max_rad_s[i],
+                        "rad/s",
+                    ));
+                }
+            }
+            if let Some(prev_speed) = &self.last_speed {
+                for (i, (v, w)) in speed.iter().zip(prev_speed).enumerate() {
+                    let a = ((v - w) / period).abs();
+                    if a > l.ddq_max_rad_s2[i] {
+                        return Err(Self::limit(
+                            "joint acceleration",
+                            name(i),
+                            a,
+                            l.ddq_max_rad_s2[i],
+                            "rad/s^2",
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(kin) = &self.kinematics {
+            let p = kin.world_from_tcp(q).translation.vector;
+            if let Some(ws) = &l.workspace_m {
+                for (axis, [lo, hi]) in ws.iter().enumerate() {
+                    let label = format!("tool {}", ["x", "y", "z"][axis]);
+                    if p[axis] < *lo {
+                        return Err(Self::limit("workspace", label, p[axis], *lo, "m"));
+                    }
+                    if p[axis] > *hi {
+                        return Err(Self::limit("workspace", label, p[axis], *hi, "m"));
+                    }
+                }
+            }
+            if let Some(prev) = &self.last_target {
+                let p0 = kin.world_from_tcp(prev).translation.vector;
+                let v = (p - p0).norm() / period;
+                if v > l.tool_speed_max_m_s {
+                    return Err(Self::limit(
+                        "tool speed",
+                        "tool".into(),
+                        v,
+                        l.tool_speed_max_m_s,
+                        "m/s",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn halt(&mut self, why: String) {
+        self.stopped = Some(why);
+        let limit = Duration::from_millis(self.limits.watchdog_ms.max(1) * 10);
+        // Best effort: the arm may be the thing that failed.
+        let _ = tokio::time::timeout(limit, self.inner.stop()).await;
+    }
+
+    fn remember(&mut self, q: &[f64]) {
+        let period = self.inner.capabilities().control_period_s;
+        self.last_speed = self
+            .last_target
+            .as_ref()
+            .map(|prev| q.iter().zip(prev).map(|(a, b)| (a - b) / period).collect());
+        self.last_target = Some(q.to_vec());
+    }
+
+    fn check_state(&self, s: &ArmState) -> Result<(), ArmError> {
+        if let Some(f) = s.f_ext_n {
+            let norm = (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt();
+            if norm > self.limits.f_ext_max_n {
+                return Err(Self::limit(
+                    "external force",
+                    "tool".into(),
+                    norm,
+                    self.limits.f_ext_max_n,
+                    "N",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<A: Arm> Arm for Safe<A> {
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn state(&mut self) -> Result<ArmState, ArmError> {
+        let s = self.inner.state().await?;
+        if self.last_target.is_none() {
+            self.last_target = Some(s.q_cmd_rad.clone());
+        }
+        Ok(s)
+    }
+
+    async fn step(&mut self, command: &ArmCommand) -> Result<ArmState, ArmError> {
+        if let Some(why) = &self.stopped {
+            return Err(ArmError::Stopped(why.clone()));
+        }
+        if let Some(why) = self.signal.raised() {
+            self.halt(why.clone()).await;
+            return Err(ArmError::Stopped(why));
+        }
+        if self.last_target.is_none() {
+            self.state().await?;
+        }
+        if let Some(q) = command.joint_target()
+            && let Err(e) = self.check(q)
+        {
+            self.refusals += 1;
+            return Err(e);
+        }
+        let period_ms = (self.inner.capabilities().control_period_s * 1e3).ceil() as u64;
+        let limit_ms = self.limits.watchdog_ms;
+        let state = match tokio::time::timeout(
+            Duration::from_millis(period_ms + limit_ms),
+            self.inner.step(command),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                self.halt(e.to_string()).await;
+                return Err(e);
+            }
+            Err(_) => {
+                let e = ArmError::LinkLost {
+                    silent_ms: period_ms + limit_ms,
+                    limit_ms,
+                };
+                self.halt(e.to_string()).await;
+                return Err(e);
+            }
+        };
+        match command.joint_target() {
+            Some(q) => self.remember(q),
+            None => {
+                let held = self.last_target.clone().unwrap_or_default();
+                self.remember(&held);
+            }
+        }
+        if let Err(e) = self.check_state(&state) {
+            self.halt(e.to_string()).await;
+            return Err(e);
+        }
+        Ok(state)
+    }
+
+    async fn stop(&mut self) -> Result<ArmState, ArmError> {
+        self.stopped = Some("stop requested".into());
+        self.inner.stop().await
+    }
+}
