@@ -3,6 +3,7 @@
 //! The binary is the only place that knows every concrete type; the work lives in the library crates.
 
 mod cmd;
+mod station;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Fit the unknown parameters to recorded episodes, with uncertainty and identifiability.
     Identify(cmd::identify::Args),
+    /// Run a plan on an arm (simulated lab or Franka) behind the safety layer; record an MCAP episode.
+    Execute(cmd::execute::Args),
     /// Benchmarks that print figures (they never fail on timing).
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => cmd::explore::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Identify(args) => cmd::identify::run(&args),
+        Command::Execute(args) => cmd::execute::run(&args),
         Command::Bench(b) => cmd::bench::run(&b),
     };
     match result {

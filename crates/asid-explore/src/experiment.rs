@@ -28,6 +28,9 @@ pub enum Constraint {
     JointPosition,
     /// Joint speeds implied by consecutive commands stay under the robot's limits.
     JointVelocity,
+    /// Joint accelerations implied by consecutive commands (starting from rest) stay under the
+    /// robot's limits: what the arm's safety layer and its 1 kHz interpolator require.
+    JointAcceleration,
     /// Objects stay on the table.
     ObjectOnTable,
     /// No arm link or the tool goes below the table top.
@@ -193,6 +196,24 @@ impl Experiment for SimExperiment<'_> {
         });
         if too_fast {
             out.push(Constraint::JointVelocity);
+        }
+        let amax = &scene.robot.limits.acceleration_rad_s2;
+        let speeds: Vec<Vec<f64>> = std::iter::once(vec![0.0; amax.len()])
+            .chain(nominal.q_rad.windows(2).map(|w| {
+                w[0].iter()
+                    .zip(&w[1])
+                    .map(|(a, b)| (b - a) / period)
+                    .collect()
+            }))
+            .collect();
+        let too_sudden = speeds.windows(2).any(|w| {
+            w[0].iter()
+                .zip(&w[1])
+                .zip(amax)
+                .any(|((a, b), m)| (b - a).abs() / period > *m)
+        });
+        if too_sudden {
+            out.push(Constraint::JointAcceleration);
         }
         let t = &scene.spec.table;
         let on_table = |p: &[f64; 3]| {

@@ -74,6 +74,7 @@ impl Experiment for Linear {
             action: vec![[-1.0, 1.0]; 2],
             workspace: vec![],
             start: vec![0.0, 0.0],
+            max_step_change: vec![],
         }
     }
     fn horizon(&self) -> usize {

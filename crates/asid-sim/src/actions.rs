@@ -21,11 +21,23 @@ pub struct ActionBounds {
     pub workspace: Vec<[f64; 2]>,
     /// Tool start position (end-effector actions).
     pub start: Vec<f64>,
+    /// Largest change of a component's step between consecutive control steps (the motion starts
+    /// from rest): bounds the acceleration a real arm is asked for. Empty: unbounded.
+    pub max_step_change: Vec<f64>,
 }
+
+/// Tool acceleration that end-effector plans may ask for: a quarter of Franka's 9 m/s^2 Cartesian
+/// limit, which keeps joint accelerations under the joint limits in the usual workspace.
+pub const PLAN_TOOL_ACCELERATION_M_S2: f64 = 2.25;
+
+/// Fraction of the joint acceleration limits joint-position plans may ask for.
+pub const PLAN_JOINT_ACCELERATION_FRACTION: f64 = 0.5;
 
 impl ActionBounds {
     /// Bounds of a scene's action space.
     pub fn of(scene: &Scene) -> Self {
+        let period = scene.control_period_s();
+        let tool_change = PLAN_TOOL_ACCELERATION_M_S2 * period * period;
         match &scene.spec.arm.action {
             ActionSpec::EeDeltaXy {
                 max_step_m,
@@ -36,6 +48,7 @@ impl ActionBounds {
                 action: vec![[-max_step_m, *max_step_m]; 2],
                 workspace: workspace_xy_m.to_vec(),
                 start: start_xyz_m[..2].to_vec(),
+                max_step_change: vec![tool_change; 2],
             },
             ActionSpec::EeDeltaXyz {
                 max_step_m,
@@ -46,6 +59,7 @@ impl ActionBounds {
                 action: vec![[-max_step_m, *max_step_m]; 3],
                 workspace: workspace_m.to_vec(),
                 start: start_xyz_m.to_vec(),
+                max_step_change: vec![tool_change; 3],
             },
             ActionSpec::JointPosition { .. } => Self {
                 action: scene
@@ -63,6 +77,13 @@ impl ActionBounds {
                     .initial_q_rad
                     .clone()
                     .unwrap_or_else(|| scene.robot.home_rad.clone()),
+                max_step_change: scene
+                    .robot
+                    .limits
+                    .acceleration_rad_s2
+                    .iter()
+                    .map(|a| PLAN_JOINT_ACCELERATION_FRACTION * a * period * period)
+                    .collect(),
             },
         }
     }
@@ -72,12 +93,14 @@ impl ActionBounds {
         !self.workspace.is_empty()
     }
 
-    /// Makes a proposed action sequence feasible: each component inside its limits and, for delta
-    /// actions, the tool target inside the workspace (shrinking the step that would leave it).
+    /// Makes a proposed action sequence feasible: each component inside its limits, its step
+    /// changing by at most `max_step_change` per control step (from rest) and, for delta actions,
+    /// the tool target inside the workspace (shrinking the step that would leave it).
     /// Returns the feasible sequence and how many components had to change.
     pub fn project(&self, actions: &[Vec<f64>]) -> (Vec<Vec<f64>>, usize) {
         let mut changed = 0;
         let mut pos = self.start.clone();
+        let mut last_step = vec![0.0; self.action.len()];
         let out = actions
             .iter()
             .map(|a| {
@@ -85,13 +108,29 @@ impl ActionBounds {
                     .enumerate()
                     .map(|(i, &v)| {
                         let [lo, hi] = self.action[i];
-                        let mut x = if v.is_finite() { v.clamp(lo, hi) } else { 0.0 };
+                        let wanted = if v.is_finite() { v } else { 0.0 };
+                        // The step this component takes: the delta itself, or the joint move.
+                        let (step, base) = if self.is_delta() {
+                            (wanted, 0.0)
+                        } else {
+                            (wanted - pos[i], pos[i])
+                        };
+                        let mut step = match self.max_step_change.get(i) {
+                            Some(d) => step.clamp(last_step[i] - d, last_step[i] + d),
+                            None => step,
+                        };
+                        let mut x = (base + step).clamp(lo, hi);
                         if self.is_delta() {
                             let [wlo, whi] = self.workspace[i];
                             let next = (pos[i] + x).clamp(wlo, whi);
                             x = next - pos[i];
                             pos[i] = next;
+                            step = x;
+                        } else {
+                            step = x - pos[i];
+                            pos[i] = x;
                         }
+                        last_step[i] = step;
                         if x != v {
                             changed += 1;
                         }
@@ -103,14 +142,27 @@ impl ActionBounds {
         (out, changed)
     }
 
-    /// Random exploration: each action uniform in its box, kept feasible.
+    /// Random exploration a real arm can execute: a random walk in the action box whose change per
+    /// step is uniform within a quarter of the box (from zero; joint targets at most 0.1 rad per
+    /// step), so speeds change gradually; kept feasible.
     pub fn random<R: Rng + ?Sized>(&self, horizon: usize, rng: &mut R) -> Vec<Vec<f64>> {
+        let mut current: Vec<f64> = if self.is_delta() {
+            vec![0.0; self.action.len()]
+        } else {
+            self.start.clone()
+        };
         let raw: Vec<Vec<f64>> = (0..horizon)
             .map(|_| {
-                self.action
-                    .iter()
-                    .map(|[lo, hi]| rng.random_range(*lo..=*hi))
-                    .collect()
+                for (v, [lo, hi]) in current.iter_mut().zip(&self.action) {
+                    // Joint targets: at most 0.1 rad per step (about 1 rad/s at 10 Hz).
+                    let d = if self.is_delta() {
+                        0.25 * (hi - lo)
+                    } else {
+                        (0.25 * (hi - lo)).min(0.1)
+                    };
+                    *v = (*v + rng.random_range(-d..=d)).clamp(*lo, *hi);
+                }
+                current.clone()
             })
             .collect();
         self.project(&raw).0

@@ -23,8 +23,9 @@ pub fn initial_configuration(scene: &Scene, arm: &Arm) -> Result<Vec<f64>, SimEr
     Ok(start_of(scene, arm)?.0)
 }
 
-/// Initial joint configuration and the exact tool target it realises.
-fn start_of(scene: &Scene, arm: &Arm) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
+/// Initial joint configuration and the exact tool target it realises (where an executor on a real
+/// arm starts from, so it sends the joint targets the simulator would).
+pub fn start_of(scene: &Scene, arm: &Arm) -> Result<(Vec<f64>, Isometry3<f64>), SimError> {
     let q0 = scene
         .spec
         .arm

@@ -32,7 +32,7 @@ mod step;
 mod world;
 
 pub use actions::{ActionBounds, command_for_action};
-pub use build::initial_configuration;
+pub use build::{initial_configuration, start_of};
 pub use rollout::{FdScheme, RolloutJob, Sensitivity, Simulator, Trajectory, run};
 pub use world::{SimWorld, Snapshot};
 

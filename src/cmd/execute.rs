@@ -1,0 +1,301 @@
+//! `asid execute <plan.json> --arm sim|franka://HOST [--poses udp://ADDR] --out episode.mcap`:
+//! run a plan on an arm behind the safety and recording layers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use asid_arm::dummy::DummyArm;
+use asid_arm::{
+    Arm, ArmCommand, PoseSource, Recorded, Recorder, RunInfo, Safe, SafetyLimits, StopSignal,
+};
+use asid_core::Scene;
+use asid_core::scene::ActionSpec;
+use asid_lab::{LabConfig, SimLab};
+use asid_record::McapRecorder;
+use asid_sim::Simulator;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::station::{self, RunSummary, Start};
+
+/// Arguments of `asid execute`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Plan file (from `asid explore`).
+    plan: PathBuf,
+    /// The arm: `sim` (the simulated lab) or `franka://HOST` (a Franka, or franky-sim on loopback).
+    #[arg(long, default_value = "sim")]
+    arm: String,
+    /// Object poses: `udp://ADDR` (pose stream v1). Default: the simulated lab's tracker with
+    /// `--arm sim`, none otherwise.
+    #[arg(long)]
+    poses: Option<String>,
+    /// Episode file to write (MCAP).
+    #[arg(long)]
+    out: PathBuf,
+    /// Scene (default: the plan's scene file).
+    #[arg(long)]
+    scene: Option<PathBuf>,
+    /// Simulated lab: seed of the hidden true parameters and of the lab's noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated lab: true parameters, `name=value,...` (others drawn from the prior).
+    #[arg(long)]
+    truth: Option<String>,
+    /// Simulated lab: sensor noise as a multiple of the scene's sigmas.
+    #[arg(long, default_value_t = 1.0)]
+    noise: f64,
+    /// Watchdog: no arm state for this long beyond the control period stops the run.
+    #[arg(long, default_value_t = 100)]
+    watchdog_ms: u64,
+    /// No pose of a tracked object for this long stops the run.
+    #[arg(long, default_value_t = 250)]
+    stale_ms: u64,
+}
+
+/// A plan file, checked against its scene.
+pub struct LoadedPlan {
+    /// The plan.
+    pub plan: asid_explore::Plan,
+    /// Its simulator.
+    pub sim: Simulator,
+}
+
+/// Reads a plan and the scene it was made for.
+pub fn load_plan(path: &Path, scene: Option<&Path>) -> anyhow::Result<LoadedPlan> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let plan: asid_explore::Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a plan file", path.display()))?;
+    let scene_path = scene.map_or_else(|| PathBuf::from(&plan.scene_file), Path::to_path_buf);
+    let sim = Simulator::load(&scene_path)?;
+    if plan.scene != sim.scene().spec.name {
+        bail!(
+            "{}: planned for scene `{}`, not `{}` ({})",
+            path.display(),
+            plan.scene,
+            sim.scene().spec.name,
+            scene_path.display()
+        );
+    }
+    Ok(LoadedPlan { plan, sim })
+}
+
+/// The safety limits of a scene's arm: the robot's datasheet limits and the action workspace
+/// (with 2 cm of slack) as the tool box.
+pub fn limits_for(scene: &Scene, watchdog_ms: u64) -> SafetyLimits {
+    let mut l = SafetyLimits::from_robot(&scene.robot);
+    l.watchdog_ms = watchdog_ms;
+    let slack = 0.02;
+    let xy = |ws: &[[f64; 2]]| {
+        let mut b = [[-1.5, 1.5], [-1.5, 1.5], [0.0, 1.5]];
+        for (axis, [lo, hi]) in ws.iter().enumerate() {
+            b[axis] = [lo - slack, hi + slack];
+        }
+        b
+    };
+    l.workspace_m = match &scene.spec.arm.action {
+        ActionSpec::EeDeltaXy { workspace_xy_m, .. } => Some(xy(workspace_xy_m)),
+        ActionSpec::EeDeltaXyz { workspace_m, .. } => Some(xy(workspace_m)),
+        ActionSpec::JointPosition { .. } => None,
+    };
+    l
+}
+
+/// The dry run every plan gets before an arm moves: a rollout in the simulator with the nominal
+/// parameters, and every joint target through the safety checks of an ideal arm.
+pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> anyhow::Result<()> {
+    let scene = sim.scene();
+    sim.rollout(&scene.space.nominal(), actions)
+        .context("dry run in the simulator")?;
+    let kin = sim.arm().clone();
+    let (q0, tcp0) = asid_sim::start_of(scene, &kin)?;
+    let ideal = DummyArm::new(
+        q0.clone(),
+        scene.robot.limits.position_min_rad.clone(),
+        scene.robot.limits.position_max_rad.clone(),
+        scene.control_period_s(),
+    );
+    let mut safe = Safe::new(ideal, limits.clone(), Some(kin.clone()), StopSignal::new());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    rt.block_on(async {
+        let (mut q, mut tcp) = (q0, tcp0);
+        for (k, a) in actions.iter().enumerate() {
+            let (qn, tn) = asid_sim::command_for_action(&scene.spec.arm.action, &kin, &q, &tcp, a)?;
+            safe.step(&ArmCommand::JointPosition { q_rad: qn.clone() })
+                .await
+                .with_context(|| format!("dry run: plan action {k}"))?;
+            (q, tcp) = (qn, tn);
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let loaded = load_plan(&args.plan, args.scene.as_deref())?;
+    let sim = &loaded.sim;
+    let scene = sim.scene();
+    let limits = limits_for(scene, args.watchdog_ms);
+    dry_run(sim, &loaded.plan.actions, &limits)?;
+    println!(
+        "plan {}: {} actions of {} s, dry run passed",
+        args.plan.display(),
+        loaded.plan.actions.len(),
+        scene.control_period_s()
+    );
+    let signal = StopSignal::new();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let summary = rt.block_on(async {
+        let s = signal.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                s.raise("Ctrl-C");
+            }
+        });
+        execute_on(args, sim, &loaded.plan, limits, signal).await
+    })?;
+    print_summary(&summary, &args.out);
+    if let Some(why) = &summary.stopped_by {
+        bail!(
+            "the run stopped early: {why} (episode kept: {})",
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_summary(s: &RunSummary, out: &Path) {
+    println!(
+        "{} of {} actions in {:.2} s (arm clock), approach {} periods, max tracking error {:.2e} rad",
+        s.steps_done, s.steps_planned, s.duration_s, s.approach_steps, s.max_tracking_error_rad
+    );
+    println!(
+        "poses: {} received, {} accepted, {} malformed, {} duplicates, {} reordered; refusals {}",
+        s.poses.received,
+        s.poses.accepted,
+        s.poses.malformed,
+        s.poses.duplicates,
+        s.poses.reordered,
+        s.refusals
+    );
+    println!("episode: {}", out.display());
+}
+
+/// Draws (or parses) the simulated lab's hidden truth.
+pub fn lab_truth(scene: &Scene, seed: u64, truth: Option<&str>) -> anyhow::Result<Vec<f64>> {
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_add(1000));
+    let drawn = scene.space.sample(&mut rng);
+    match truth {
+        Some(t) => crate::cmd::simulate::parse_truth(&scene.space, t, drawn),
+        None => Ok(drawn),
+    }
+}
+
+async fn execute_on(
+    args: &Args,
+    sim: &Simulator,
+    plan: &asid_explore::Plan,
+    limits: SafetyLimits,
+    signal: StopSignal,
+) -> anyhow::Result<RunSummary> {
+    let scene = sim.scene();
+    if args.arm == "sim" {
+        let truth = lab_truth(scene, args.seed, args.truth.as_deref())?;
+        let cfg = LabConfig {
+            seed: args.seed,
+            noise_scale: args.noise,
+            ..LabConfig::default()
+        };
+        let (arm, tracker) = SimLab::new(sim, &truth, cfg)?;
+        let mut extra = BTreeMap::new();
+        let named: serde_json::Map<String, serde_json::Value> = scene
+            .space
+            .params
+            .iter()
+            .zip(&truth)
+            .map(|(p, v)| (p.name.clone(), serde_json::json!(v)))
+            .collect();
+        extra.insert("true_parameters".into(), serde_json::Value::Object(named));
+        extra.insert("lab_seed".into(), serde_json::json!(args.seed));
+        extra.insert("noise_scale".into(), serde_json::json!(args.noise));
+        if args.poses.is_some() {
+            bail!(
+                "--poses: the simulated lab brings its own tracker; use it with --arm franka://HOST"
+            );
+        }
+        return run_arm(arm, tracker, args, sim, plan, limits, signal, extra).await;
+    }
+    bail!("--arm `{}`: allowed `sim` or `franka://HOST`", args.arm)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; each argument is distinct"
+)]
+async fn run_arm<A: Arm, P: PoseSource>(
+    arm: A,
+    mut poses: P,
+    args: &Args,
+    sim: &Simulator,
+    plan: &asid_explore::Plan,
+    limits: SafetyLimits,
+    signal: StopSignal,
+    extra: BTreeMap<String, serde_json::Value>,
+) -> anyhow::Result<RunSummary> {
+    let scene = sim.scene();
+    let kin = sim.arm().clone();
+    let info = RunInfo {
+        robot: scene.robot.name.clone(),
+        scene: scene.spec.name.clone(),
+        arm: arm.capabilities().clone(),
+        plan: args.plan.display().to_string(),
+        software_version: env!("CARGO_PKG_VERSION").into(),
+        extra,
+    };
+    let recorder = McapRecorder::create(&args.out, &info)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let safe = Safe::new(arm, limits, Some(kin.clone()), signal);
+    let mut arm = Recorded::new(safe, recorder, 10);
+    let (q, tcp) = asid_sim::start_of(scene, &kin)?;
+    let start = Start {
+        q_rad: q,
+        world_from_tcp: tcp,
+    };
+    let mut next_report = 0;
+    let summary = station::execute(
+        &mut arm,
+        &mut poses,
+        scene,
+        &kin,
+        start,
+        &plan.actions,
+        |k, n| {
+            if k * 10 >= next_report * n {
+                eprintln!("  {k}/{n} actions");
+                next_report += 1;
+            }
+        },
+    )
+    .await;
+    let mut meta = BTreeMap::new();
+    meta.insert("steps_done".to_string(), summary.steps_done.to_string());
+    meta.insert(
+        "stopped_by".to_string(),
+        summary.stopped_by.clone().unwrap_or_default(),
+    );
+    if let Some(o) = summary.poses.clock_offset_s {
+        meta.insert("pose_clock_offset_s".to_string(), o.to_string());
+    }
+    let rec = arm.recorder_mut();
+    rec.metadata("asid.summary", &meta)
+        .and_then(|()| rec.finish())
+        .with_context(|| format!("finishing {}", args.out.display()))?;
+    Ok(summary)
+}

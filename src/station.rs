@@ -1,0 +1,204 @@
+//! The station's executor: runs a plan's actions on any arm behind the safety and recording layers,
+//! with object poses from any tracker, and stops safely on the first fault while keeping every
+//! sample recorded so far.
+
+use asid_arm::{
+    ActionRecord, Arm, ArmCommand, ArmError, ArmState, Level, PoseSource, PoseStats, Record,
+    Recorded, Recorder, Safe,
+};
+use asid_core::Scene;
+use nalgebra::Isometry3;
+use serde::Serialize;
+
+/// How a run went.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Plan actions executed.
+    pub steps_done: usize,
+    /// Plan actions in the plan.
+    pub steps_planned: usize,
+    /// Control periods spent reaching the plan's start configuration.
+    pub approach_steps: usize,
+    /// Arm clock span of the run.
+    pub duration_s: f64,
+    /// Largest |measured - commanded| joint position seen during the plan.
+    pub max_tracking_error_rad: f64,
+    /// Object poses received.
+    pub poses: PoseStats,
+    /// Commands the safety layer refused.
+    pub refusals: u64,
+    /// Why the run ended early (None: the plan completed).
+    pub stopped_by: Option<String>,
+}
+
+/// Where the plan starts: joint configuration and tool target, as the simulator computes them.
+pub struct Start {
+    /// Joint configuration.
+    pub q_rad: Vec<f64>,
+    /// Tool target.
+    pub world_from_tcp: Isometry3<f64>,
+}
+
+/// Largest speed of the approach to the start configuration.
+const APPROACH_SPEED_RAD_S: f64 = 0.3;
+
+/// Joint targets that bring the arm from `from` to `to` at a gentle speed with smooth (half-cosine)
+/// start and end, one per control period.
+pub fn approach(from: &[f64], to: &[f64], period_s: f64) -> Vec<Vec<f64>> {
+    let dist = from
+        .iter()
+        .zip(to)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    if dist < 1e-4 {
+        return Vec::new();
+    }
+    // A half-cosine peaks at pi/2 times its mean speed.
+    let duration = std::f64::consts::FRAC_PI_2 * dist / APPROACH_SPEED_RAD_S;
+    let n = ((duration / period_s).ceil() as usize).max(2);
+    (1..=n)
+        .map(|k| {
+            let u = 0.5 * (1.0 - (std::f64::consts::PI * k as f64 / n as f64).cos());
+            from.iter().zip(to).map(|(a, b)| a + (b - a) * u).collect()
+        })
+        .collect()
+}
+
+struct Runner<'a, A, R, P> {
+    arm: &'a mut Recorded<Safe<A>, R>,
+    poses: &'a mut P,
+    last: ArmState,
+    t0_ns: u64,
+    max_err: f64,
+}
+
+impl<A: Arm, R: Recorder, P: PoseSource> Runner<'_, A, R, P> {
+    fn drain_poses(&mut self, now_ns: u64) -> Result<(), ArmError> {
+        let samples = self
+            .poses
+            .poll(now_ns)
+            .map_err(|e| ArmError::Stopped(e.to_string()))?;
+        for s in samples {
+            self.arm.record(&Record::Pose(s))?;
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, q: Vec<f64>) -> Result<(), ArmError> {
+        self.drain_poses(self.last.stamp_ns)?;
+        let s = self
+            .arm
+            .step(&ArmCommand::JointPosition { q_rad: q })
+            .await?;
+        self.last = s;
+        Ok(())
+    }
+}
+
+/// Runs `actions` (the scene's action space) from `start`: first a gentle approach to the start
+/// configuration, then one action per control period, each turned into the joint target the
+/// simulator would command. Every action, command, state and pose is recorded. On any fault the
+/// arm is stopped and the summary says why; the recording keeps everything up to that point.
+pub async fn execute<A: Arm, R: Recorder, P: PoseSource>(
+    arm: &mut Recorded<Safe<A>, R>,
+    poses: &mut P,
+    scene: &Scene,
+    kinematics: &asid_robot::Arm,
+    start: Start,
+    actions: &[Vec<f64>],
+    mut progress: impl FnMut(usize, usize),
+) -> RunSummary {
+    let mut summary = RunSummary {
+        steps_done: 0,
+        steps_planned: actions.len(),
+        approach_steps: 0,
+        duration_s: 0.0,
+        max_tracking_error_rad: 0.0,
+        poses: PoseStats::default(),
+        refusals: 0,
+        stopped_by: None,
+    };
+    let first = match arm.state().await {
+        Ok(s) => s,
+        Err(e) => {
+            summary.stopped_by = Some(format!("reading the arm state: {e}"));
+            return summary;
+        }
+    };
+    let mut run = Runner {
+        t0_ns: first.stamp_ns,
+        last: first,
+        arm,
+        poses,
+        max_err: 0.0,
+    };
+    let result = drive(
+        &mut run,
+        &mut summary,
+        scene,
+        kinematics,
+        start,
+        actions,
+        &mut progress,
+    )
+    .await;
+    if let Err(e) = result {
+        summary.stopped_by = Some(e.to_string());
+        let _ = run.arm.event(Level::Error, &format!("run stopped: {e}"));
+    }
+    if let Ok(s) = run.arm.stop().await {
+        run.last = s;
+    }
+    // Poses still in flight (tracker latency) belong to the run.
+    let _ = run.drain_poses(run.last.stamp_ns + 1_000_000_000);
+    let _ = run.arm.flush();
+    summary.duration_s = (run.last.stamp_ns.saturating_sub(run.t0_ns)) as f64 * 1e-9;
+    summary.max_tracking_error_rad = run.max_err;
+    summary.poses = run.poses.stats();
+    summary.refusals = run.arm.inner().refusals();
+    summary
+}
+
+async fn drive<A: Arm, R: Recorder, P: PoseSource>(
+    run: &mut Runner<'_, A, R, P>,
+    summary: &mut RunSummary,
+    scene: &Scene,
+    kinematics: &asid_robot::Arm,
+    start: Start,
+    actions: &[Vec<f64>],
+    progress: &mut impl FnMut(usize, usize),
+) -> Result<(), ArmError> {
+    let period = run.arm.capabilities().control_period_s;
+    for q in approach(&run.last.q_cmd_rad, &start.q_rad, period) {
+        run.step(q).await?;
+        summary.approach_steps += 1;
+    }
+    run.arm.event(Level::Info, "plan starts")?;
+    let mut q_cmd = start.q_rad;
+    let mut tcp = start.world_from_tcp;
+    for (k, action) in actions.iter().enumerate() {
+        let (q_next, tcp_next) =
+            asid_sim::command_for_action(&scene.spec.arm.action, kinematics, &q_cmd, &tcp, action)
+                .map_err(|e| ArmError::BadCommand(format!("plan action {k}: {e}")))?;
+        run.arm.record(&Record::Action(ActionRecord {
+            stamp_ns: run.last.stamp_ns,
+            step: k as u64,
+            values: action.clone(),
+        }))?;
+        run.step(q_next.clone()).await?;
+        let err = run
+            .last
+            .q_rad
+            .iter()
+            .zip(&q_next)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        run.max_err = run.max_err.max(err);
+        q_cmd = q_next;
+        tcp = tcp_next;
+        summary.steps_done = k + 1;
+        progress(k + 1, actions.len());
+    }
+    run.arm.event(Level::Info, "plan complete")?;
+    Ok(())
+}
