@@ -31,6 +31,8 @@ enum Command {
     Identify(cmd::identify::Args),
     /// Run a plan on an arm (simulated lab or Franka) behind the safety layer; record an MCAP episode.
     Execute(cmd::execute::Args),
+    /// Print what a recording holds: duration, channels, sample counts, gaps.
+    Episode(cmd::episode::Args),
     /// Benchmarks that print figures (they never fail on timing).
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Identify(args) => cmd::identify::run(&args),
         Command::Execute(args) => cmd::execute::run(&args),
+        Command::Episode(args) => cmd::episode::run(&args),
         Command::Bench(b) => cmd::bench::run(&b),
     };
     match result {

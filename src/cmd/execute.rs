@@ -198,6 +198,46 @@ pub fn lab_truth(scene: &Scene, seed: u64, truth: Option<&str>) -> anyhow::Resul
     }
 }
 
+/// Settings of the simulated lab.
+pub struct LabSettings<'a> {
+    /// Seed of the hidden truth and of the lab's noise.
+    pub seed: u64,
+    /// Given true parameters, `name=value,...`.
+    pub truth: Option<&'a str>,
+    /// Sensor noise scale.
+    pub noise: f64,
+}
+
+/// Runs a job in the simulated lab with hidden true parameters; returns the summary and the truth.
+pub async fn run_in_lab(
+    job: &Job<'_>,
+    lab: &LabSettings<'_>,
+    limits: SafetyLimits,
+    signal: StopSignal,
+) -> anyhow::Result<(RunSummary, Vec<f64>)> {
+    let scene = job.sim.scene();
+    let truth = lab_truth(scene, lab.seed, lab.truth)?;
+    let cfg = LabConfig {
+        seed: lab.seed,
+        noise_scale: lab.noise,
+        ..LabConfig::default()
+    };
+    let (arm, tracker) = SimLab::new(job.sim, &truth, cfg)?;
+    let mut extra = BTreeMap::new();
+    let named: serde_json::Map<String, serde_json::Value> = scene
+        .space
+        .params
+        .iter()
+        .zip(&truth)
+        .map(|(p, v)| (p.name.clone(), serde_json::json!(v)))
+        .collect();
+    extra.insert("true_parameters".into(), serde_json::Value::Object(named));
+    extra.insert("lab_seed".into(), serde_json::json!(lab.seed));
+    extra.insert("noise_scale".into(), serde_json::json!(lab.noise));
+    let summary = run_arm(arm, tracker, job, limits, signal, extra).await?;
+    Ok((summary, truth))
+}
+
 async fn execute_on(
     args: &Args,
     sim: &Simulator,
@@ -205,62 +245,61 @@ async fn execute_on(
     limits: SafetyLimits,
     signal: StopSignal,
 ) -> anyhow::Result<RunSummary> {
-    let scene = sim.scene();
+    let job = Job {
+        sim,
+        plan,
+        plan_label: args.plan.display().to_string(),
+        out: args.out.clone(),
+    };
     if args.arm == "sim" {
-        let truth = lab_truth(scene, args.seed, args.truth.as_deref())?;
-        let cfg = LabConfig {
-            seed: args.seed,
-            noise_scale: args.noise,
-            ..LabConfig::default()
-        };
-        let (arm, tracker) = SimLab::new(sim, &truth, cfg)?;
-        let mut extra = BTreeMap::new();
-        let named: serde_json::Map<String, serde_json::Value> = scene
-            .space
-            .params
-            .iter()
-            .zip(&truth)
-            .map(|(p, v)| (p.name.clone(), serde_json::json!(v)))
-            .collect();
-        extra.insert("true_parameters".into(), serde_json::Value::Object(named));
-        extra.insert("lab_seed".into(), serde_json::json!(args.seed));
-        extra.insert("noise_scale".into(), serde_json::json!(args.noise));
         if args.poses.is_some() {
-            bail!(
-                "--poses: the simulated lab brings its own tracker; use it with --arm franka://HOST"
-            );
+            bail!("--poses: the simulated lab brings its own tracker; use it with --arm franka://HOST");
         }
-        return run_arm(arm, tracker, args, sim, plan, limits, signal, extra).await;
+        let lab = LabSettings {
+            seed: args.seed,
+            truth: args.truth.as_deref(),
+            noise: args.noise,
+        };
+        return Ok(run_in_lab(&job, &lab, limits, signal).await?.0);
     }
     bail!("--arm `{}`: allowed `sim` or `franka://HOST`", args.arm)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; each argument is distinct"
-)]
-async fn run_arm<A: Arm, P: PoseSource>(
+/// Where a run is recorded and what it runs.
+pub struct Job<'a> {
+    /// The scene's simulator (kinematics, start pose, action space).
+    pub sim: &'a Simulator,
+    /// The plan.
+    pub plan: &'a asid_explore::Plan,
+    /// The plan's name in the recording.
+    pub plan_label: String,
+    /// The MCAP file.
+    pub out: PathBuf,
+}
+
+/// Runs `job` on `arm` with `poses`, behind the safety layer with `limits` and recording to the
+/// job's MCAP file; `extra` goes into the run metadata.
+pub async fn run_arm<A: Arm, P: PoseSource>(
     arm: A,
     mut poses: P,
-    args: &Args,
-    sim: &Simulator,
-    plan: &asid_explore::Plan,
+    job: &Job<'_>,
     limits: SafetyLimits,
     signal: StopSignal,
     extra: BTreeMap<String, serde_json::Value>,
 ) -> anyhow::Result<RunSummary> {
+    let (sim, plan) = (job.sim, job.plan);
     let scene = sim.scene();
     let kin = sim.arm().clone();
     let info = RunInfo {
         robot: scene.robot.name.clone(),
         scene: scene.spec.name.clone(),
         arm: arm.capabilities().clone(),
-        plan: args.plan.display().to_string(),
+        plan: job.plan_label.clone(),
         software_version: env!("CARGO_PKG_VERSION").into(),
         extra,
     };
-    let recorder = McapRecorder::create(&args.out, &info)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let recorder = McapRecorder::create(&job.out, &info)
+        .with_context(|| format!("creating {}", job.out.display()))?;
     let safe = Safe::new(arm, limits, Some(kin.clone()), signal);
     let mut arm = Recorded::new(safe, recorder, 10);
     let (q, tcp) = asid_sim::start_of(scene, &kin)?;
@@ -296,6 +335,6 @@ async fn run_arm<A: Arm, P: PoseSource>(
     let rec = arm.recorder_mut();
     rec.metadata("asid.summary", &meta)
         .and_then(|()| rec.finish())
-        .with_context(|| format!("finishing {}", args.out.display()))?;
+        .with_context(|| format!("finishing {}", job.out.display()))?;
     Ok(summary)
 }

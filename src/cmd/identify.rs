@@ -13,7 +13,7 @@ use serde_json::json;
 pub struct Args {
     /// Scene.
     scene: PathBuf,
-    /// Episodes (JSON from `asid simulate`).
+    /// Episodes: MCAP recordings from `asid execute` / `asid run`, or JSON from `asid simulate`.
     #[arg(required = true)]
     episodes: Vec<PathBuf>,
     /// Solver: lm, cem, nm or pso.
@@ -64,7 +64,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let scene = sim.scene();
     let mut episodes = Vec::new();
     for p in &args.episodes {
-        episodes.push((p.display().to_string(), Episode::read(p)?));
+        episodes.push((p.display().to_string(), read_episode(p, scene)?));
     }
     let data = dataset(scene, &episodes, channels.as_deref())?;
     let mut names = Vec::new();
@@ -132,6 +132,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("  residual RMS: {:?}", fit.residual_rms);
     }
     Ok(())
+}
+
+/// Reads an episode: an MCAP recording (converted on the scene's observation channels; rows the
+/// recording cannot fill are missing, never zero) or an `asid-episode/1` JSON file.
+pub fn read_episode(path: &std::path::Path, scene: &asid_core::Scene) -> anyhow::Result<Episode> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("mcap")) {
+        let c = asid_record::episode_from_mcap(path, scene)?;
+        for (channel, rows) in &c.missing_rows {
+            eprintln!("{}: {channel}: {rows} rows missing", path.display());
+        }
+        for u in &c.unavailable {
+            eprintln!("{}: {u}: not in the recording (left missing)", path.display());
+        }
+        return Ok(c.episode);
+    }
+    Ok(Episode::read(path)?)
 }
 
 fn fmt(v: Option<f64>) -> String {

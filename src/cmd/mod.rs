@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_identify;
 pub mod check;
+pub mod episode;
 pub mod execute;
 pub mod explore;
 pub mod identify;

@@ -1,6 +1,7 @@
-//! `asid run <scene>`: the loop against the embedded simulated lab: plan the exploration, run it on
-//! a simulated arm whose true parameters are hidden (drawn from the prior) with measurement noise,
-//! identify, and compare with the truth.
+//! `asid run <scene>`: the loop against the embedded simulated lab: plan the exploration, execute it
+//! on the simulated lab (hidden true parameters drawn from the prior, sensor noise, tracker latency,
+//! control-rate jitter, imperfect tracking) through the same safety and recording layers as a real
+//! arm, identify from the MCAP recording, and compare with the truth.
 
 use std::path::PathBuf;
 
@@ -9,8 +10,6 @@ use asid_explore::{
     Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, Target,
 };
 use asid_sysid::{FitOptions, dataset, identify};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 /// Arguments of `asid run`.
 #[derive(clap::Args)]
@@ -24,7 +23,7 @@ pub struct Args {
     /// Parameterisation of the exploration: spline, actions or primitive.
     #[arg(long = "param", default_value = "spline")]
     design: String,
-    /// Directory for plan.json, episode.json and fit.json.
+    /// Directory for plan.json, episode.mcap and fit.json.
     #[arg(long, default_value = "runs")]
     out_dir: PathBuf,
 }
@@ -73,12 +72,44 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         plan.value, plan.gain, plan.wall_s
     );
 
-    println!("2/3 running it in the simulated lab (hidden parameters, sensor noise) ...");
-    let mut rng = StdRng::seed_from_u64(args.seed.wrapping_add(1000));
-    let truth = scene.space.sample(&mut rng);
-    let episode = sim.record_episode(&truth, &plan.actions, Some(&mut rng), 1.0)?;
-    let ep_path = dir.join("episode.json");
-    episode.write(&ep_path)?;
+    println!(
+        "2/3 executing it on the simulated lab (hidden parameters, sensor noise, tracker latency, \
+         jitter), behind the safety layer ..."
+    );
+    let limits = crate::cmd::execute::limits_for(scene, 100);
+    crate::cmd::execute::dry_run(&sim, &plan.actions, &limits)?;
+    let ep_path = dir.join("episode.mcap");
+    let job = crate::cmd::execute::Job {
+        sim: &sim,
+        plan: &plan,
+        plan_label: dir.join("plan.json").display().to_string(),
+        out: ep_path.clone(),
+    };
+    let lab = crate::cmd::execute::LabSettings {
+        seed: args.seed,
+        truth: None,
+        noise: 1.0,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (summary, truth) = rt.block_on(crate::cmd::execute::run_in_lab(
+        &job,
+        &lab,
+        limits,
+        asid_arm::StopSignal::new(),
+    ))?;
+    if let Some(why) = summary.stopped_by {
+        anyhow::bail!("the run stopped early: {why} (episode kept: {})", ep_path.display());
+    }
+    println!(
+        "    {} actions, {:.2} s, {} tracker poses; recorded to {}",
+        summary.steps_done,
+        summary.duration_s,
+        summary.poses.accepted,
+        ep_path.display()
+    );
+    let episode = crate::cmd::identify::read_episode(&ep_path, scene)?;
 
     println!("3/3 identifying ...");
     let data = dataset(scene, &[(ep_path.display().to_string(), episode)], None)?;

@@ -1,0 +1,354 @@
+//! Reading recordings back, finished or cut.
+//!
+//! The reader walks the file's records from the start and never needs the summary, so a file
+//! whose writer was killed reads up to its last whole record; what follows is reported as
+//! unusable bytes, not as an error. Damage inside a whole record (a bad chunk CRC, a message that
+//! does not decode) and topics or schemas asid does not write are errors naming the file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use asid_arm::{Recording, RunInfo};
+use mcap::MAGIC;
+use mcap::read::{ChunkReader, parse_record};
+use mcap::records::{self, op};
+use serde::{Deserialize, Serialize};
+
+use crate::RecordError;
+use crate::schema::{LAYOUT, RUN_METADATA, TopicKind};
+
+/// Messages of one topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicCount {
+    /// The topic.
+    pub topic: String,
+    /// Its schema's name.
+    pub schema: String,
+    /// Messages read.
+    pub messages: u64,
+    /// Log time of the first message (arm clock).
+    pub first_ns: Option<u64>,
+    /// Log time of the last message (arm clock).
+    pub last_ns: Option<u64>,
+}
+
+/// How much of a file was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadReport {
+    /// The file.
+    pub file: PathBuf,
+    /// Its size.
+    pub file_bytes: u64,
+    /// Bytes up to the end of the last whole record.
+    pub read_bytes: u64,
+    /// Bytes after it (a record cut short by a crash).
+    pub unusable_bytes: u64,
+    /// The file was finished: footer and closing magic are present.
+    pub finished: bool,
+    /// Why reading ended before a footer, for an unfinished file.
+    pub cut: Option<String>,
+    /// Chunks read.
+    pub chunks: u64,
+    /// Topics in the order their channels appeared.
+    pub topics: Vec<TopicCount>,
+}
+
+/// Reads a recording (finished or cut).
+pub fn read_recording(path: &Path) -> Result<Recording, RecordError> {
+    read_with_report(path).map(|(recording, _)| recording)
+}
+
+/// Reads a recording and reports how much of the file was usable.
+pub fn read_with_report(path: &Path) -> Result<(Recording, ReadReport), RecordError> {
+    let bytes = std::fs::read(path).map_err(|source| RecordError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    read_bytes(path, &bytes)
+}
+
+/// Reads a recording held in memory; `path` names it in errors and the report.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), RecordError> {
+    let mut r = Reader {
+        file: path.to_path_buf(),
+        recording: Recording::default(),
+        schemas: HashMap::new(),
+        channels: HashMap::new(),
+        topics: Vec::new(),
+    };
+    let mut report = ReadReport {
+        file: path.to_path_buf(),
+        file_bytes: bytes.len() as u64,
+        read_bytes: 0,
+        unusable_bytes: 0,
+        finished: false,
+        cut: None,
+        chunks: 0,
+        topics: Vec::new(),
+    };
+    if bytes.len() < MAGIC.len() {
+        if !MAGIC.starts_with(bytes) {
+            return Err(RecordError::NotMcap { file: r.file });
+        }
+        report.unusable_bytes = bytes.len() as u64;
+        report.cut = Some("the file ends inside the opening magic".into());
+        return Ok((r.recording, report));
+    }
+    if &bytes[..MAGIC.len()] != MAGIC {
+        return Err(RecordError::NotMcap { file: r.file });
+    }
+    let mut pos = MAGIC.len();
+    let mut data_ended = false;
+    let cut = loop {
+        let rest = &bytes[pos..];
+        if rest.is_empty() {
+            break Some("the file ends after a whole record, without a footer".to_string());
+        }
+        if rest.len() < 9 {
+            break Some(format!("the record at byte {pos} is cut inside its header"));
+        }
+        let opcode = rest[0];
+        let mut len_bytes = [0u8; 8];
+        len_bytes.copy_from_slice(&rest[1..9]);
+        let len = u64::from_le_bytes(len_bytes);
+        if opcode == 0 {
+            // Opcode 0 is reserved: zeros here are space a crashed file system filled in.
+            break Some(format!("zeros from byte {pos} on"));
+        }
+        if len > (rest.len() - 9) as u64 {
+            break Some(format!(
+                "the record at byte {pos} needs {len} bytes, {} remain",
+                rest.len() - 9
+            ));
+        }
+        let body = &rest[9..9 + len as usize];
+        let end = pos + 9 + len as usize;
+        if opcode == op::FOOTER {
+            let tail = &bytes[end..];
+            if tail == MAGIC {
+                report.finished = true;
+                pos = bytes.len();
+                break None;
+            }
+            pos = end;
+            break Some(format!("the closing magic at byte {end} is cut"));
+        }
+        if opcode == op::DATA_END {
+            data_ended = true;
+        } else if !data_ended {
+            // The summary section after DataEnd repeats schemas and channels and indexes
+            // what came before: nothing new for a linear reader.
+            r.record(pos as u64, opcode, body, &mut report)?;
+        }
+        pos = end;
+    };
+    report.read_bytes = pos as u64;
+    report.unusable_bytes = (bytes.len() - pos) as u64;
+    report.cut = cut;
+    report.topics = r.topics;
+    sort_by_stamp(&mut r.recording);
+    Ok((r.recording, report))
+}
+
+/// A channel as the reader knows it.
+struct ChannelInfo {
+    kind: TopicKind,
+    topic: String,
+    /// Index into `Reader::topics`.
+    count: usize,
+}
+
+struct Reader {
+    file: PathBuf,
+    recording: Recording,
+    /// Schema id -> (name, encoding).
+    schemas: HashMap<u16, (String, String)>,
+    channels: HashMap<u16, ChannelInfo>,
+    topics: Vec<TopicCount>,
+}
+
+impl Reader {
+    fn corrupt(&self, offset: u64, message: impl ToString) -> RecordError {
+        RecordError::Corrupt {
+            file: self.file.clone(),
+            offset,
+            message: message.to_string(),
+        }
+    }
+
+    /// One whole top-level record.
+    fn record(
+        &mut self,
+        offset: u64,
+        opcode: u8,
+        body: &[u8],
+        report: &mut ReadReport,
+    ) -> Result<(), RecordError> {
+        let record = parse_record(opcode, body).map_err(|e| self.corrupt(offset, e))?;
+        if let records::Record::Chunk { header, data } = record {
+            report.chunks += 1;
+            let reader = ChunkReader::new(header, &data).map_err(|e| self.corrupt(offset, e))?;
+            // A chunk either reads whole or is damage: collect before applying.
+            let inner: Vec<records::Record<'_>> = reader
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.corrupt(offset, format!("chunk: {e}")))?;
+            for rec in inner {
+                self.apply(offset, rec)?;
+            }
+            return Ok(());
+        }
+        self.apply(offset, record)
+    }
+
+    fn apply(&mut self, offset: u64, record: records::Record<'_>) -> Result<(), RecordError> {
+        match record {
+            records::Record::Schema { header, .. } => {
+                self.schemas
+                    .insert(header.id, (header.name, header.encoding));
+            }
+            records::Record::Channel(c) => self.channel(offset, c)?,
+            records::Record::Message { header, data } => {
+                let Some(info) = self.channels.get(&header.channel_id) else {
+                    return Err(self.corrupt(
+                        offset,
+                        format!(
+                            "message on channel {} that was never defined",
+                            header.channel_id
+                        ),
+                    ));
+                };
+                let record =
+                    crate::schema::decode(info.kind, &data).map_err(|e| RecordError::Decode {
+                        file: self.file.clone(),
+                        topic: info.topic.clone(),
+                        sequence: header.sequence,
+                        message: e.to_string(),
+                    })?;
+                let count = &mut self.topics[info.count];
+                count.messages += 1;
+                count.first_ns.get_or_insert(header.log_time);
+                count.last_ns = Some(header.log_time);
+                self.recording.push(record);
+            }
+            records::Record::Metadata(m) => self.metadata(m)?,
+            // Header, indexes, attachments and private records carry nothing asid reads.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn channel(&mut self, offset: u64, c: records::Channel) -> Result<(), RecordError> {
+        if self.channels.contains_key(&c.id) {
+            return Ok(());
+        }
+        let Some(kind) = TopicKind::of_topic(&c.topic) else {
+            return Err(RecordError::UnknownTopic {
+                file: self.file.clone(),
+                topic: c.topic,
+            });
+        };
+        let schema = match c.schema_id {
+            0 => String::new(),
+            id => match self.schemas.get(&id) {
+                Some((name, _)) => name.clone(),
+                None => {
+                    return Err(self.corrupt(
+                        offset,
+                        format!("channel `{}` names schema {id}, never defined", c.topic),
+                    ));
+                }
+            },
+        };
+        if schema != kind.schema_name() {
+            return Err(RecordError::UnknownSchema {
+                file: self.file.clone(),
+                topic: c.topic,
+                schema,
+                expected: kind.schema_name().into(),
+            });
+        }
+        if c.message_encoding != "json" {
+            return Err(RecordError::Encoding {
+                file: self.file.clone(),
+                topic: c.topic,
+                encoding: c.message_encoding,
+            });
+        }
+        let count = match self.topics.iter().position(|t| t.topic == c.topic) {
+            Some(i) => i,
+            None => {
+                self.topics.push(TopicCount {
+                    topic: c.topic.clone(),
+                    schema,
+                    messages: 0,
+                    first_ns: None,
+                    last_ns: None,
+                });
+                self.topics.len() - 1
+            }
+        };
+        self.channels.insert(
+            c.id,
+            ChannelInfo {
+                kind,
+                topic: c.topic,
+                count,
+            },
+        );
+        Ok(())
+    }
+
+    fn metadata(&mut self, m: records::Metadata) -> Result<(), RecordError> {
+        if m.name == RUN_METADATA {
+            self.recording.info = Some(run_info(&self.file, &m.metadata)?);
+            return Ok(());
+        }
+        // A name written again (e.g. the final clock offset) updates the earlier values.
+        self.recording
+            .metadata
+            .entry(m.name)
+            .or_default()
+            .extend(m.metadata);
+        Ok(())
+    }
+}
+
+/// The run info from the `asid.run` metadata.
+fn run_info(file: &Path, m: &BTreeMap<String, String>) -> Result<RunInfo, RecordError> {
+    let bad = |message: String| RecordError::Metadata {
+        file: file.to_path_buf(),
+        name: RUN_METADATA.into(),
+        message,
+    };
+    let get = |key: &str| {
+        m.get(key)
+            .cloned()
+            .ok_or_else(|| bad(format!("no key `{key}`")))
+    };
+    let format = get("format")?;
+    if format != LAYOUT {
+        return Err(bad(format!("layout `{format}`, expected `{LAYOUT}`")));
+    }
+    let arm = serde_json::from_str(&get("arm")?).map_err(|e| bad(format!("key `arm`: {e}")))?;
+    let extra = match m.get("extra") {
+        Some(s) => serde_json::from_str(s).map_err(|e| bad(format!("key `extra`: {e}")))?,
+        None => BTreeMap::new(),
+    };
+    Ok(RunInfo {
+        robot: get("robot")?,
+        scene: get("scene")?,
+        arm,
+        plan: get("plan")?,
+        software_version: get("software_version")?,
+        extra,
+    })
+}
+
+/// Time order per kind; stable, so records with equal stamps keep their file order.
+fn sort_by_stamp(r: &mut Recording) {
+    r.actions.sort_by_key(|a| a.stamp_ns);
+    r.commands.sort_by_key(|c| c.stamp_ns);
+    r.states.sort_by_key(|s| s.stamp_ns);
+    r.poses.sort_by_key(|p| p.stamp_ns);
+    r.events.sort_by_key(|e| e.stamp_ns);
+}
