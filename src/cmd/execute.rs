@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use asid_arm::dummy::DummyArm;
 use asid_arm::{
-    Arm, ArmCommand, PoseSource, Recorded, Recorder, RunInfo, Safe, SafetyLimits, StopSignal,
+    Arm, ArmCommand, NoPoses, PoseSource, Recorded, Recorder, RunInfo, Safe, SafetyLimits,
+    StopSignal,
 };
 use asid_core::Scene;
-use asid_core::scene::ActionSpec;
+use asid_core::scene::{ActionSpec, ChannelKind};
 use asid_lab::{LabConfig, SimLab};
 use asid_record::McapRecorder;
 use asid_sim::Simulator;
@@ -46,6 +47,10 @@ pub struct Args {
     /// Simulated lab: sensor noise as a multiple of the scene's sigmas.
     #[arg(long, default_value_t = 1.0)]
     noise: f64,
+    /// Simulated lab: imperfections, `name=value,...` of pose_latency_ms, pose_rotation_sigma_rad,
+    /// jitter_probability, tracking_offset_sigma_rad, joint_sigma_rad (0 turns one off).
+    #[arg(long)]
+    lab: Option<String>,
     /// Watchdog: no arm state for this long beyond the control period stops the run.
     #[arg(long, default_value_t = 100)]
     watchdog_ms: u64,
@@ -206,6 +211,43 @@ pub struct LabSettings<'a> {
     pub truth: Option<&'a str>,
     /// Sensor noise scale.
     pub noise: f64,
+    /// Imperfections, `name=value,...`.
+    pub imperfections: Option<&'a str>,
+}
+
+/// The lab configuration: defaults, then `name=value,...` overrides.
+pub fn lab_config(seed: u64, noise: f64, overrides: Option<&str>) -> anyhow::Result<LabConfig> {
+    let mut cfg = LabConfig {
+        seed,
+        noise_scale: noise,
+        ..LabConfig::default()
+    };
+    for item in overrides
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+    {
+        let Some((name, value)) = item.split_once('=') else {
+            bail!("--lab item `{item}`: expected name=value")
+        };
+        let v: f64 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--lab {name}: `{value}` is not a number"))?;
+        match name.trim() {
+            "pose_latency_ms" => cfg.pose_latency_ms = v,
+            "pose_rotation_sigma_rad" => cfg.pose_rotation_sigma_rad = v,
+            "jitter_probability" => cfg.jitter_probability = v,
+            "tracking_offset_sigma_rad" => cfg.tracking_offset_sigma_rad = v,
+            "joint_sigma_rad" => cfg.joint_sigma_rad = v,
+            other => bail!(
+                "--lab: no setting `{other}` (allowed: pose_latency_ms, pose_rotation_sigma_rad, \
+                 jitter_probability, tracking_offset_sigma_rad, joint_sigma_rad)"
+            ),
+        }
+    }
+    cfg.validate().map_err(|e| anyhow::anyhow!("--lab: {e}"))?;
+    Ok(cfg)
 }
 
 /// Runs a job in the simulated lab with hidden true parameters; returns the summary and the truth.
@@ -217,11 +259,7 @@ pub async fn run_in_lab(
 ) -> anyhow::Result<(RunSummary, Vec<f64>)> {
     let scene = job.sim.scene();
     let truth = lab_truth(scene, lab.seed, lab.truth)?;
-    let cfg = LabConfig {
-        seed: lab.seed,
-        noise_scale: lab.noise,
-        ..LabConfig::default()
-    };
+    let cfg = lab_config(lab.seed, lab.noise, lab.imperfections)?;
     let (arm, tracker) = SimLab::new(job.sim, &truth, cfg)?;
     let mut extra = BTreeMap::new();
     let named: serde_json::Map<String, serde_json::Value> = scene
@@ -253,16 +291,99 @@ async fn execute_on(
     };
     if args.arm == "sim" {
         if args.poses.is_some() {
-            bail!("--poses: the simulated lab brings its own tracker; use it with --arm franka://HOST");
+            bail!(
+                "--poses: the simulated lab brings its own tracker; use it with --arm franka://HOST"
+            );
         }
         let lab = LabSettings {
             seed: args.seed,
             truth: args.truth.as_deref(),
             noise: args.noise,
+            imperfections: args.lab.as_deref(),
         };
         return Ok(run_in_lab(&job, &lab, limits, signal).await?.0);
     }
-    bail!("--arm `{}`: allowed `sim` or `franka://HOST`", args.arm)
+    let Some(host) = args.arm.strip_prefix("franka://") else {
+        bail!("--arm `{}`: allowed `sim` or `franka://HOST`", args.arm)
+    };
+    let scene = sim.scene();
+    let arm = connect_franka(host, scene).await?;
+    let poses: Box<dyn PoseSource> = match &args.poses {
+        Some(addr) => Box::new(pose_receiver(addr, scene, args.stale_ms)?),
+        None => {
+            if !tracked_objects(scene).is_empty() {
+                eprintln!(
+                    "warning: no --poses: the scene observes {:?}, which will be missing from the \
+                     episode",
+                    tracked_objects(scene)
+                );
+            }
+            Box::new(NoPoses)
+        }
+    };
+    let mut extra = BTreeMap::new();
+    extra.insert("host".into(), serde_json::json!(host));
+    run_arm(arm, poses, &job, limits, signal, extra).await
+}
+
+/// Objects whose poses the scene observes.
+pub fn tracked_objects(scene: &Scene) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in &scene.spec.observation.channels {
+        if matches!(
+            c.kind,
+            ChannelKind::ObjectPosition | ChannelKind::ObjectPose
+        ) && let Some(of) = &c.of
+            && !out.contains(of)
+        {
+            out.push(of.clone());
+        }
+    }
+    out
+}
+
+/// Binds the pose stream v1 receiver for `udp://ADDR`, expecting the scene's tracked objects.
+pub fn pose_receiver(
+    addr: &str,
+    scene: &Scene,
+    stale_ms: u64,
+) -> anyhow::Result<asid_pose::UdpPoseReceiver> {
+    let Some(bind) = addr.strip_prefix("udp://") else {
+        bail!("--poses `{addr}`: expected udp://ADDR:PORT")
+    };
+    let config = asid_pose::PoseStreamConfig {
+        bind: bind
+            .parse()
+            .with_context(|| format!("--poses `{addr}`: not an address:port"))?,
+        expected_objects: tracked_objects(scene),
+        stale_after_ms: stale_ms,
+        ..asid_pose::PoseStreamConfig::default()
+    };
+    Ok(asid_pose::UdpPoseReceiver::bind(&config)?)
+}
+
+/// Connects to a Franka (or franky-sim) at `host` for the scene's robot and control period, and
+/// checks that the arm is the robot the scene names.
+pub async fn connect_franka(host: &str, scene: &Scene) -> anyhow::Result<asid_franka::FrankaArm> {
+    let cfg = asid_franka::RobotConfig::from_spec(&scene.robot, scene.control_period_s())?;
+    let host_owned = host.to_string();
+    let arm =
+        tokio::task::spawn_blocking(move || asid_franka::FrankaArm::connect(&host_owned, cfg))
+            .await?
+            .with_context(|| format!("connecting to the Franka at {host}"))?;
+    let model = arm.robot_model().ok();
+    if let Some(urdf) = model {
+        let name = &scene.robot.name;
+        let other = if name == "fr3" { "panda" } else { "fr3" };
+        if urdf.contains(&format!("{other}_link1")) && !urdf.contains(&format!("{name}_link1")) {
+            bail!(
+                "the arm at {host} is {other}, the scene `{}` uses {name}: pick the scene made \
+                 for this robot",
+                scene.spec.name
+            );
+        }
+    }
+    Ok(arm)
 }
 
 /// Where a run is recorded and what it runs.
@@ -298,7 +419,13 @@ pub async fn run_arm<A: Arm, P: PoseSource>(
         software_version: env!("CARGO_PKG_VERSION").into(),
         extra,
     };
-    let recorder = McapRecorder::create(&job.out, &info)
+    // Chunks go to the operating system at every flush, which survives a killed process; an fsync
+    // in the control loop would make the next target late (and a late target is a harder one).
+    let options = asid_record::RecorderOptions {
+        sync_on_flush: false,
+        ..asid_record::RecorderOptions::default()
+    };
+    let recorder = McapRecorder::create_with_options(&job.out, &info, options)
         .with_context(|| format!("creating {}", job.out.display()))?;
     let safe = Safe::new(arm, limits, Some(kin.clone()), signal);
     let mut arm = Recorded::new(safe, recorder, 10);

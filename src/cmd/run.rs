@@ -89,6 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         seed: args.seed,
         truth: None,
         noise: 1.0,
+        imperfections: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -100,7 +101,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         asid_arm::StopSignal::new(),
     ))?;
     if let Some(why) = summary.stopped_by {
-        anyhow::bail!("the run stopped early: {why} (episode kept: {})", ep_path.display());
+        anyhow::bail!(
+            "the run stopped early: {why} (episode kept: {})",
+            ep_path.display()
+        );
     }
     println!(
         "    {} actions, {:.2} s, {} tracker poses; recorded to {}",

@@ -77,3 +77,13 @@ impl PoseSource for NoPoses {
         PoseStats::default()
     }
 }
+
+impl<P: PoseSource + ?Sized> PoseSource for Box<P> {
+    fn poll(&mut self, now_ns: u64) -> Result<Vec<PoseSample>, PoseError> {
+        (**self).poll(now_ns)
+    }
+
+    fn stats(&self) -> PoseStats {
+        (**self).stats()
+    }
+}

@@ -28,8 +28,9 @@ pub enum Constraint {
     JointPosition,
     /// Joint speeds implied by consecutive commands stay under the robot's limits.
     JointVelocity,
-    /// Joint accelerations implied by consecutive commands (starting from rest) stay under the
-    /// robot's limits: what the arm's safety layer and its 1 kHz interpolator require.
+    /// Joint accelerations implied by consecutive commands (starting from rest) stay under a
+    /// fraction of the robot's limits (`asid_sim::actions::PLAN_JOINT_ACCELERATION_FRACTION`), so
+    /// the safety layer and the arm's 1 kHz interpolation accept the plan.
     JointAcceleration,
     /// Objects stay on the table.
     ObjectOnTable,
@@ -207,10 +208,9 @@ impl Experiment for SimExperiment<'_> {
             }))
             .collect();
         let too_sudden = speeds.windows(2).any(|w| {
-            w[0].iter()
-                .zip(&w[1])
-                .zip(amax)
-                .any(|((a, b), m)| (b - a).abs() / period > *m)
+            w[0].iter().zip(&w[1]).zip(amax).any(|((a, b), m)| {
+                (b - a).abs() / period > asid_sim::actions::PLAN_JOINT_ACCELERATION_FRACTION * m
+            })
         });
         if too_sudden {
             out.push(Constraint::JointAcceleration);

@@ -147,8 +147,10 @@ pub struct RandomBaseline {
     /// scaled Fisher information is at least 1 (every direction's Cramer-Rao std below its prior std).
     pub informative: usize,
     /// Median criterion value.
+    #[serde(deserialize_with = "null_as_nan")]
     pub median_value: f64,
     /// Median Cramer-Rao std per parameter.
+    #[serde(deserialize_with = "nulls_as_nan")]
     pub median_crb_std: BTreeMap<String, f64>,
 }
 
@@ -182,6 +184,7 @@ pub struct Plan {
     /// Random exploration of the same length.
     pub random: RandomBaseline,
     /// How many times better than the random median (> 1: better).
+    #[serde(deserialize_with = "null_as_nan")]
     pub gain: f64,
     /// Candidate plans evaluated.
     pub evaluations: usize,
@@ -344,6 +347,19 @@ pub fn plan_with_warm_starts<E: Experiment>(
         rejections,
         wall_s: start.elapsed().as_secs_f64(),
     })
+}
+
+/// JSON has no NaN: serde writes it as `null`; read `null` back as NaN (no feasible random draw).
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// [`null_as_nan`] for every value of a map.
+fn nulls_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    let m = BTreeMap::<String, Option<f64>>::deserialize(d)?;
+    Ok(m.into_iter()
+        .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
+        .collect())
 }
 
 fn median(v: &[f64]) -> f64 {

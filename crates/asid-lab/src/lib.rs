@@ -4,8 +4,9 @@
 //! [`asid_arm::Arm`] trait as the real Franka, and [`LabTracker`] delivers object poses through
 //! [`asid_arm::PoseSource`] like the lab's motion tracker. So that identification is never run on
 //! the exact model that made the data, the lab adds what a real station has: sensor noise (the
-//! scene's sigmas), tracker latency, control-rate jitter (a period one physics step longer or
-//! shorter) and imperfect joint tracking (a constant per-joint offset between command and motion).
+//! scene's sigmas), tracker latency and orientation noise, control-rate jitter (a period one physics
+//! step longer or shorter), and optionally imperfect joint tracking (a constant per-joint offset
+//! between command and motion; off by default, see [`LabConfig::tracking_offset_sigma_rad`]).
 //!
 //! ```no_run
 //! use std::path::Path;

@@ -26,12 +26,15 @@ pub struct ActionBounds {
     pub max_step_change: Vec<f64>,
 }
 
-/// Tool acceleration that end-effector plans may ask for: a quarter of Franka's 9 m/s^2 Cartesian
-/// limit, which keeps joint accelerations under the joint limits in the usual workspace.
-pub const PLAN_TOOL_ACCELERATION_M_S2: f64 = 2.25;
+/// Tool acceleration that end-effector plans may ask for (per control step, as a change of the
+/// step): about a fifteenth of Franka's 9 m/s^2 Cartesian limit. The 1 kHz interpolation of a real arm
+/// peaks at up to 3 times the plan-rate acceleration, and joint accelerations must stay under
+/// [`PLAN_JOINT_ACCELERATION_FRACTION`] of the joint limits.
+pub const PLAN_TOOL_ACCELERATION_M_S2: f64 = 0.6;
 
-/// Fraction of the joint acceleration limits joint-position plans may ask for.
-pub const PLAN_JOINT_ACCELERATION_FRACTION: f64 = 0.5;
+/// Fraction of the joint acceleration limits plans may ask for at the plan rate (headroom for the
+/// 1 kHz interpolation; the planner rejects plans above it).
+pub const PLAN_JOINT_ACCELERATION_FRACTION: f64 = 0.25;
 
 impl ActionBounds {
     /// Bounds of a scene's action space.
