@@ -17,6 +17,8 @@ pub enum Bench {
     Sim(SimArgs),
     /// Identification accuracy: fits on noisy episodes of planned and random exploration against the truth and the Cramer-Rao bound.
     Identify(crate::cmd::bench_identify::Args),
+    /// The 1 kHz control loop against a Franka or franky-sim: command rate, cycle jitter, missed cycles.
+    Control(crate::cmd::bench_control::Args),
 }
 
 /// Arguments of `asid bench sim`.
@@ -58,6 +60,7 @@ pub fn run(b: &Bench) -> anyhow::Result<()> {
     match b {
         Bench::Sim(args) => sim(args),
         Bench::Identify(args) => crate::cmd::bench_identify::run(args),
+        Bench::Control(args) => crate::cmd::bench_control::run(args),
     }
 }
 

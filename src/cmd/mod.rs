@@ -1,6 +1,7 @@
 //! Subcommands.
 
 pub mod bench;
+pub mod bench_control;
 pub mod bench_identify;
 pub mod check;
 pub mod episode;
