@@ -39,6 +39,9 @@ pub struct Start {
     pub world_from_tcp: Isometry3<f64>,
 }
 
+/// How long the tracker's last poses (in flight for its latency) are waited for after the arm stops.
+const FINAL_POSES_MS: u64 = 50;
+
 /// Largest speed of the approach to the start configuration.
 const APPROACH_SPEED_RAD_S: f64 = 0.3;
 
@@ -146,12 +149,26 @@ pub async fn execute<A: Arm, R: Recorder, P: PoseSource>(
         summary.stopped_by = Some(e.to_string());
         let _ = run.arm.event(Level::Error, &format!("run stopped: {e}"));
     }
-    if let Ok(s) = run.arm.stop().await {
-        run.last = s;
+    match run.arm.stop().await {
+        Ok(s) => run.last = s,
+        Err(e) => {
+            summary
+                .stopped_by
+                .get_or_insert(format!("stopping the arm: {e}"));
+        }
     }
-    // Poses still in flight (tracker latency) belong to the run.
-    let _ = run.drain_poses(run.last.stamp_ns + 1_000_000_000);
-    let _ = run.arm.flush();
+    // Poses still in flight (tracker latency) belong to the run: wait for them in wall time, then
+    // take what has arrived up to a little after the last state (not so far ahead that the
+    // tracker's staleness check would fire and drop them).
+    tokio::time::sleep(std::time::Duration::from_millis(FINAL_POSES_MS)).await;
+    if let Err(e) = run.drain_poses(run.last.stamp_ns + FINAL_POSES_MS * 1_000_000) {
+        summary
+            .stopped_by
+            .get_or_insert(format!("final tracker poses: {e}"));
+    }
+    if let Err(e) = run.arm.flush() {
+        summary.stopped_by.get_or_insert(e.to_string());
+    }
     summary.duration_s = (run.last.stamp_ns.saturating_sub(run.t0_ns)) as f64 * 1e-9;
     summary.max_tracking_error_rad = run.max_err;
     summary.poses = run.poses.stats();
@@ -180,12 +197,15 @@ async fn drive<A: Arm, R: Recorder, P: PoseSource>(
         let (q_next, tcp_next) =
             asid_sim::command_for_action(&scene.spec.arm.action, kinematics, &q_cmd, &tcp, action)
                 .map_err(|e| ArmError::BadCommand(format!("plan action {k}: {e}")))?;
+        let sent_ns = run.last.stamp_ns;
+        run.step(q_next.clone()).await?;
+        // Recorded once executed (stamped when it was sent): an episode holds no action that did
+        // not run.
         run.arm.record(&Record::Action(ActionRecord {
-            stamp_ns: run.last.stamp_ns,
+            stamp_ns: sent_ns,
             step: k as u64,
             values: action.clone(),
         }))?;
-        run.step(q_next.clone()).await?;
         let err = run
             .last
             .q_rad

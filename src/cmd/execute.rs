@@ -25,7 +25,8 @@ use crate::station::{self, RunSummary, Start};
 pub struct Args {
     /// Plan file (from `asid explore`).
     plan: PathBuf,
-    /// The arm: `sim` (the simulated lab) or `franka://HOST` (a Franka, or franky-sim on loopback).
+    /// The arm: `sim` (the simulated lab), `franka://HOST` (a Franka, or franky-sim on loopback) or
+    /// `replay://EPISODE.mcap` (a recording played back through the same arm interface).
     #[arg(long, default_value = "sim")]
     arm: String,
     /// Object poses: `udp://ADDR` (pose stream v1). Default: the simulated lab's tracker with
@@ -103,7 +104,8 @@ pub fn limits_for(scene: &Scene, watchdog_ms: u64) -> SafetyLimits {
     l.workspace_m = match &scene.spec.arm.action {
         ActionSpec::EeDeltaXy { workspace_xy_m, .. } => Some(xy(workspace_xy_m)),
         ActionSpec::EeDeltaXyz { workspace_m, .. } => Some(xy(workspace_m)),
-        ActionSpec::JointPosition { .. } => None,
+        // Joint targets: no action workspace, but the tool stays above the table and near the arm.
+        ActionSpec::JointPosition { .. } => Some(xy(&[])),
     };
     l
 }
@@ -122,7 +124,7 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
         scene.robot.limits.position_max_rad.clone(),
         scene.control_period_s(),
     );
-    let mut safe = Safe::new(ideal, limits.clone(), Some(kin.clone()), StopSignal::new());
+    let mut safe = Safe::new(ideal, limits.clone(), Some(kin.clone()), StopSignal::new())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
@@ -303,11 +305,23 @@ async fn execute_on(
         };
         return Ok(run_in_lab(&job, &lab, limits, signal).await?.0);
     }
+    if let Some(file) = args.arm.strip_prefix("replay://") {
+        let rec = asid_record::read_recording(Path::new(file))?;
+        let arm = asid_arm::ReplayArm::new(&rec)
+            .with_context(|| format!("{file}: no run info or no arm state to replay"))?;
+        let poses = asid_arm::ReplayPoses::new(&rec);
+        let mut extra = BTreeMap::new();
+        extra.insert("replay_of".into(), serde_json::json!(file));
+        return run_arm(arm, poses, &job, limits, signal, extra).await;
+    }
     let Some(host) = args.arm.strip_prefix("franka://") else {
-        bail!("--arm `{}`: allowed `sim` or `franka://HOST`", args.arm)
+        bail!(
+            "--arm `{}`: allowed `sim`, `franka://HOST` or `replay://EPISODE.mcap`",
+            args.arm
+        )
     };
     let scene = sim.scene();
-    let arm = connect_franka(host, scene).await?;
+    // The tracker first: a bad address is reported before the arm is touched.
     let poses: Box<dyn PoseSource> = match &args.poses {
         Some(addr) => Box::new(pose_receiver(addr, scene, args.stale_ms)?),
         None => {
@@ -321,6 +335,7 @@ async fn execute_on(
             Box::new(NoPoses)
         }
     };
+    let arm = connect_franka(host, scene, args.watchdog_ms).await?;
     let mut extra = BTreeMap::new();
     extra.insert("host".into(), serde_json::json!(host));
     run_arm(arm, poses, &job, limits, signal, extra).await
@@ -362,10 +377,17 @@ pub fn pose_receiver(
     Ok(asid_pose::UdpPoseReceiver::bind(&config)?)
 }
 
-/// Connects to a Franka (or franky-sim) at `host` for the scene's robot and control period, and
-/// checks that the arm is the robot the scene names.
-pub async fn connect_franka(host: &str, scene: &Scene) -> anyhow::Result<asid_franka::FrankaArm> {
-    let cfg = asid_franka::RobotConfig::from_spec(&scene.robot, scene.control_period_s())?;
+/// Connects to a Franka (or franky-sim) at `host` for the scene's robot and control period, with
+/// `link_timeout_ms` of state silence ending the session, and checks that the arm is the robot the
+/// scene names.
+pub async fn connect_franka(
+    host: &str,
+    scene: &Scene,
+    link_timeout_ms: u64,
+) -> anyhow::Result<asid_franka::FrankaArm> {
+    let mut cfg = asid_franka::RobotConfig::from_spec(&scene.robot, scene.control_period_s())?;
+    cfg.link_timeout_ms = link_timeout_ms;
+    cfg.validate()?;
     let host_owned = host.to_string();
     let arm =
         tokio::task::spawn_blocking(move || asid_franka::FrankaArm::connect(&host_owned, cfg))
@@ -427,7 +449,7 @@ pub async fn run_arm<A: Arm, P: PoseSource>(
     };
     let recorder = McapRecorder::create_with_options(&job.out, &info, options)
         .with_context(|| format!("creating {}", job.out.display()))?;
-    let safe = Safe::new(arm, limits, Some(kin.clone()), signal);
+    let safe = Safe::new(arm, limits, Some(kin.clone()), signal)?;
     let mut arm = Recorded::new(safe, recorder, 10);
     let (q, tcp) = asid_sim::start_of(scene, &kin)?;
     let start = Start {

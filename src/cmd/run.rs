@@ -124,7 +124,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "parameter", "truth", "estimate", "std", "|err|/std"
     );
     for (i, p) in scene.space.params.iter().enumerate() {
-        let est = fit.estimate[&p.name];
+        let Some(&est) = fit.estimate.get(&p.name) else {
+            continue;
+        };
         let std = fit.std.get(&p.name).copied().flatten();
         let z = std.map_or(f64::NAN, |s| (est - truth[i]).abs() / s);
         println!(

@@ -139,6 +139,11 @@ impl<A: Arm, R: Recorder> Arm for Recorded<A, R> {
             }
             Err(e) => {
                 let _ = self.event(Level::Error, &format!("stop failed: {e}"));
+                // Keep the last state the arm can still give.
+                if let Ok(s) = self.inner.state().await {
+                    let _ = self.keep(&s);
+                    let _ = self.flush();
+                }
             }
         }
         result

@@ -35,6 +35,9 @@ pub struct SafetyLimits {
     pub f_ext_max_n: f64,
     /// No state for this long (beyond the control period) stops the arm.
     pub watchdog_ms: u64,
+    /// The first step also starts the motion (a round trip to the arm's controller): it may take
+    /// this long beyond the control period.
+    pub start_timeout_ms: u64,
 }
 
 impl SafetyLimits {
@@ -53,6 +56,7 @@ impl SafetyLimits {
             tool_speed_max_m_s: l.tool_speed_m_s,
             f_ext_max_n: l.collision_force_n,
             watchdog_ms: 100,
+            start_timeout_ms: 5000,
         }
     }
 }
@@ -97,18 +101,34 @@ pub struct Safe<A> {
     last_speed: Option<Vec<f64>>,
     stopped: Option<String>,
     refusals: u64,
+    started: bool,
+    halted_state: Option<ArmState>,
 }
 
 impl<A: Arm> Safe<A> {
     /// Wraps `inner`; `kinematics` (the scene's arm model) enables the workspace and tool-speed
-    /// checks.
+    /// checks. Refuses limits that do not cover every joint of the arm.
     pub fn new(
         inner: A,
         limits: SafetyLimits,
         kinematics: Option<asid_robot::Arm>,
         signal: StopSignal,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ArmError> {
+        let dof = inner.capabilities().dof;
+        for (name, v) in [
+            ("q_min_rad", &limits.q_min_rad),
+            ("q_max_rad", &limits.q_max_rad),
+            ("dq_max_rad_s", &limits.dq_max_rad_s),
+            ("ddq_max_rad_s2", &limits.ddq_max_rad_s2),
+        ] {
+            if v.len() != dof || v.iter().any(|x| !x.is_finite()) {
+                return Err(ArmError::BadCommand(format!(
+                    "safety limits: {name} has {} finite values, the arm has {dof} joints",
+                    v.iter().filter(|x| x.is_finite()).count()
+                )));
+            }
+        }
+        Ok(Self {
             inner,
             limits,
             kinematics,
@@ -117,7 +137,9 @@ impl<A: Arm> Safe<A> {
             last_speed: None,
             stopped: None,
             refusals: 0,
-        }
+            started: false,
+            halted_state: None,
+        })
     }
 
     /// Commands refused so far.
@@ -245,7 +267,9 @@ impl<A: Arm> Safe<A> {
         self.stopped = Some(why);
         let limit = Duration::from_millis(self.limits.watchdog_ms.max(1) * 10);
         // Best effort: the arm may be the thing that failed.
-        let _ = tokio::time::timeout(limit, self.inner.stop()).await;
+        if let Ok(Ok(s)) = tokio::time::timeout(limit, self.inner.stop()).await {
+            self.halted_state = Some(s);
+        }
     }
 
     fn remember(&mut self, q: &[f64]) {
@@ -260,7 +284,7 @@ impl<A: Arm> Safe<A> {
     fn check_state(&self, s: &ArmState) -> Result<(), ArmError> {
         if let Some(f) = s.f_ext_n {
             let norm = (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt();
-            if norm > self.limits.f_ext_max_n {
+            if !(norm <= self.limits.f_ext_max_n) {
                 return Err(Self::limit(
                     "external force",
                     "tool".into(),
@@ -282,7 +306,9 @@ impl<A: Arm> Arm for Safe<A> {
     async fn state(&mut self) -> Result<ArmState, ArmError> {
         let s = self.inner.state().await?;
         if self.last_target.is_none() {
+            // Before the first command the arm is at rest: the first step's acceleration counts.
             self.last_target = Some(s.q_cmd_rad.clone());
+            self.last_speed = Some(vec![0.0; s.q_cmd_rad.len()]);
         }
         Ok(s)
     }
@@ -305,7 +331,11 @@ impl<A: Arm> Arm for Safe<A> {
             return Err(e);
         }
         let period_ms = (self.inner.capabilities().control_period_s * 1e3).ceil() as u64;
-        let limit_ms = self.limits.watchdog_ms;
+        let limit_ms = if self.started {
+            self.limits.watchdog_ms
+        } else {
+            self.limits.watchdog_ms.max(self.limits.start_timeout_ms)
+        };
         let state = match tokio::time::timeout(
             Duration::from_millis(period_ms + limit_ms),
             self.inner.step(command),
@@ -326,6 +356,7 @@ impl<A: Arm> Arm for Safe<A> {
                 return Err(e);
             }
         };
+        self.started = true;
         match command.joint_target() {
             Some(q) => self.remember(q),
             None => {
@@ -341,6 +372,10 @@ impl<A: Arm> Arm for Safe<A> {
     }
 
     async fn stop(&mut self) -> Result<ArmState, ArmError> {
+        // Already halted by a fault: the arm was stopped then; report the state it stopped in.
+        if let Some(s) = self.halted_state.clone() {
+            return Ok(s);
+        }
         self.stopped = Some("stop requested".into());
         self.inner.stop().await
     }

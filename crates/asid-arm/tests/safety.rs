@@ -9,6 +9,11 @@ use asid_arm::{Arm, ArmCommand, ArmError, Safe, SafetyLimits, StopSignal};
 const ROBOT: &str = "../../robots/fr3/robot.toml";
 
 fn setup(period_s: f64) -> (Safe<DummyArm>, Vec<f64>) {
+    setup_with(period_s, |_| {})
+}
+
+/// Like `setup`, with the limits adjusted (e.g. to test one limit without tripping another).
+fn setup_with(period_s: f64, adjust: impl FnOnce(&mut SafetyLimits)) -> (Safe<DummyArm>, Vec<f64>) {
     let spec: asid_core::RobotSpec = asid_core::read_toml(Path::new(ROBOT)).expect("robot file");
     let kin = asid_robot::arm_from_robot_file(Path::new(ROBOT)).expect("kinematics");
     let mut limits = SafetyLimits::from_robot(&spec);
@@ -16,6 +21,8 @@ fn setup(period_s: f64) -> (Safe<DummyArm>, Vec<f64>) {
     limits.tool_speed_max_m_s = 0.5;
     limits.f_ext_max_n = 20.0;
     limits.watchdog_ms = 50;
+    limits.start_timeout_ms = 0;
+    adjust(&mut limits);
     let arm = DummyArm::new(
         spec.home_rad.clone(),
         spec.limits.position_min_rad.clone(),
@@ -23,7 +30,7 @@ fn setup(period_s: f64) -> (Safe<DummyArm>, Vec<f64>) {
         period_s,
     );
     (
-        Safe::new(arm, limits, Some(kin), StopSignal::new()),
+        Safe::new(arm, limits, Some(kin), StopSignal::new()).expect("limits fit the arm"),
         spec.home_rad,
     )
 }
@@ -72,7 +79,8 @@ async fn joint_position_limit_refuses_and_sends_nothing() {
 
 #[tokio::test]
 async fn joint_velocity_limit() {
-    let (mut arm, home) = setup(0.01);
+    // Acceleration unbounded here, so a jump from rest tests the speed limit alone.
+    let (mut arm, home) = setup_with(0.01, |l| l.ddq_max_rad_s2 = vec![1e9; 7]);
     let mut q = home.clone();
     // The flange joint: the tool centre point is on its axis, so only the joint limit applies.
     q[6] += 0.06; // 6 rad/s over 10 ms > 5.26
@@ -111,7 +119,7 @@ async fn workspace_box() {
 
 #[tokio::test]
 async fn tool_speed_limit() {
-    let (mut arm, home) = setup(0.1);
+    let (mut arm, home) = setup_with(0.1, |l| l.ddq_max_rad_s2 = vec![1e9; 7]);
     let mut q = home.clone();
     q[0] += 0.2; // ~0.06 m in 0.1 s = 0.6 m/s > 0.5 m/s, joint speed 2 rad/s is allowed
     let v = expect_limit(arm.step(&cmd(&q)).await, "tool speed", "tool");
@@ -134,6 +142,31 @@ async fn external_force_stops_the_arm() {
         asid_arm::ArmMode::Stopped,
         "the arm itself was stopped"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn watchdog_allows_a_slow_motion_start_only() {
+    let (mut arm, home) = setup(0.01);
+    let spec: asid_core::RobotSpec = asid_core::read_toml(Path::new(ROBOT)).expect("robot file");
+    let mut limits = SafetyLimits::from_robot(&spec);
+    limits.watchdog_ms = 50;
+    limits.start_timeout_ms = 2000;
+    let mut slow =
+        Safe::new(arm.inner().clone(), limits, None, StopSignal::new()).expect("limits fit");
+    slow.inner_mut().hang = true;
+    let t0 = tokio::time::Instant::now();
+    match slow.step(&cmd(&home)).await {
+        Err(ArmError::LinkLost { silent_ms, .. }) => assert_eq!(silent_ms, 2010),
+        other => panic!("expected the start timeout, got {other:?}"),
+    }
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(2010));
+    // After a first step, the plain watchdog applies.
+    arm.step(&cmd(&home)).await.expect("first step");
+    arm.inner_mut().hang = true;
+    match arm.step(&cmd(&home)).await {
+        Err(ArmError::LinkLost { silent_ms, .. }) => assert_eq!(silent_ms, 60),
+        other => panic!("expected the watchdog, got {other:?}"),
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -163,7 +196,8 @@ async fn stop_signal_stops_at_the_next_period() {
         SafetyLimits::from_robot(&spec),
         None,
         signal.clone(),
-    );
+    )
+    .expect("limits fit");
     arm2.step(&cmd(&home))
         .await
         .expect("runs before the signal");
@@ -182,4 +216,36 @@ async fn non_finite_target_is_refused() {
     let mut q = home;
     q[5] = f64::NAN;
     expect_limit(arm.step(&cmd(&q)).await, "joint position", "fr3_joint6");
+}
+
+#[tokio::test]
+async fn first_command_acceleration_counts_from_rest() {
+    let (mut arm, home) = setup(0.01);
+    let mut q = home.clone();
+    q[6] += 0.02; // 2 rad/s within one 10 ms period from rest: 200 rad/s^2
+    expect_limit(arm.step(&cmd(&q)).await, "joint acceleration", "fr3_joint7");
+}
+
+#[tokio::test]
+async fn a_nan_force_stops_the_arm() {
+    let (mut arm, home) = setup(0.01);
+    arm.inner_mut().f_ext_n = Some([f64::NAN, 0.0, 0.0]);
+    expect_limit(arm.step(&cmd(&home)).await, "external force", "tool");
+}
+
+#[test]
+fn limits_that_miss_a_joint_are_refused() {
+    let spec: asid_core::RobotSpec = asid_core::read_toml(Path::new(ROBOT)).expect("robot file");
+    let mut limits = SafetyLimits::from_robot(&spec);
+    limits.ddq_max_rad_s2.pop();
+    let arm = DummyArm::new(
+        spec.home_rad.clone(),
+        spec.limits.position_min_rad.clone(),
+        spec.limits.position_max_rad.clone(),
+        0.01,
+    );
+    let err = Safe::new(arm, limits, None, StopSignal::new())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("ddq_max_rad_s2"), "{err}");
 }

@@ -47,7 +47,7 @@ impl FrankaArm {
         let udp_io = |source| FrankaError::Io {
             what: "UDP socket",
             addr: "0.0.0.0:0".into(),
-            source,
+            os_error: source,
         };
         let socket = UdpSocket::bind("0.0.0.0:0").map_err(udp_io)?;
         let udp_port = socket.local_addr().map_err(udp_io)?.port();
@@ -313,7 +313,7 @@ fn first_state(
             .map_err(|source| FrankaError::Io {
                 what: "UDP socket",
                 addr: robot_ip.to_string(),
-                source,
+                os_error: source,
             })?;
         let Ok((len, src)) = socket.recv_from(&mut buf) else {
             continue;

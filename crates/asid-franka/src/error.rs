@@ -12,14 +12,15 @@ use crate::protocol::WireError;
 #[derive(Debug, thiserror::Error)]
 pub enum FrankaError {
     /// A socket operation failed.
-    #[error("{what} {addr}: {source}")]
+    // The OS error is part of the message, not a `source`: anyhow would print it twice.
+    #[error("{what} {addr}: {os_error}")]
     Io {
         /// What was being done.
         what: &'static str,
         /// Peer address.
         addr: String,
         /// The OS error.
-        source: std::io::Error,
+        os_error: std::io::Error,
     },
     /// The host name did not resolve to an address.
     #[error("cannot resolve {0}")]

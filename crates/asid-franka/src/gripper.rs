@@ -41,7 +41,7 @@ impl FrankaGripper {
         let udp_io = |source| FrankaError::Io {
             what: "UDP socket",
             addr: "0.0.0.0:0".into(),
-            source,
+            os_error: source,
         };
         let socket = UdpSocket::bind("0.0.0.0:0").map_err(udp_io)?;
         let port = socket.local_addr().map_err(udp_io)?.port();

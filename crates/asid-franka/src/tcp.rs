@@ -80,7 +80,7 @@ impl CommandChannel {
         let io = |source| FrankaError::Io {
             what: "TCP connect",
             addr: target.clone(),
-            source,
+            os_error: source,
         };
         let addr = target
             .to_socket_addrs()

@@ -91,6 +91,7 @@ struct World {
     in_flight: VecDeque<(u64, PoseSample)>,
     stopped: bool,
     stats: PoseStats,
+    last_target: Vec<f64>,
 }
 
 fn lock(shared: &Mutex<World>) -> Result<MutexGuard<'_, World>, ArmError> {
@@ -249,7 +250,9 @@ impl SimLab {
             in_flight: VecDeque::new(),
             stopped: false,
             stats: PoseStats::default(),
+            last_target: Vec::new(),
         };
+        w.last_target = w.world.commanded_joint_positions().to_vec();
         w.capture();
         let shared = Arc::new(Mutex::new(w));
         Ok((
@@ -294,7 +297,8 @@ impl Arm for SimLab {
                 }
                 q_rad.clone()
             }
-            ArmCommand::Hold => w.world.commanded_joint_positions().to_vec(),
+            // The last target as commanded (the applied one carries the tracking offset).
+            ArmCommand::Hold => w.last_target.clone(),
         };
         let applied: Vec<f64> = target
             .iter()
@@ -317,7 +321,8 @@ impl Arm for SimLab {
             .map_err(|e| ArmError::Reflex(e.to_string()))?;
         w.capture();
         let mut s = w.state();
-        s.q_cmd_rad = target;
+        s.q_cmd_rad.clone_from(&target);
+        w.last_target = target;
         Ok(s)
     }
 
@@ -326,6 +331,7 @@ impl Arm for SimLab {
         w.stopped = true;
         let hold = self.substeps;
         w.world.hold(hold);
+        w.capture();
         Ok(w.state())
     }
 }

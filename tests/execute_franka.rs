@@ -1,0 +1,510 @@
+//! `asid execute --arm franka://HOST --poses udp://ADDR` end to end against franky-sim, a
+//! MuJoCo-backed server speaking the Franka research interface, with a pose stream v1 sender in
+//! the test: a whole run, the peer killed mid-run, `asid execute` killed mid-run, and the pose
+//! stream going quiet mid-run. Every recording must read back with `asid episode`.
+//!
+//! One test function runs the cases in order, each with a fresh peer on its own loopback address,
+//! because the peer is slow and CPU-bound. The peer is found through `ASID_FRANKY_SIM`, else
+//! `<repo>/.venv-peer/bin/franky-sim`; without it the test fails with an install hint. Timing is
+//! printed, never asserted: the peer can run far below real time on a loaded machine.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{TempDir, asid, asid_command, episode, s, small_plan, state_samples, topic_messages};
+
+const SCENE: &str = "scenes/shuffleboard_fr3.toml";
+/// How long a whole `asid execute` may take (the approach and 2 s of plan, at 0.1x real time
+/// plus start-up), and how long a peer may take to come up.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+const PEER_START_LIMIT: Duration = Duration::from_secs(180);
+/// Watchdog and link timeout: franky-sim is Python paced to wall clock and stalls for far longer
+/// than a real arm's 100 ms default when the machine is loaded (0.07x real time seen).
+const WATCHDOG_MS: &str = "3000";
+/// Staleness limit of the pose stream (arm time): generous for a sender thread on a busy machine,
+/// short against the 1.9 s of plan left after the first action.
+const STALE_MS: &str = "500";
+
+fn franky_sim() -> PathBuf {
+    let bin = std::env::var_os("ASID_FRANKY_SIM").map_or_else(
+        || common::repo().join(".venv-peer/bin/franky-sim"),
+        PathBuf::from,
+    );
+    assert!(
+        bin.exists(),
+        "franky-sim not found at {} — install it with `python3 -m venv .venv-peer && \
+         .venv-peer/bin/pip install franky-sim==1.0.4 mujoco` in the repository root (see \
+         .ci/run), or point ASID_FRANKY_SIM at the executable",
+        bin.display()
+    );
+    bin
+}
+
+/// A running franky-sim, killed (and reaped) on drop.
+struct Peer {
+    child: Child,
+    host: String,
+}
+
+impl Peer {
+    fn start(bin: &Path, host: String) -> Self {
+        let t0 = Instant::now();
+        let mut child = Command::new(bin)
+            .args(["--simulator", "mujoco", "--hostname", &host])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        // Keeps draining the peer's output after readiness so that it never blocks on a pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("Connect to the server") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let mut peer = Self { child, host };
+        if rx.recv_timeout(PEER_START_LIMIT).is_err() {
+            let status = peer.child.try_wait();
+            panic!(
+                "franky-sim on {} did not report readiness within {} s (status {status:?})",
+                peer.host,
+                PEER_START_LIMIT.as_secs()
+            );
+        }
+        println!(
+            "franky-sim up on {} in {:.1} s",
+            peer.host,
+            t0.elapsed().as_secs_f64()
+        );
+        peer
+    }
+
+    /// SIGKILL, then reap.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Loopback addresses 127.0.0.21, .22, ... whose ports 1337 and 1338 are free.
+struct Hosts(u8);
+
+impl Hosts {
+    fn next(&mut self) -> String {
+        while self.0 < 255 {
+            let host = format!("127.0.0.{}", self.0);
+            self.0 += 1;
+            if TcpListener::bind((host.as_str(), 1337)).is_ok()
+                && TcpListener::bind((host.as_str(), 1338)).is_ok()
+            {
+                return host;
+            }
+        }
+        panic!("no free loopback address for franky-sim in 127.0.0.21-254");
+    }
+}
+
+/// A free UDP port on 127.0.0.1 (bound, read and released).
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("bind a UDP socket on loopback")
+        .port()
+}
+
+/// A pose stream v1 sender thread: the puck at rest at ~50 Hz, `t` = wall-clock seconds + 1000
+/// (an offset the receiver must estimate). Stops on `stop` or drop.
+struct PoseSender {
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PoseSender {
+    fn start(port: u16) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the sender socket");
+        let (stop2, sent2) = (stop.clone(), sent.clone());
+        let thread = std::thread::spawn(move || {
+            // Wall time at the start plus a monotonic clock: never jumps back.
+            let wall0 = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock after 1970")
+                .as_secs_f64();
+            let t0 = Instant::now();
+            while !stop2.load(Ordering::Relaxed) {
+                let t = wall0 + t0.elapsed().as_secs_f64() + 1000.0;
+                let msg = format!(
+                    r#"{{"t": {t:.6}, "frame": "base", "poses": {{"puck": {{"p": [0.5, 0.0, 0.01], "q": [1.0, 0.0, 0.0, 0.0]}}}}}}"#
+                );
+                // Before the receiver binds, loopback may answer "connection refused": ignored.
+                if socket.send_to(msg.as_bytes(), ("127.0.0.1", port)).is_ok() {
+                    sent2.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Self {
+            stop,
+            sent,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the thread; returns the datagrams sent.
+    fn stop(&mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("the pose sender thread does not panic");
+        }
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for PoseSender {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `asid execute` running as a child, its output collected by reader threads.
+struct Execute {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    progress: mpsc::Receiver<String>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+fn collect(
+    mut pipe: impl Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+    progress: Option<mpsc::Sender<String>>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(&mut pipe);
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+            into.lock().expect("output lock").push_str(&line);
+            if let Some(tx) = &progress
+                && line.trim_end().ends_with(" actions")
+            {
+                let _ = tx.send(line.trim().to_string());
+            }
+            line.clear();
+        }
+    })
+}
+
+impl Execute {
+    fn spawn(plan: &Path, host: &str, pose_port: u16, out: &Path) -> Self {
+        let arm = format!("franka://{host}");
+        let poses = format!("udp://127.0.0.1:{pose_port}");
+        let mut child = asid_command(&[
+            "execute",
+            s(plan),
+            "--arm",
+            &arm,
+            "--poses",
+            &poses,
+            "--out",
+            s(out),
+            "--watchdog-ms",
+            WATCHDOG_MS,
+            "--stale-ms",
+            STALE_MS,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn asid execute");
+        let (stdout, stderr) = (Arc::default(), Arc::default());
+        let (tx, progress) = mpsc::channel();
+        let readers = vec![
+            collect(
+                child.stdout.take().expect("piped"),
+                Arc::clone(&stdout),
+                None,
+            ),
+            collect(
+                child.stderr.take().expect("piped"),
+                Arc::clone(&stderr),
+                Some(tx),
+            ),
+        ];
+        Self {
+            child,
+            stdout,
+            stderr,
+            progress,
+            readers,
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout.lock().expect("output lock"),
+            self.stderr.lock().expect("output lock")
+        )
+    }
+
+    /// Waits for the progress line `  k/n actions` with `k >= at_least`.
+    fn wait_for_action(&mut self, at_least: usize) -> String {
+        let deadline = Instant::now() + RUN_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.progress.recv_timeout(left) {
+                Ok(line) => {
+                    let k: usize = line
+                        .split('/')
+                        .next()
+                        .and_then(|k| k.trim().parse().ok())
+                        .unwrap_or(0);
+                    if k >= at_least {
+                        return line;
+                    }
+                }
+                Err(e) => {
+                    let status = self.child.try_wait();
+                    let _ = self.child.kill();
+                    panic!(
+                        "no progress line `{at_least}/.. actions` ({e:?}; status {status:?})\n{}",
+                        self.output()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the exit (killing the child after `RUN_LIMIT`); returns the status, stdout and
+    /// stderr.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let deadline = Instant::now() + RUN_LIMIT;
+        let status = loop {
+            match self.child.try_wait().expect("wait for asid execute") {
+                Some(status) => break status,
+                None if Instant::now() > deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    panic!(
+                        "asid execute still running after {} s\n{}",
+                        RUN_LIMIT.as_secs(),
+                        self.output()
+                    );
+                }
+                None => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        for r in self.readers.drain(..) {
+            r.join().expect("reader thread");
+        }
+        let out = self.stdout.lock().expect("output lock").clone();
+        let err = self.stderr.lock().expect("output lock").clone();
+        (status, out, err)
+    }
+}
+
+impl Drop for Execute {
+    fn drop(&mut self) {
+        // Only a child still running (a failed assertion) is killed; a reaped one is left alone.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[test]
+fn execute_on_franky_sim() {
+    let bin = franky_sim();
+    let dir = TempDir::new("franka");
+    let plan = dir.join("plan.json");
+    small_plan(SCENE, &plan);
+    let mut hosts = Hosts(21);
+
+    whole_run(&bin, &mut hosts, &dir, &plan);
+    peer_killed(&bin, &mut hosts, &dir, &plan);
+    execute_killed(&bin, &mut hosts, &dir, &plan);
+    poses_go_stale(&bin, &mut hosts, &dir, &plan);
+}
+
+fn whole_run(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
+    println!("== whole run");
+    let peer = Peer::start(bin, hosts.next());
+    let port = free_udp_port();
+    let mut sender = PoseSender::start(port);
+    let ep = dir.join("whole.mcap");
+    let t0 = Instant::now();
+    let (status, out, err) = Execute::spawn(plan, &peer.host, port, &ep).finish();
+    let sent = sender.stop();
+    println!(
+        "execute in {:.1} s ({sent} pose datagrams sent):\n{out}{err}",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(status.success(), "{status}\nstdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("dry run passed"), "{out}");
+    assert!(out.contains("20 of 20 actions"), "{out}");
+    assert!(out.contains(" 0 malformed"), "{out}");
+    assert!(!out.contains("poses: 0 received"), "{out}");
+    assert!(err.contains("20/20 actions"), "{err}");
+
+    let sum = episode(&ep);
+    println!(
+        "episode: {} states, {} commands, {} puck poses, {} s",
+        state_samples(&sum),
+        topic_messages(&sum, "/arm/command"),
+        topic_messages(&sum, "/tracker/puck"),
+        sum["duration_s"]
+    );
+    assert_eq!(sum["finished"], true, "{sum:#}");
+    assert_eq!(sum["actions"], 20, "{sum:#}");
+    // 10 Hz plan: the approach from the peer's home pose plus 20 actions.
+    assert!(state_samples(&sum) >= 21, "{sum:#}");
+    assert!(topic_messages(&sum, "/arm/command") >= 20, "{sum:#}");
+    assert!(topic_messages(&sum, "/tracker/puck") >= 10, "{sum:#}");
+    assert_eq!(sum["events"]["error"], 0, "{sum:#}");
+    let run = &sum["run"];
+    assert_eq!(run["arm"]["backend"], "franka", "{sum:#}");
+    assert_eq!(run["robot"], "fr3", "{sum:#}");
+    assert_eq!(run["scene"], "shuffleboard_fr3", "{sum:#}");
+    assert_eq!(run["extra"]["host"], peer.host.as_str(), "{sum:#}");
+    // Poses are stamped on the arm clock: were the sender's +1000 s (and its Unix-epoch origin)
+    // not estimated away, the recording would span years, not the run.
+    let span = sum["duration_s"].as_f64().expect("duration_s");
+    assert!(
+        span > 0.0 && span < RUN_LIMIT.as_secs_f64(),
+        "recording spans {span} s: {sum:#}"
+    );
+
+    // The recording converts for identification (the puck never moves here, so the values
+    // mean nothing; the run must just read).
+    let fit = asid(&["identify", SCENE, s(&ep), "--json"]).ok("asid identify on a franka run");
+    println!("identify on the franka run: {}", fit.stdout.trim());
+    let fit = common::json(&fit.stdout, "asid identify --json");
+    assert!(fit["estimate"]["puck.friction"].as_f64().is_some(), "{fit}");
+}
+
+fn peer_killed(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
+    println!("== the peer killed mid-run");
+    let mut peer = Peer::start(bin, hosts.next());
+    let port = free_udp_port();
+    let _sender = PoseSender::start(port);
+    let ep = dir.join("peer-killed.mcap");
+    let mut exec = Execute::spawn(plan, &peer.host, port, &ep);
+    let line = exec.wait_for_action(2);
+    peer.kill();
+    let killed = Instant::now();
+    let (status, out, err) = exec.finish();
+    println!(
+        "peer killed at `{line}`; execute exited {status} {:.2} s later:\n{out}{err}",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(
+        !status.success(),
+        "{status}\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("stopped early"), "{err}");
+    assert!(err.contains("link lost"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.contains("20 of 20 actions"), "{out}");
+
+    let sum = episode(&ep);
+    println!(
+        "episode: {} states, {} actions, finished {}",
+        state_samples(&sum),
+        sum["actions"],
+        sum["finished"]
+    );
+    assert!(state_samples(&sum) >= 1, "{sum:#}");
+    assert!(sum["actions"].as_u64().is_some_and(|a| a >= 2), "{sum:#}");
+    // The executor outlives its peer: it closes the file properly and logs the fault.
+    assert_eq!(sum["finished"], true, "{sum:#}");
+    assert!(
+        sum["events"]["error"].as_u64().is_some_and(|e| e >= 1),
+        "{sum:#}"
+    );
+}
+
+fn execute_killed(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
+    println!("== asid execute killed mid-run");
+    let peer = Peer::start(bin, hosts.next());
+    let port = free_udp_port();
+    let _sender = PoseSender::start(port);
+    let ep = dir.join("execute-killed.mcap");
+    let mut exec = Execute::spawn(plan, &peer.host, port, &ep);
+    let line = exec.wait_for_action(2);
+    exec.child.kill().expect("SIGKILL asid execute");
+    let (status, _out, err) = exec.finish();
+    println!("execute killed at `{line}`: {status}");
+    assert!(!status.success(), "{status}: {err}");
+
+    // The file holds everything up to the last flush, and says it was cut.
+    let sum = episode(&ep);
+    println!(
+        "episode: {} states, {} actions, finished {}, cut {}",
+        state_samples(&sum),
+        sum["actions"],
+        sum["finished"],
+        sum["cut"]
+    );
+    assert_eq!(sum["finished"], false, "{sum:#}");
+    assert!(sum["cut"].is_string(), "{sum:#}");
+    assert!(state_samples(&sum) >= 1, "{sum:#}");
+    assert_eq!(sum["run"]["arm"]["backend"], "franka", "{sum:#}");
+    let text = asid(&["episode", s(&ep)]).ok("asid episode (text) on a cut file");
+    assert!(text.stdout.contains("NOT finished"), "{}", text.stdout);
+    drop(peer);
+}
+
+fn poses_go_stale(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
+    println!("== the pose stream goes quiet mid-run");
+    let peer = Peer::start(bin, hosts.next());
+    let port = free_udp_port();
+    let mut sender = PoseSender::start(port);
+    let ep = dir.join("stale.mcap");
+    let mut exec = Execute::spawn(plan, &peer.host, port, &ep);
+    let line = exec.wait_for_action(1);
+    let sent = sender.stop();
+    let (status, out, err) = exec.finish();
+    println!(
+        "pose sender stopped at `{line}` after {sent} datagrams; execute exited {status}:\n{out}{err}"
+    );
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "{status}\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    assert!(err.contains("stopped early"), "{err}");
+    assert!(err.contains("`puck`") && err.contains("stale"), "{err}");
+    assert!(!out.contains("20 of 20 actions"), "{out}");
+
+    let sum = episode(&ep);
+    assert_eq!(sum["finished"], true, "{sum:#}");
+    assert!(state_samples(&sum) >= 1, "{sum:#}");
+    assert!(topic_messages(&sum, "/tracker/puck") >= 1, "{sum:#}");
+    assert!(sum["actions"].as_u64().is_some_and(|a| a < 20), "{sum:#}");
+    drop(peer);
+}
