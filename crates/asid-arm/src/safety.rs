@@ -284,7 +284,7 @@ impl<A: Arm> Safe<A> {
     fn check_state(&self, s: &ArmState) -> Result<(), ArmError> {
         if let Some(f) = s.f_ext_n {
             let norm = (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt();
-            if !(norm <= self.limits.f_ext_max_n) {
+            if norm.is_nan() || norm > self.limits.f_ext_max_n {
                 return Err(Self::limit(
                     "external force",
                     "tool".into(),
