@@ -42,7 +42,8 @@ pub struct Args {
     /// Simulated lab: seed of the hidden true parameters and of the lab's noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Simulated lab: true parameters, `name=value,...` (others drawn from the prior).
+    /// Simulated lab: true parameters, `name=value,...` or `@truth.json` (a JSON object of name ->
+    /// value); parameters not given are drawn from the prior with --seed.
     #[arg(long)]
     truth: Option<String>,
     /// Simulated lab: sensor noise as a multiple of the scene's sigmas.
@@ -200,7 +201,21 @@ pub fn lab_truth(scene: &Scene, seed: u64, truth: Option<&str>) -> anyhow::Resul
     let mut rng = StdRng::seed_from_u64(seed.wrapping_add(1000));
     let drawn = scene.space.sample(&mut rng);
     match truth {
-        Some(t) => crate::cmd::simulate::parse_truth(&scene.space, t, drawn),
+        Some(t) => match t.strip_prefix('@') {
+            // A JSON object of name -> value (e.g. a fit's `estimate`, or an episode's truth).
+            Some(file) => {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("--truth @{file}: reading"))?;
+                let map: BTreeMap<String, f64> =
+                    serde_json::from_str(&text).with_context(|| {
+                        format!("--truth @{file}: expected a JSON object of parameter -> number")
+                    })?;
+                let items: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                crate::cmd::simulate::parse_truth(&scene.space, &items.join(","), drawn)
+                    .with_context(|| format!("--truth @{file}"))
+            }
+            None => crate::cmd::simulate::parse_truth(&scene.space, t, drawn),
+        },
         None => Ok(drawn),
     }
 }
