@@ -73,6 +73,9 @@ pub struct SimExperiment<'a> {
     horizon: usize,
     bounds: ActionBounds,
     smoothness: Option<f64>,
+    /// Joint speeds when the episode starts (zero from the scene's start; the current ones when
+    /// replanning mid-motion).
+    start_speed_rad_s: Vec<f64>,
 }
 
 /// Default tolerance of the smoothness check: relative Frobenius difference of the Fisher
@@ -86,6 +89,7 @@ impl<'a> SimExperiment<'a> {
             sigmas: sim.scene().obs_sigmas(),
             horizon: sim.scene().spec.arm.action.horizon_steps(),
             bounds: ActionBounds::of(sim.scene()),
+            start_speed_rad_s: vec![0.0; sim.scene().n_joints()],
             sim: std::borrow::Cow::Borrowed(sim),
             smoothness: Some(SMOOTHNESS_TOLERANCE),
         }
@@ -105,11 +109,18 @@ impl<'a> SimExperiment<'a> {
         remaining: usize,
     ) -> SimExperiment<'static> {
         let mut bounds = ActionBounds::of(sim.scene());
+        let period = sim.scene().control_period_s();
+        let qd = state.joint_velocities().to_vec();
         if bounds.is_delta() {
             let p = state.tcp_target().translation.vector;
             bounds.start = p.iter().take(bounds.workspace.len()).copied().collect();
+            // The tool's current step: its velocity over one control period.
+            let j = state.arm().tcp_jacobian(state.joint_positions());
+            let v = &j * nalgebra::DVector::from_column_slice(&qd);
+            bounds.start_step = (0..bounds.workspace.len()).map(|i| v[i] * period).collect();
         } else {
             bounds.start = state.commanded_joint_positions().to_vec();
+            bounds.start_step = qd.iter().map(|v| v * period).collect();
         }
         let mut owned = sim.clone();
         *owned.start_mut() = state;
@@ -119,6 +130,7 @@ impl<'a> SimExperiment<'a> {
             bounds,
             sim: std::borrow::Cow::Owned(owned),
             smoothness: Some(SMOOTHNESS_TOLERANCE),
+            start_speed_rad_s: qd,
         }
     }
 
@@ -199,7 +211,7 @@ impl Experiment for SimExperiment<'_> {
             out.push(Constraint::JointVelocity);
         }
         let amax = &scene.robot.limits.acceleration_rad_s2;
-        let speeds: Vec<Vec<f64>> = std::iter::once(vec![0.0; amax.len()])
+        let speeds: Vec<Vec<f64>> = std::iter::once(self.start_speed_rad_s.clone())
             .chain(nominal.q_rad.windows(2).map(|w| {
                 w[0].iter()
                     .zip(&w[1])

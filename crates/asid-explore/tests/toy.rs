@@ -75,6 +75,7 @@ impl Experiment for Linear {
             workspace: vec![],
             start: vec![0.0, 0.0],
             max_step_change: vec![],
+            start_step: vec![],
         }
     }
     fn horizon(&self) -> usize {

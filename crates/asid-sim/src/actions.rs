@@ -24,6 +24,9 @@ pub struct ActionBounds {
     /// Largest change of a component's step between consecutive control steps (the motion starts
     /// from rest): bounds the acceleration a real arm is asked for. Empty: unbounded.
     pub max_step_change: Vec<f64>,
+    /// The step the motion is already taking when the sequence starts (empty: at rest), e.g. when
+    /// the rest of an episode is replanned mid-motion.
+    pub start_step: Vec<f64>,
 }
 
 /// Tool acceleration that end-effector plans may ask for (per control step, as a change of the
@@ -52,6 +55,7 @@ impl ActionBounds {
                 workspace: workspace_xy_m.to_vec(),
                 start: start_xyz_m[..2].to_vec(),
                 max_step_change: vec![tool_change; 2],
+                start_step: Vec::new(),
             },
             ActionSpec::EeDeltaXyz {
                 max_step_m,
@@ -63,6 +67,7 @@ impl ActionBounds {
                 workspace: workspace_m.to_vec(),
                 start: start_xyz_m.to_vec(),
                 max_step_change: vec![tool_change; 3],
+                start_step: Vec::new(),
             },
             ActionSpec::JointPosition { .. } => Self {
                 action: scene
@@ -87,6 +92,7 @@ impl ActionBounds {
                     .iter()
                     .map(|a| PLAN_JOINT_ACCELERATION_FRACTION * a * period * period)
                     .collect(),
+                start_step: Vec::new(),
             },
         }
     }
@@ -97,16 +103,23 @@ impl ActionBounds {
     }
 
     /// Makes a proposed action sequence feasible: each component inside its limits, its step
-    /// changing by at most `max_step_change` per control step (from rest) and, for delta actions,
+    /// changing by at most `max_step_change` per control step (from rest, and slowing down in time
+    /// to end at rest: the last step is at most one change) and, for delta actions,
     /// the tool target inside the workspace (shrinking the step that would leave it).
     /// Returns the feasible sequence and how many components had to change.
     pub fn project(&self, actions: &[Vec<f64>]) -> (Vec<Vec<f64>>, usize) {
         let mut changed = 0;
         let mut pos = self.start.clone();
-        let mut last_step = vec![0.0; self.action.len()];
+        let mut last_step = if self.start_step.len() == self.action.len() {
+            self.start_step.clone()
+        } else {
+            vec![0.0; self.action.len()]
+        };
+        let horizon = actions.len();
         let out = actions
             .iter()
-            .map(|a| {
+            .enumerate()
+            .map(|(k, a)| {
                 a.iter()
                     .enumerate()
                     .map(|(i, &v)| {
@@ -119,7 +132,13 @@ impl ActionBounds {
                             (wanted - pos[i], pos[i])
                         };
                         let mut step = match self.max_step_change.get(i) {
-                            Some(d) => step.clamp(last_step[i] - d, last_step[i] + d),
+                            // Change by at most d per step, and never faster than the remaining
+                            // steps can brake: the plan ends at rest.
+                            Some(d) => {
+                                let brake = (horizon - k) as f64 * d;
+                                step.clamp(last_step[i] - d, last_step[i] + d)
+                                    .clamp(-brake, brake)
+                            }
                             None => step,
                         };
                         let mut x = (base + step).clamp(lo, hi);
@@ -267,5 +286,39 @@ pub fn command_for_action(
             let t = arm.world_from_tcp(&q);
             Ok((q, t))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ActionBounds;
+
+    #[test]
+    fn projected_plans_start_and_end_at_rest_with_bounded_changes() {
+        let d = 0.01;
+        let b = ActionBounds {
+            action: vec![[-0.075, 0.075]; 2],
+            workspace: vec![[-10.0, 10.0]; 2],
+            start: vec![0.0, 0.0],
+            max_step_change: vec![d; 2],
+            start_step: Vec::new(),
+        };
+        let wild: Vec<Vec<f64>> = (0..20)
+            .map(|k| vec![if k % 2 == 0 { 0.075 } else { -0.075 }, 0.075])
+            .collect();
+        let (p, changed) = b.project(&wild);
+        assert!(changed > 0);
+        let mut last = [0.0, 0.0];
+        for a in &p {
+            for i in 0..2 {
+                assert!((a[i] - last[i]).abs() <= d + 1e-12, "{p:?}");
+                assert!(a[i].abs() <= 0.075 + 1e-12);
+                last[i] = a[i];
+            }
+        }
+        // One more change brings it to rest.
+        assert!(last.iter().all(|s| s.abs() <= d + 1e-12), "{last:?}");
+        // A steady push that the brake rule allows stays as asked in the middle of the plan.
+        assert!((p[9][1] - 0.075).abs() < 1e-12, "{p:?}");
     }
 }
