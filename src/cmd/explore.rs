@@ -120,8 +120,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         println!("plan written to {}", args.out.display());
         println!(
-            "  {:?} criterion {:.4e} (random median {:.4e}): {:.1}x better than random",
-            criterion, plan.value, plan.random.median_value, plan.gain
+            "  {:?} criterion {:.4e} (random median {:.4e}): {}",
+            criterion,
+            plan.value,
+            plan.random.median_value,
+            versus_random(&plan)
         );
         for (name, std) in &plan.crb_std {
             println!(
@@ -139,4 +142,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// How the plan compares with random exploration, in words: the ratio means little when no random
+/// draw was informative (its criterion is then the regulariser's).
+pub fn versus_random(plan: &asid_explore::Plan) -> String {
+    let r = &plan.random;
+    if r.draws == 0 {
+        format!("no feasible random exploration in {} draws", r.infeasible)
+    } else if r.informative == 0 {
+        format!(
+            "random exploration of the same length is not informative ({} of {} draws)",
+            r.informative, r.draws
+        )
+    } else {
+        format!(
+            "{:.1}x better than random ({} of {} random draws informative)",
+            plan.gain, r.informative, r.draws
+        )
+    }
 }

@@ -68,8 +68,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     )?;
     std::fs::write(dir.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
     println!(
-        "    A-criterion {:.3e} ({:.1}x random), {:.1} s",
-        plan.value, plan.gain, plan.wall_s
+        "    A-criterion {:.3e}, {:.1} s; {}",
+        plan.value,
+        plan.wall_s,
+        crate::cmd::explore::versus_random(&plan)
     );
 
     println!(
