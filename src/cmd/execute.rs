@@ -408,6 +408,12 @@ pub async fn connect_franka(
         tokio::task::spawn_blocking(move || asid_franka::FrankaArm::connect(&host_owned, cfg))
             .await?
             .with_context(|| format!("connecting to the Franka at {host}"))?;
+    // A reflex left over from an earlier session: recover (the user stop must be released).
+    if arm.latest_state().map(|s| s.mode) == Some(asid_arm::ArmMode::Reflex) {
+        eprintln!("the arm at {host} is in a reflex state: automatic error recovery");
+        arm.automatic_error_recovery()
+            .with_context(|| format!("automatic error recovery on {host}"))?;
+    }
     let model = arm.robot_model().ok();
     if let Some(urdf) = model {
         let name = &scene.robot.name;
