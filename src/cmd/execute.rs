@@ -111,6 +111,22 @@ pub fn limits_for(scene: &Scene, watchdog_ms: u64) -> SafetyLimits {
     l
 }
 
+/// The joint targets a plan sends, one per action, from the plan's start configuration: what the
+/// simulator would command (the same IK from the same seed).
+pub fn plan_joint_targets(sim: &Simulator, actions: &[Vec<f64>]) -> anyhow::Result<Vec<Vec<f64>>> {
+    let scene = sim.scene();
+    let kin = sim.arm();
+    let (mut q, mut tcp) = asid_sim::start_of(scene, kin)?;
+    let mut out = Vec::with_capacity(actions.len());
+    for (k, a) in actions.iter().enumerate() {
+        let (qn, tn) = asid_sim::command_for_action(&scene.spec.arm.action, kin, &q, &tcp, a)
+            .with_context(|| format!("plan action {k}"))?;
+        out.push(qn.clone());
+        (q, tcp) = (qn, tn);
+    }
+    Ok(out)
+}
+
 /// The dry run every plan gets before an arm moves: a rollout in the simulator with the nominal
 /// parameters, and every joint target through the safety checks of an ideal arm.
 pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> anyhow::Result<()> {
@@ -118,28 +134,58 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
     sim.rollout(&scene.space.nominal(), actions)
         .context("dry run in the simulator")?;
     let kin = sim.arm().clone();
-    let (q0, tcp0) = asid_sim::start_of(scene, &kin)?;
+    let q0 = asid_sim::start_of(scene, &kin)?.0;
     let ideal = DummyArm::new(
-        q0.clone(),
+        q0,
         scene.robot.limits.position_min_rad.clone(),
         scene.robot.limits.position_max_rad.clone(),
         scene.control_period_s(),
     );
-    let mut safe = Safe::new(ideal, limits.clone(), Some(kin.clone()), StopSignal::new())?;
+    let mut safe = Safe::new(ideal, limits.clone(), Some(kin), StopSignal::new())?;
+    let targets = plan_joint_targets(sim, actions).context("dry run")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
     rt.block_on(async {
-        let (mut q, mut tcp) = (q0, tcp0);
-        for (k, a) in actions.iter().enumerate() {
-            let (qn, tn) = asid_sim::command_for_action(&scene.spec.arm.action, &kin, &q, &tcp, a)?;
-            safe.step(&ArmCommand::JointPosition { q_rad: qn.clone() })
+        for (k, q) in targets.into_iter().enumerate() {
+            safe.step(&ArmCommand::JointPosition { q_rad: q })
                 .await
                 .with_context(|| format!("dry run: plan action {k}"))?;
-            (q, tcp) = (qn, tn);
         }
         anyhow::Ok(())
     })
+}
+
+/// The Franka's own check, offline, once its position is known: the approach from `q_now_rad`
+/// and the plan's joint targets through the 1 kHz interpolation the arm will run, with a punctual
+/// caller. A target the arm would refuse mid-run (velocity, acceleration or jerk) is found here,
+/// before anything moves.
+pub fn interpolation_dry_run(
+    cfg: &asid_franka::RobotConfig,
+    q_now_rad: &[f64],
+    approach: &[Vec<f64>],
+    plan_targets: &[Vec<f64>],
+) -> anyhow::Result<()> {
+    let ticks = cfg.period_ticks();
+    let mut ip = asid_franka::Interpolator::new(cfg.limits.clone(), q_now_rad, cfg.coast_limit_ms)?;
+    let labelled = approach
+        .iter()
+        .enumerate()
+        .map(|(k, q)| (format!("approach step {k}"), q))
+        .chain(
+            plan_targets
+                .iter()
+                .enumerate()
+                .map(|(k, q)| (format!("plan action {k}"), q)),
+        );
+    for (label, q) in labelled {
+        ip.set_target(q, ticks)
+            .with_context(|| format!("dry run of the arm's 1 kHz interpolation: {label}"))?;
+        for _ in 0..ticks {
+            ip.tick();
+        }
+    }
+    Ok(())
 }
 
 /// Runs the command.
@@ -351,6 +397,17 @@ async fn execute_on(
         }
     };
     let arm = connect_franka(host, scene, args.watchdog_ms).await?;
+    let q_now = arm
+        .latest_state()
+        .map(|s| s.q_cmd_rad)
+        .context("no state from the arm after connecting")?;
+    let q_start = asid_sim::start_of(scene, sim.arm())?.0;
+    interpolation_dry_run(
+        arm.config(),
+        &q_now,
+        &crate::station::approach(&q_now, &q_start, scene.control_period_s()),
+        &plan_joint_targets(sim, &plan.actions)?,
+    )?;
     let mut extra = BTreeMap::new();
     extra.insert("host".into(), serde_json::json!(host));
     run_arm(arm, poses, &job, limits, signal, extra).await
