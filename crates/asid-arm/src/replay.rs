@@ -14,7 +14,8 @@ const SAME_COMMAND_RAD: f64 = 1e-9;
 pub struct ReplayArm {
     caps: Capabilities,
     states: Vec<ArmState>,
-    commands: Vec<Vec<f64>>,
+    /// Recorded commands in step order (`None`: a Hold); refused ones (wrong shape) left out.
+    commands: Vec<Option<Vec<f64>>>,
     pos: usize,
     steps: usize,
     divergent: usize,
@@ -35,9 +36,9 @@ impl ReplayArm {
             commands: recording
                 .commands
                 .iter()
-                .filter_map(|c| c.command.joint_target().map(<[f64]>::to_vec))
+                .map(|c| c.command.joint_target().map(<[f64]>::to_vec))
                 // Commands of the wrong shape were refused and never moved the arm.
-                .filter(|q| q.len() == caps.dof)
+                .filter(|q| q.as_ref().is_none_or(|q| q.len() == caps.dof))
                 .collect(),
             caps,
             pos: 0,
@@ -75,13 +76,17 @@ impl Arm for ReplayArm {
                 )));
             }
             let same = self.commands.get(self.steps).is_some_and(|r| {
-                r.iter()
-                    .zip(q)
-                    .all(|(a, b)| (a - b).abs() <= SAME_COMMAND_RAD)
+                r.as_ref().is_some_and(|r| {
+                    r.iter()
+                        .zip(q)
+                        .all(|(a, b)| (a - b).abs() <= SAME_COMMAND_RAD)
+                })
             });
             if !same {
                 self.divergent += 1;
             }
+        } else if self.commands.get(self.steps).is_some_and(Option::is_some) {
+            self.divergent += 1;
         }
         // The next state at least half a control period later: states read between steps (which
         // do not advance the clock) are skipped.
