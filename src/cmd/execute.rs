@@ -11,7 +11,7 @@ use asid_arm::{
     StopSignal,
 };
 use asid_core::Scene;
-use asid_core::scene::{ActionSpec, ChannelKind};
+use asid_core::scene::ActionSpec;
 use asid_lab::{LabConfig, SimLab};
 use asid_record::McapRecorder;
 use asid_sim::Simulator;
@@ -386,11 +386,11 @@ async fn execute_on(
     let poses: Box<dyn PoseSource> = match &args.poses {
         Some(addr) => Box::new(pose_receiver(addr, scene, args.stale_ms)?),
         None => {
-            if !tracked_objects(scene).is_empty() {
+            let tracked = tracked_objects(scene);
+            if !tracked.is_empty() {
                 eprintln!(
-                    "warning: no --poses: the scene observes {:?}, which will be missing from the \
-                     episode",
-                    tracked_objects(scene)
+                    "warning: no --poses: the scene observes {tracked:?}, which will be missing \
+                     from the episode"
                 );
             }
             Box::new(NoPoses)
@@ -415,18 +415,11 @@ async fn execute_on(
 
 /// Objects whose poses the scene observes.
 pub fn tracked_objects(scene: &Scene) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for c in &scene.spec.observation.channels {
-        if matches!(
-            c.kind,
-            ChannelKind::ObjectPosition | ChannelKind::ObjectPose
-        ) && let Some(of) = &c.of
-            && !out.contains(of)
-        {
-            out.push(of.clone());
-        }
-    }
-    out
+    scene
+        .tracked_objects()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Binds the pose stream v1 receiver for `udp://ADDR`, expecting the scene's tracked objects.

@@ -68,14 +68,7 @@ impl Arm for DummyArm {
         if self.state.mode == ArmMode::Stopped {
             return Err(ArmError::Stopped("the session was stopped".into()));
         }
-        if let Some(q) = command.joint_target() {
-            if q.len() != self.caps.dof {
-                return Err(ArmError::BadCommand(format!(
-                    "{} joint values, the arm has {}",
-                    q.len(),
-                    self.caps.dof
-                )));
-            }
+        if let Some(q) = command.checked_joint_target(self.caps.dof)? {
             for (i, v) in q.iter().enumerate() {
                 if !(*v >= self.q_min_rad[i] && *v <= self.q_max_rad[i]) {
                     return Err(ArmError::Reflex(format!(

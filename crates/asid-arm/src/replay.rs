@@ -67,14 +67,7 @@ impl Arm for ReplayArm {
         if self.stopped {
             return Err(ArmError::Stopped("the replay was stopped".into()));
         }
-        if let Some(q) = command.joint_target() {
-            if q.len() != self.caps.dof {
-                return Err(ArmError::BadCommand(format!(
-                    "{} joint values, the arm has {}",
-                    q.len(),
-                    self.caps.dof
-                )));
-            }
+        if let Some(q) = command.checked_joint_target(self.caps.dof)? {
             let same = self.commands.get(self.steps).is_some_and(|r| {
                 r.as_ref().is_some_and(|r| {
                     r.iter()

@@ -177,12 +177,7 @@ impl<A: Arm> Safe<A> {
     pub fn check(&self, q: &[f64]) -> Result<(), ArmError> {
         let l = &self.limits;
         let dof = self.inner.capabilities().dof;
-        if q.len() != dof {
-            return Err(ArmError::BadCommand(format!(
-                "{} joint values, the arm has {dof}",
-                q.len()
-            )));
-        }
+        crate::types::check_dof(q, dof)?;
         let name = |i: usize| {
             l.joint_names
                 .get(i)

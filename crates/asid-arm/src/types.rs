@@ -57,6 +57,16 @@ pub enum ArmCommand {
 }
 
 impl ArmCommand {
+    /// The joint target, if the command has one, after checking it has one value per joint of a
+    /// `dof`-joint arm (what every arm refuses otherwise, before anything moves).
+    pub fn checked_joint_target(&self, dof: usize) -> Result<Option<&[f64]>, crate::ArmError> {
+        let target = self.joint_target();
+        if let Some(q) = target {
+            check_dof(q, dof)?;
+        }
+        Ok(target)
+    }
+
     /// The joint target, if the command has one.
     pub fn joint_target(&self) -> Option<&[f64]> {
         match self {
@@ -64,6 +74,17 @@ impl ArmCommand {
             Self::Hold => None,
         }
     }
+}
+
+/// Refuses joint values that are not one per joint of a `dof`-joint arm.
+pub fn check_dof(q_rad: &[f64], dof: usize) -> Result<(), crate::ArmError> {
+    if q_rad.len() == dof {
+        return Ok(());
+    }
+    Err(crate::ArmError::BadCommand(format!(
+        "{} joint values, the arm has {dof}",
+        q_rad.len()
+    )))
 }
 
 /// Which implementation is behind the trait.

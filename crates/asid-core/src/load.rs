@@ -66,6 +66,23 @@ impl Scene {
         self.spec.objects.iter().position(|o| o.name == name)
     }
 
+    /// Objects whose poses the scene observes (position or pose channels), in channel order, each
+    /// with the sigma of its first such channel: what a tracker must deliver.
+    pub fn tracked_objects(&self) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = Vec::new();
+        for c in &self.spec.observation.channels {
+            if matches!(
+                c.kind,
+                crate::scene::ChannelKind::ObjectPosition | crate::scene::ChannelKind::ObjectPose
+            ) && let Some(of) = &c.of
+                && !out.iter().any(|(n, _)| n == of)
+            {
+                out.push((of.clone(), c.sigma));
+            }
+        }
+        out
+    }
+
     /// Noise sigma of each observation entry, in observation order.
     pub fn obs_sigmas(&self) -> Vec<f64> {
         let n = self.n_joints();

@@ -218,17 +218,7 @@ impl SimLab {
             .iter()
             .find(|c| c.kind == ChannelKind::JointPosition)
             .map_or(cfg.joint_sigma_rad, |c| c.sigma);
-        let mut tracked: Vec<(String, f64)> = Vec::new();
-        for c in channels {
-            if matches!(
-                c.kind,
-                ChannelKind::ObjectPosition | ChannelKind::ObjectPose
-            ) && let Some(of) = &c.of
-                && !tracked.iter().any(|(n, _)| n == of)
-            {
-                tracked.push((of.clone(), c.sigma));
-            }
-        }
+        let tracked = scene.tracked_objects();
         let b = &scene.spec.arm.base;
         let base_from_world = asid_robot::urdf_pose(b.xyz_m, b.rpy_rad).inverse();
         let caps = Capabilities {
@@ -286,19 +276,10 @@ impl Arm for SimLab {
         if w.stopped {
             return Err(ArmError::Stopped("the session was stopped".into()));
         }
-        let target: Vec<f64> = match command {
-            ArmCommand::JointPosition { q_rad } => {
-                if q_rad.len() != self.caps.dof {
-                    return Err(ArmError::BadCommand(format!(
-                        "{} joint values, the arm has {}",
-                        q_rad.len(),
-                        self.caps.dof
-                    )));
-                }
-                q_rad.clone()
-            }
-            // The last target as commanded (the applied one carries the tracking offset).
-            ArmCommand::Hold => w.last_target.clone(),
+        let target: Vec<f64> = match command.checked_joint_target(self.caps.dof)? {
+            Some(q) => q.to_vec(),
+            // Hold: the last target as commanded (the applied one carries the tracking offset).
+            None => w.last_target.clone(),
         };
         let applied: Vec<f64> = target
             .iter()
