@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use asid_explore::{
-    Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, Target,
-};
+use asid_explore::{Criterion, DesignKind, NoiseModel, PlanOptions, SimExperiment, Target};
 use serde_json::json;
 
 /// Arguments of `asid explore`.
@@ -16,8 +14,9 @@ pub struct Args {
     /// Design criterion: a (A-optimal, the paper's), d, e, or t (the public code's trace).
     #[arg(long, default_value = "a")]
     criterion: String,
-    /// Parameterisation: spline, actions or primitive.
-    #[arg(long = "param", default_value = "spline")]
+    /// Parameterisation: auto (plan with spline and primitive, keep the better), spline, actions or
+    /// primitive.
+    #[arg(long = "param", default_value = "auto")]
     design: String,
     /// Noise model of the Fisher information: measurement or process.
     #[arg(long, default_value = "measurement")]
@@ -50,12 +49,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let Some(criterion) = Criterion::parse(&args.criterion) else {
         bail!("--criterion `{}`: allowed a, d, e, t", args.criterion);
     };
-    let Some(kind) = DesignKind::parse(&args.design) else {
-        bail!(
-            "--param `{}`: allowed spline, actions, primitive",
-            args.design
-        );
-    };
+    let kinds = design_kinds(&args.design)?;
     let noise = match args.noise.as_str() {
         "measurement" => NoiseModel::Measurement,
         "process" => NoiseModel::Process,
@@ -68,7 +62,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let scene = sim.scene();
     let exp = SimExperiment::new(&sim);
     let target = Target::first_free_object(scene);
-    let design = Design::new(kind, exp.action_bounds(), exp.horizon(), target)?;
     let opts = PlanOptions {
         criterion,
         noise,
@@ -80,18 +73,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     if !args.json {
         eprintln!(
-            "planning {} ({} parameters, {:?} design with {} variables, {:?}-optimal, {:?} noise)",
+            "planning {} ({} parameters, {:?} design, {:?}-optimal, {:?} noise)",
             scene.spec.name,
             scene.space.dim(),
-            kind,
-            design.dim(),
+            kinds,
             criterion,
             noise
         );
     }
-    let plan = asid_explore::plan(
+    let (plan, tried) = asid_explore::plan_best(
         &exp,
-        &design,
+        &kinds,
+        target,
         &opts,
         (
             &scene.spec.name,
@@ -105,6 +98,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.json {
         let summary = json!({
             "criterion": format!("{criterion:?}").to_lowercase(),
+            "design": plan.design,
+            "designs_tried": tried.iter().map(|(k, v)| json!({"design": k, "value": v})).collect::<Vec<_>>(),
             "value": plan.value,
             "random_median": plan.random.median_value,
             "gain": plan.gain,
@@ -119,6 +114,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("{summary}");
     } else {
         println!("plan written to {}", args.out.display());
+        if tried.len() > 1 {
+            let values: Vec<String> = tried
+                .iter()
+                .map(|(k, v)| format!("{k:?} {v:.4e}"))
+                .collect();
+            println!(
+                "  parameterisations tried: {}; kept {:?}",
+                values.join(", "),
+                plan.design
+            );
+        }
         println!(
             "  {:?} criterion {:.4e} (random median {:.4e}): {}",
             criterion,
@@ -160,5 +166,16 @@ pub fn versus_random(plan: &asid_explore::Plan) -> String {
             "{:.1}x better than random ({} of {} random draws informative)",
             plan.gain, r.informative, r.draws
         )
+    }
+}
+
+/// The parameterisations a `--param` value asks for: `auto` is [`asid_explore::AUTO`].
+pub fn design_kinds(param: &str) -> anyhow::Result<Vec<DesignKind>> {
+    if param == "auto" {
+        return Ok(asid_explore::AUTO.to_vec());
+    }
+    match DesignKind::parse(param) {
+        Some(k) => Ok(vec![k]),
+        None => bail!("--param `{param}`: allowed auto, spline, actions, primitive"),
     }
 }

@@ -92,7 +92,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!(
             "{}",
             json!({
-                "estimate": fit.estimate, "std": fit.std, "crb_std": fit.crb_std, "identifiable": fit.identifiable,
+                "estimate": fit.estimate, "std": fit.std, "interval95": fit.interval95, "crb_std": fit.crb_std, "identifiable": fit.identifiable,
                 "verdict": fit.identifiability.verdict, "cost": fit.cost, "evaluations": fit.evaluations, "wall_s": fit.wall_s,
                 "skipped": fit.skipped, "hypotheses": fit.hypotheses,
             })
@@ -112,8 +112,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         for (n, v) in &fit.estimate {
             let std = fit.std.get(n).copied().flatten();
             let crb = fit.crb_std.get(n).copied().flatten();
+            let interval = fit.interval95.get(n).map_or(String::new(), |i| {
+                let end =
+                    |v: f64, open: bool| format!("{v:.6}{}", if open { " (bound)" } else { "" });
+                format!(" 95 % [{}, {}]", end(i.lo, i.lo_open), end(i.hi, i.hi_open))
+            });
             println!(
-                "  {n:<28} {v:>12.6} +- {:<12} (CRB {:<12}) identifiable: {}",
+                "  {n:<28} {v:>12.6} +- {:<12}{interval} (CRB {:<12}) identifiable: {}",
                 fmt(std),
                 fmt(crb),
                 fit.identifiable.get(n).copied().unwrap_or(false)

@@ -6,9 +6,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use asid_explore::{
-    Criterion, Design, DesignKind, Experiment, NoiseModel, PlanOptions, SimExperiment, Target,
-};
+use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
 use asid_sysid::{FitOptions, dataset, identify};
 
 /// Arguments of `asid run`.
@@ -20,8 +18,9 @@ pub struct Args {
     /// Seed of the hidden truth, the noise and the planner.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Parameterisation of the exploration: spline, actions or primitive.
-    #[arg(long = "param", default_value = "spline")]
+    /// Parameterisation of the exploration: auto (spline and primitive, keep the better), spline,
+    /// actions or primitive.
+    #[arg(long = "param", default_value = "auto")]
     design: String,
     /// Directory for plan.json, episode.mcap and fit.json.
     #[arg(long, default_value = "runs")]
@@ -30,12 +29,7 @@ pub struct Args {
 
 /// Runs the loop.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let kind = DesignKind::parse(&args.design).with_context(|| {
-        format!(
-            "--param `{}`: allowed spline, actions, primitive",
-            args.design
-        )
-    })?;
+    let kinds = crate::cmd::explore::design_kinds(&args.design)?;
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
     let dir = args.out_dir.join(&scene.spec.name);
@@ -48,16 +42,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     );
     let exp = SimExperiment::new(&sim);
     let target = Target::first_free_object(scene);
-    let design = Design::new(kind, exp.action_bounds(), exp.horizon(), target)?;
     let opts = PlanOptions {
         criterion: Criterion::A,
         noise: NoiseModel::Measurement,
         seed: args.seed,
         ..Default::default()
     };
-    let plan = asid_explore::plan(
+    let (plan, _) = asid_explore::plan_best(
         &exp,
-        &design,
+        &kinds,
+        target,
         &opts,
         (
             &scene.spec.name,
@@ -68,7 +62,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     )?;
     std::fs::write(dir.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
     println!(
-        "    A-criterion {:.3e}, {:.1} s; {}",
+        "    {:?} design, A-criterion {:.3e}, {:.1} s; {}",
+        plan.design,
         plan.value,
         plan.wall_s,
         crate::cmd::explore::versus_random(&plan)

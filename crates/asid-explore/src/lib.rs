@@ -9,6 +9,8 @@
 //!   feasible actions; plans that break a constraint ([`Constraint`]) are rejected and counted;
 //! - [`plan`]: the Cross-Entropy Method (an argmin solver from `asid-opt`) over the design, with a
 //!   random-exploration baseline of the same length, into a [`Plan`] file;
+//! - [`plan_best`]: plans with several parameterisations (`auto`: spline and primitive) and keeps
+//!   the most informative;
 //! - [`replan`]: receding-horizon exploration, replanning the rest of the episode from the latest
 //!   observed state so exploration can run closed loop on the arm.
 //!
@@ -24,12 +26,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod choose;
 pub mod design;
 pub mod experiment;
 pub mod fisher;
 pub mod planner;
 pub mod receding;
 
+pub use choose::{AUTO, plan_best};
 pub use design::{Design, DesignKind, Target};
 pub use experiment::{Constraint, Experiment, NoiseModel, SimExperiment};
 pub use fisher::{Criterion, crb_std, eigenvalues, fisher_information};

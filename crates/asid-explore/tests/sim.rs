@@ -218,3 +218,45 @@ fn receding_horizon_replanning_from_a_mid_episode_state_never_does_worse() {
     .value;
     assert!(new <= keep, "replanned {new} vs continuing {keep}");
 }
+
+#[test]
+fn auto_plans_with_every_parameterisation_and_keeps_the_most_informative() {
+    let s = sim("shuffleboard");
+    let exp = SimExperiment::new(&s);
+    let target = asid_explore::Target::first_free_object(s.scene());
+    let opts = small(Criterion::A, 3);
+    let (best, tried) = asid_explore::plan_best(
+        &exp,
+        &asid_explore::AUTO,
+        target,
+        &opts,
+        ("sb", "", 0.1),
+        false,
+    )
+    .expect("auto plan");
+    let kinds: Vec<DesignKind> = tried.iter().map(|(k, _)| *k).collect();
+    assert_eq!(kinds, vec![DesignKind::Spline, DesignKind::Primitive]);
+    let lowest = tried.iter().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+    assert_eq!(best.value, lowest, "{tried:?}");
+    let kept = tried.iter().find(|(_, v)| *v == lowest).map(|(k, _)| *k);
+    assert_eq!(Some(best.design), kept);
+    // Each is the same plan a single-parameterisation call returns (same prior samples).
+    for (kind, value) in &tried {
+        let design =
+            Design::new(*kind, exp.action_bounds(), exp.horizon(), target).expect("design");
+        let single = plan(&exp, &design, &opts, ("sb", "", 0.1), false).expect("plan");
+        assert_eq!(single.value, *value, "{kind:?}");
+    }
+    // Without a target object the primitive does not apply: auto plans with the spline alone.
+    let (p, tried) = asid_explore::plan_best(
+        &exp,
+        &asid_explore::AUTO,
+        None,
+        &opts,
+        ("sb", "", 0.1),
+        false,
+    )
+    .expect("spline plan");
+    assert_eq!(tried.len(), 1, "{tried:?}");
+    assert_eq!(p.design, DesignKind::Spline);
+}

@@ -19,6 +19,7 @@ use crate::data::Dataset;
 use crate::lm::LevenbergMarquardt;
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
+use crate::profile::{Optimum, ProfileInterval, profile_intervals};
 use crate::uncertainty::{Identifiability, identifiability, psd_inverse};
 
 /// Prior samples screened per extra start.
@@ -109,8 +110,15 @@ pub struct Fit {
     pub estimate: BTreeMap<String, f64>,
     /// Standard deviation per parameter from the residual-based covariance (`null`: unbounded).
     pub std: BTreeMap<String, Option<f64>>,
-    /// 95 % interval per parameter (estimate +- 1.96 std).
-    pub interval95: BTreeMap<String, Option<[f64; 2]>>,
+    /// 95 % interval per parameter: on each side the wider of the profile-likelihood end
+    /// ([`crate::profile`]: where the cost, the other parameters re-fitted, rises by 3.84 s^2;
+    /// asymmetric where the data are) and the Wald end, within the bounds; `*_open` where it
+    /// reaches a bound.
+    pub interval95: BTreeMap<String, ProfileInterval>,
+    /// 95 % profile-likelihood interval per parameter alone.
+    pub profile_interval95: BTreeMap<String, ProfileInterval>,
+    /// 95 % Wald interval per parameter (estimate +- 1.96 std; `null`: unbounded).
+    pub wald_interval95: BTreeMap<String, Option<[f64; 2]>>,
     /// Covariance, in the order of `names`.
     pub covariance: Vec<Vec<Option<f64>>>,
     /// Correlation matrix, same order.
@@ -403,7 +411,7 @@ pub fn identify<M: ReplayModel>(
         .enumerate()
         .map(|(k, n)| (n.clone(), finite(crb[(k, k)].max(0.0).sqrt())))
         .collect();
-    let interval95 = free_names
+    let wald_interval95: BTreeMap<String, Option<[f64; 2]>> = free_names
         .iter()
         .enumerate()
         .map(|(k, n)| {
@@ -413,6 +421,41 @@ pub fn identify<M: ReplayModel>(
             )
         })
         .collect();
+    let u_hat = problem.scaled(&theta);
+    let js = DMatrix::from_fn(jf.nrows(), free.len(), |row, k| jf[(row, k)] * scale[k]);
+    let (profiles, spent) = profile_intervals(
+        &problem,
+        &Optimum {
+            u: &u_hat,
+            chi2,
+            s2,
+            jacobian: &js,
+        },
+    );
+    evaluations += spent;
+    // The reported interval is, on each side, the wider of the profile and Wald ends (within the
+    // bounds): the profile catches a cost that goes flat on one side, the Wald end guards against
+    // roughness of the cost (contact events) below the finite-difference step.
+    let interval95 = free_names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            let [lo_b, hi_b] = space.params[free[k]].bounds;
+            let p = profiles[k];
+            let (lo, hi) = match wald_interval95[n] {
+                Some([wl, wh]) => (p.lo.min(wl).max(lo_b), p.hi.max(wh).min(hi_b)),
+                None => (lo_b, hi_b),
+            };
+            let interval = ProfileInterval {
+                lo,
+                hi,
+                lo_open: p.lo_open || lo <= lo_b,
+                hi_open: p.hi_open || hi >= hi_b,
+            };
+            (n.clone(), interval)
+        })
+        .collect();
+    let profile_interval95 = free_names.iter().cloned().zip(profiles).collect();
     let correlation = (0..free.len())
         .map(|a| {
             (0..free.len())
@@ -460,6 +503,8 @@ pub fn identify<M: ReplayModel>(
         estimate: names.iter().cloned().zip(theta.iter().copied()).collect(),
         std,
         interval95,
+        profile_interval95,
+        wald_interval95,
         covariance,
         correlation,
         names: free_names,

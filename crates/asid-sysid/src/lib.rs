@@ -7,8 +7,10 @@
 //!   (the same sensitivities the exploration planner uses), as argmin problems;
 //! - solvers behind one interface ([`SolverKind`]): CEM (`asid-opt`), argmin's Nelder-Mead and
 //!   particle swarm, and a bounded Levenberg-Marquardt ([`LevenbergMarquardt`]); multi-start;
-//! - uncertainty at the optimum: covariance `s^2 (J^T J)^-1`, std, correlations, 95 % intervals, the
+//! - uncertainty at the optimum: covariance `s^2 (J^T J)^-1`, std, correlations, Wald intervals, the
 //!   Cramer-Rao bound, and an [`identifiability`] report with a plain-language verdict;
+//! - 95 % intervals from the profile likelihood ([`profile`]), honest where the cost is not
+//!   quadratic (friction in pushing), next to the Wald intervals;
 //! - structure: every combination of discrete parameters (hinge present or not) is fitted and the
 //!   best BIC wins.
 //!
@@ -27,6 +29,7 @@ pub mod fit;
 pub mod lm;
 pub mod model;
 pub mod problem;
+pub mod profile;
 pub mod uncertainty;
 
 pub use data::{Dataset, Replay, dataset};
@@ -34,7 +37,8 @@ pub use fit::{Fit, FitOptions, Hypothesis, SolverKind, identify};
 pub use lm::LevenbergMarquardt;
 pub use model::ReplayModel;
 pub use problem::{Loss, SysIdProblem};
-pub use uncertainty::{Identifiability, identifiability};
+pub use profile::ProfileInterval;
+pub use uncertainty::{Identifiability, crb_std_at, identifiability};
 
 /// Errors of identification.
 #[derive(Debug, thiserror::Error)]

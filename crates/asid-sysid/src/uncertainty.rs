@@ -141,3 +141,40 @@ pub fn psd_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
     }
     inv
 }
+
+/// Cramer-Rao std of every continuous parameter at `theta` for the episodes of `data` (the
+/// scene's sigmas): the physical limit of any unbiased estimator when `theta` is the truth.
+/// `None`: the episodes do not determine the parameter.
+pub fn crb_std_at<M: crate::ReplayModel>(
+    model: &M,
+    data: &crate::Dataset,
+    theta: &[f64],
+) -> Result<BTreeMap<String, Option<f64>>, crate::SysIdError> {
+    let space = model.space();
+    let free: Vec<usize> = (0..space.dim())
+        .filter(|&i| !space.params[i].prior.is_discrete())
+        .collect();
+    let problem = crate::SysIdProblem {
+        model,
+        data,
+        fixed: theta.to_vec(),
+        free: free.clone(),
+        center: free.iter().map(|&i| theta[i]).collect(),
+        scale: vec![1.0; free.len()],
+        loss: crate::Loss::Squared,
+        counter: Default::default(),
+    };
+    let (_, j) = problem
+        .residuals_and_jacobian_at(theta)
+        .map_err(crate::SysIdError::Model)?;
+    let jf = DMatrix::from_fn(j.nrows(), free.len(), |r, k| j[(r, free[k])]);
+    let crb = psd_inverse(&(jf.transpose() * &jf));
+    Ok(free
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let v = crb[(k, k)].max(0.0).sqrt();
+            (space.params[i].name.clone(), v.is_finite().then_some(v))
+        })
+        .collect())
+}
