@@ -224,7 +224,12 @@ fn auto_plans_with_every_parameterisation_and_keeps_the_most_informative() {
     let s = sim("shuffleboard");
     let exp = SimExperiment::new(&s);
     let target = asid_explore::Target::first_free_object(s.scene());
-    let opts = small(Criterion::A, 3);
+    let opts = PlanOptions {
+        population: 6,
+        iterations: 2,
+        random_draws: 2,
+        ..small(Criterion::A, 3)
+    };
     let (best, tried) = asid_explore::plan_best(
         &exp,
         &asid_explore::AUTO,
