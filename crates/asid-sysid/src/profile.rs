@@ -26,6 +26,8 @@ const Z95: f64 = 1.959_963_984_540_054;
 const Z_TOL: f64 = 0.02;
 /// Profile evaluations per side at most.
 const MAX_EVALS: usize = 10;
+/// Points of the scan from the local end to the bound.
+const SCAN: usize = 6;
 /// Gauss-Newton re-fits of the other parameters per profile point.
 const NUISANCE_STEPS: usize = 2;
 
@@ -190,12 +192,28 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
         }
     }
 
-    /// The end of the interval on this side (scaled) and whether it is open at the bound.
+    /// The end of the interval on this side (scaled) and whether it is open at the bound: the
+    /// local end, pushed further out to the farthest point of a scan up to the bound whose profile
+    /// is still under the threshold (a second basin of the cost, as a strike's spin can make).
     fn end(&self) -> (f64, bool) {
         let room = self.room();
         let at = |d: f64| self.opt.u[self.k] + self.dir * d;
+        let (mut d, mut open) = self.local_end(room);
+        if !open {
+            for i in 1..=SCAN {
+                let di = d + (room - d) * i as f64 / SCAN as f64;
+                if self.z(di) < Z95 {
+                    (d, open) = (di, i == SCAN);
+                }
+            }
+        }
+        (at(d), open)
+    }
+
+    /// The first crossing of the threshold from the estimate outwards (distance), or the bound.
+    fn local_end(&self, room: f64) -> (f64, bool) {
         if room <= 0.0 {
-            return (at(0.0), true);
+            return (0.0, true);
         }
         // Secant on z(d), which is linear in d for a quadratic cost; (0, 0) is the first point.
         let (mut d0, mut z0) = (0.0, 0.0);
@@ -209,12 +227,12 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
         for _ in 0..MAX_EVALS {
             let z1 = self.z(d1);
             if (z1 - Z95).abs() <= Z_TOL * Z95 {
-                return (at(d1), false);
+                return (d1, false);
             }
             if z1 < Z95 {
                 below = below.max(d1);
                 if d1 >= room {
-                    return (at(room), true);
+                    return (room, true);
                 }
             } else {
                 above = above.min(d1);
@@ -234,9 +252,9 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
         }
         // Out of evaluations: the middle of the bracket, or open when nothing closed it.
         if above.is_finite() {
-            (at(0.5 * (below + above)), false)
+            (0.5 * (below + above), false)
         } else {
-            (at(room), true)
+            (room, true)
         }
     }
 }
