@@ -181,14 +181,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             for (i, n) in names.iter().enumerate() {
                 let t = &mut tallies[i];
                 let e = fit.estimate[*n] - truth[i];
-                let s = fit.std.get(*n).copied().flatten().unwrap_or(f64::INFINITY);
-                let inf = |m: &BTreeMap<String, Option<f64>>| {
-                    m.get(*n).copied().flatten().unwrap_or(f64::INFINITY)
-                };
+                let s = std_or_inf(&fit.std, n);
                 t.errs.push(e);
                 t.stds.push(s);
-                t.crb_truth.push(inf(&crb_truth));
-                t.crb_estimate.push(inf(&fit.crb_std));
+                t.crb_truth.push(std_or_inf(&crb_truth, n));
+                t.crb_estimate.push(std_or_inf(&fit.crb_std, n));
                 if e.abs() <= 1.96 * s {
                     t.wald_covered += 1;
                 }
@@ -241,7 +238,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line per trial and parameter: truth, estimate, error in reported std, the profile interval,
+/// One line per trial and parameter: truth, estimate, error in reported std, the reported interval,
 /// reported std and CRB std at the truth.
 fn print_trial(
     kind: &str,
@@ -255,12 +252,8 @@ fn print_trial(
         .enumerate()
         .map(|(i, n)| {
             let est = fit.estimate[*n];
-            let std = fit.std.get(*n).copied().flatten().unwrap_or(f64::INFINITY);
-            let crb = crb_truth
-                .get(*n)
-                .copied()
-                .flatten()
-                .unwrap_or(f64::INFINITY);
+            let std = std_or_inf(&fit.std, n);
+            let crb = std_or_inf(crb_truth, n);
             let iv = fit
                 .interval95
                 .get(*n)
@@ -273,4 +266,9 @@ fn print_trial(
         })
         .collect();
     println!("  {kind} trial: {}  cost {:.1}", cells.join("; "), fit.cost);
+}
+
+/// A std by name; infinite where it is unbounded or missing.
+fn std_or_inf(m: &BTreeMap<String, Option<f64>>, name: &str) -> f64 {
+    m.get(name).copied().flatten().unwrap_or(f64::INFINITY)
 }

@@ -19,8 +19,8 @@ use crate::data::Dataset;
 use crate::lm::LevenbergMarquardt;
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
-use crate::profile::{Optimum, ProfileInterval, profile_intervals};
-use crate::uncertainty::{Identifiability, identifiability, psd_inverse};
+use crate::profile::{Interval, Optimum, profile_intervals};
+use crate::uncertainty::{Identifiability, diagonal_std, identifiability, psd_inverse};
 
 /// Prior samples screened per extra start.
 const SCREEN: usize = 8;
@@ -114,9 +114,9 @@ pub struct Fit {
     /// ([`crate::profile`]: where the cost, the other parameters re-fitted, rises by 3.84 s^2;
     /// asymmetric where the data are) and the Wald end, within the bounds; `*_open` where it
     /// reaches a bound.
-    pub interval95: BTreeMap<String, ProfileInterval>,
+    pub interval95: BTreeMap<String, Interval>,
     /// 95 % profile-likelihood interval per parameter alone.
-    pub profile_interval95: BTreeMap<String, ProfileInterval>,
+    pub profile_interval95: BTreeMap<String, Interval>,
     /// 95 % Wald interval per parameter (estimate +- 1.96 std; `null`: unbounded).
     pub wald_interval95: BTreeMap<String, Option<[f64; 2]>>,
     /// Covariance, in the order of `names`.
@@ -387,11 +387,10 @@ pub fn identify<M: ReplayModel>(
         loss: Loss::Squared,
         counter: Default::default(),
     };
-    let (r, j) = problem
-        .residuals_and_jacobian_at(&theta)
+    let (r, jf) = problem
+        .free_jacobian_at(&theta)
         .map_err(SysIdError::Model)?;
     evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
-    let jf = DMatrix::from_fn(j.nrows(), free.len(), |row, k| j[(row, free[k])]);
     let jtj = jf.transpose() * &jf;
     let chi2: f64 = r.iter().map(|v| v * v).sum();
     let dof = n_res.saturating_sub(free.len()).max(1) as f64;
@@ -401,16 +400,8 @@ pub fn identify<M: ReplayModel>(
     let free_names: Vec<String> = free.iter().map(|&i| names[i].clone()).collect();
     let ident = identifiability(&jtj, &free_names, &scale);
     let finite = |v: f64| v.is_finite().then_some(v);
-    let std: BTreeMap<String, Option<f64>> = free_names
-        .iter()
-        .enumerate()
-        .map(|(k, n)| (n.clone(), finite(cov[(k, k)].max(0.0).sqrt())))
-        .collect();
-    let crb_std = free_names
-        .iter()
-        .enumerate()
-        .map(|(k, n)| (n.clone(), finite(crb[(k, k)].max(0.0).sqrt())))
-        .collect();
+    let std = diagonal_std(&free_names, &cov);
+    let crb_std = diagonal_std(&free_names, &crb);
     let wald_interval95: BTreeMap<String, Option<[f64; 2]>> = free_names
         .iter()
         .enumerate()
@@ -446,7 +437,7 @@ pub fn identify<M: ReplayModel>(
                 Some([wl, wh]) => (p.lo.min(wl).max(lo_b), p.hi.max(wh).min(hi_b)),
                 None => (lo_b, hi_b),
             };
-            let interval = ProfileInterval {
+            let interval = Interval {
                 lo,
                 hi,
                 lo_open: p.lo_open || lo <= lo_b,

@@ -37,7 +37,7 @@ pub use fit::{Fit, FitOptions, Hypothesis, SolverKind, identify};
 pub use lm::LevenbergMarquardt;
 pub use model::ReplayModel;
 pub use problem::{Loss, SysIdProblem};
-pub use profile::ProfileInterval;
+pub use profile::Interval;
 pub use uncertainty::{Identifiability, crb_std_at, identifiability};
 
 /// Errors of identification.

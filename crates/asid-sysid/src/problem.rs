@@ -151,6 +151,16 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
     }
 }
 
+impl<M: ReplayModel> SysIdProblem<'_, M> {
+    /// Whitened residuals at `theta` and the Jacobian columns of the free parameters (physical
+    /// units): what the covariance and the Cramer-Rao bound are made of.
+    pub fn free_jacobian_at(&self, theta: &[f64]) -> Result<(Vec<f64>, DMatrix<f64>), String> {
+        let (r, j) = self.residuals_and_jacobian_at(theta)?;
+        let jf = DMatrix::from_fn(j.nrows(), self.free.len(), |row, k| j[(row, self.free[k])]);
+        Ok((r, jf))
+    }
+}
+
 fn push_residuals(data: &Dataset, rep: &crate::data::Replay, sim: &[Vec<f64>], out: &mut Vec<f64>) {
     for (h, row) in rep.recorded.iter().enumerate().skip(1) {
         for (k, &e) in data.entries.iter().enumerate() {

@@ -31,9 +31,9 @@ const SCAN: usize = 6;
 /// Gauss-Newton re-fits of the other parameters per profile point.
 const NUISANCE_STEPS: usize = 2;
 
-/// One parameter's profile-likelihood interval.
+/// A 95 % interval of one parameter (the profile one, or the one a fit reports).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ProfileInterval {
+pub struct Interval {
     /// Lower end (physical units).
     pub lo: f64,
     /// Upper end.
@@ -61,7 +61,7 @@ pub struct Optimum<'a> {
 pub fn profile_intervals<M: ReplayModel>(
     problem: &SysIdProblem<'_, M>,
     opt: &Optimum<'_>,
-) -> (Vec<ProfileInterval>, usize) {
+) -> (Vec<Interval>, usize) {
     let p = opt.u.len();
     let before = problem.counter.load(std::sync::atomic::Ordering::Relaxed);
     let bounds = problem.scaled_bounds();
@@ -80,7 +80,7 @@ pub fn profile_intervals<M: ReplayModel>(
             let phys = |u: f64| problem.center[k] + problem.scale[k] * u;
             let (lo, lo_open) = ends[2 * k];
             let (hi, hi_open) = ends[2 * k + 1];
-            ProfileInterval {
+            Interval {
                 lo: phys(lo),
                 hi: phys(hi),
                 lo_open,
@@ -97,6 +97,8 @@ struct Side<'s, 'p, 'a, M: ReplayModel> {
     opt: &'s Optimum<'a>,
     bounds: &'s [[f64; 2]],
     k: usize,
+    /// The other free parameters (re-fitted along the profile).
+    others: Vec<usize>,
     /// +1 upwards, -1 downwards.
     dir: f64,
     /// Change of the other parameters per unit of parameter k on the linear trace.
@@ -143,6 +145,7 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
             opt,
             bounds,
             k,
+            others,
             dir: if up { 1.0 } else { -1.0 },
             trace,
             gn,
@@ -159,11 +162,9 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
 
     /// `sqrt(delta chi2 / s^2)` at distance `d` from the estimate, the other parameters re-fitted.
     fn z(&self, d: f64) -> f64 {
-        let p = self.opt.u.len();
-        let others: Vec<usize> = (0..p).filter(|&i| i != self.k).collect();
         let mut u = self.opt.u.to_vec();
         u[self.k] += self.dir * d;
-        for (j, &i) in others.iter().enumerate() {
+        for (j, &i) in self.others.iter().enumerate() {
             u[i] += self.trace[j] * self.dir * d;
         }
         let mut best = f64::INFINITY;
@@ -179,7 +180,7 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
                 break;
             }
             let delta = gn * DVector::from_column_slice(&r);
-            for (j, &i) in others.iter().enumerate() {
+            for (j, &i) in self.others.iter().enumerate() {
                 u[i] += delta[j];
             }
         }

@@ -164,17 +164,22 @@ pub fn crb_std_at<M: crate::ReplayModel>(
         loss: crate::Loss::Squared,
         counter: Default::default(),
     };
-    let (_, j) = problem
-        .residuals_and_jacobian_at(theta)
+    let (_, jf) = problem
+        .free_jacobian_at(theta)
         .map_err(crate::SysIdError::Model)?;
-    let jf = DMatrix::from_fn(j.nrows(), free.len(), |r, k| j[(r, free[k])]);
     let crb = psd_inverse(&(jf.transpose() * &jf));
-    Ok(free
+    let names: Vec<String> = free.iter().map(|&i| space.params[i].name.clone()).collect();
+    Ok(diagonal_std(&names, &crb))
+}
+
+/// Square roots of the diagonal by name (`None` where infinite: not determined).
+pub fn diagonal_std(names: &[String], m: &DMatrix<f64>) -> BTreeMap<String, Option<f64>> {
+    names
         .iter()
         .enumerate()
-        .map(|(k, &i)| {
-            let v = crb[(k, k)].max(0.0).sqrt();
-            (space.params[i].name.clone(), v.is_finite().then_some(v))
+        .map(|(k, n)| {
+            let v = m[(k, k)].max(0.0).sqrt();
+            (n.clone(), v.is_finite().then_some(v))
         })
-        .collect())
+        .collect()
 }
