@@ -362,6 +362,19 @@ pub struct ChannelSpec {
     pub of: Option<String>,
     /// Standard deviation of the measurement noise, in the channel's unit.
     pub sigma: f64,
+    /// `object_pose` only: standard deviation (rad) of each component of the rotation error (the
+    /// log map of `q_measured^-1 q_simulated`, axis times angle). Absent: `2 sigma`, what a
+    /// quaternion component noise of `sigma` amounts to for small rotations (a component is about
+    /// half the angle), so a scene written before this key keeps its weighting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_rad: Option<f64>,
+}
+
+impl ChannelSpec {
+    /// The rotation-error sigma (rad) of an `object_pose` channel: `sigma_rad`, or `2 sigma`.
+    pub fn rotation_sigma_rad(&self) -> f64 {
+        self.sigma_rad.unwrap_or(2.0 * self.sigma)
+    }
 }
 
 /// Observation channel kinds.

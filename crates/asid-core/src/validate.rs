@@ -438,6 +438,16 @@ impl Validator<'_> {
         for (i, c) in s.observation.channels.iter().enumerate() {
             let key = format!("observation.channel[{i}]");
             self.check(finite_pos(c.sigma), &format!("{key}.sigma"), c.sigma, "> 0")?;
+            if let Some(v) = c.sigma_rad {
+                if c.kind != ChannelKind::ObjectPose {
+                    return Err(self.err(
+                        format!("{key}.sigma_rad"),
+                        format!("{:?} has no rotation", c.kind),
+                        "sigma_rad on object_pose channels only",
+                    ));
+                }
+                self.check(finite_pos(v), &format!("{key}.sigma_rad"), v, "> 0 (rad)")?;
+            }
             match (c.kind.needs_subject(), &c.of) {
                 (true, None) => {
                     return Err(self.err(
