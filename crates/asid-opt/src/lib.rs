@@ -2,7 +2,9 @@
 //!
 //! argmin has no Cross-Entropy Method; [`CrossEntropy`] is one, with box bounds, a seed, elites and
 //! warm starts, and it evaluates each population through the problem's `bulk_cost` so the rollouts
-//! run in parallel.
+//! run in parallel. Penalised candidates (cost at or above [`INFEASIBLE_COST`], or not finite) never
+//! become elites; a refit uses at least [`MIN_ELITES`] (missing ones stand for the previous
+//! distribution) and the std keeps a floor relative to the box width.
 //!
 //! ```
 //! use argmin::core::{CostFunction, Error, Executor};
@@ -25,4 +27,4 @@
 
 mod cem;
 
-pub use cem::{CemState, CrossEntropy, best_of};
+pub use cem::{CemState, CrossEntropy, DEFAULT_STD_FLOOR, INFEASIBLE_COST, MIN_ELITES, best_of};
