@@ -169,6 +169,15 @@ impl Interpolator {
         self.plan == Plan::Rest
     }
 
+    /// Ticks since the last segment ended, while coasting after it (0 otherwise): how late the
+    /// next target is.
+    pub fn ticks_since_segment(&self) -> u32 {
+        match self.plan {
+            Plan::Coast { ticks } => ticks,
+            _ => 0,
+        }
+    }
+
     /// Checks that `target_rad` can be reached within the limits one period of `ticks` ms after
     /// the last boundary (see [`Self::set_target`]), without changing anything.
     pub fn check(&self, target_rad: &[f64], ticks: u32) -> Result<(), ArmError> {

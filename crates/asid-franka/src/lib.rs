@@ -4,6 +4,9 @@
 //! - [`protocol`]: the wire format, encode and decode, typed errors for bad peer bytes;
 //! - [`interp`]: plan-rate joint targets to a 1 kHz command stream within the arm's velocity,
 //!   acceleration and jerk limits; an unreachable target is refused, never clamped;
+//! - [`dry_run`]: a whole motion through the control loop's own schedule and the interpolation,
+//!   offline, with the caller as late as the loop lets it be: what the arm would refuse is found
+//!   before anything moves;
 //! - [`FrankaArm`]: TCP commands, a 1 kHz UDP loop thread, link-loss and reflex detection, state
 //!   history and loop statistics ([`LoopStats`], [`FrankaArm::bench`]);
 //! - [`FrankaGripper`]: homing, move, grasp, stop, state.
@@ -40,9 +43,11 @@
 pub mod arm;
 pub mod config;
 mod control;
+pub mod dry_run;
 pub mod error;
 pub mod gripper;
 pub mod interp;
+mod motion;
 mod poly;
 pub mod protocol;
 pub mod sample;
@@ -51,6 +56,7 @@ mod tcp;
 
 pub use arm::FrankaArm;
 pub use config::{ConfigError, GripperConfig, JointLimits, RobotConfig};
+pub use dry_run::{DryRunError, DryRunReport, dry_run};
 pub use error::FrankaError;
 pub use gripper::FrankaGripper;
 pub use interp::Interpolator;

@@ -36,6 +36,13 @@ pub struct LoopStats {
     pub history_dropped: u64,
     /// Times the caller was so late that the arm braked.
     pub starved_brakes: u64,
+    /// Segments started after the previous one ended (every step but the first of a motion).
+    pub segments_continued: u64,
+    /// Of those, segments whose target came more than one tick after the previous segment ended
+    /// (the loop serves a target one tick after answering at the earliest).
+    pub segments_delayed: u64,
+    /// Largest such delay, in ticks.
+    pub segment_delay_max_ticks: u32,
     /// Message id of the latest state.
     pub last_message_id: u64,
     /// The arm's own estimate of commands arriving in time (0..1).
@@ -120,6 +127,19 @@ impl StatsRecorder {
         self.last_command_at = Some(now);
     }
 
+    /// A segment started `delay_ticks` after the previous one ended (0: from rest or braking).
+    pub(crate) fn segment(&mut self, delay_ticks: u32) {
+        if delay_ticks == 0 {
+            return;
+        }
+        let s = &mut self.stats;
+        s.segments_continued += 1;
+        if delay_ticks > 1 {
+            s.segments_delayed += 1;
+        }
+        s.segment_delay_max_ticks = s.segment_delay_max_ticks.max(delay_ticks);
+    }
+
     /// The statistics with rates and percentiles filled in.
     pub(crate) fn snapshot(&self) -> LoopStats {
         let mut s = self.stats.clone();
@@ -176,6 +196,18 @@ mod tests {
         assert!((s.period_p50_us - 1005.0).abs() < 1e-9);
         assert!(s.period_max_us >= 1399.0);
         assert!((s.command_rate_hz - 1000.0).abs() < 10.0);
+        for d in [0, 1, 1, 3] {
+            r.segment(d);
+        }
+        let s = r.snapshot();
+        assert_eq!(
+            (
+                s.segments_continued,
+                s.segments_delayed,
+                s.segment_delay_max_ticks
+            ),
+            (3, 1, 3)
+        );
         r.reset();
         assert_eq!(r.snapshot().states_received, 0);
         assert_eq!(r.snapshot().last_message_id, 103);

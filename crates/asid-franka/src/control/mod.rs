@@ -1,6 +1,8 @@
 //! The 1 kHz loop thread: receives every state datagram, answers each with the interpolator's
 //! next joint-position command, records the state, and serves the requests of [`crate::FrankaArm`]
-//! (step, hold, stop) through `tokio::sync` channels, which need no runtime on this side.
+//! (step, hold, stop) through `tokio::sync` channels, which need no runtime on this side. When
+//! requests are answered and targets start their segments is [`Motion`]'s business, shared with
+//! the offline dry run.
 //!
 //! Any fault (link silent too long, a reflex, the motion aborted by the arm, the TCP channel
 //! closed) ends commanding at once: the arm stops itself when commands cease, and pending and
@@ -16,6 +18,7 @@ use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::config::DOF;
 use crate::interp::Interpolator;
+use crate::motion::Motion;
 use crate::protocol::robot::{self, Command};
 use crate::protocol::udp::{self, JointPositionCommand, RobotMode, RobotState};
 use crate::sample::{History, StateSample};
@@ -53,6 +56,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Fixed settings of the loop.
 pub(crate) struct LoopConfig {
+    /// At rest at the arm's position; a template for each motion.
     pub(crate) interp: Interpolator,
     pub(crate) period_ticks: u32,
     pub(crate) link_timeout: Duration,
@@ -103,11 +107,10 @@ pub(crate) struct ControlLoop {
     shared: Arc<Shared>,
     requests: tmpsc::UnboundedReceiver<Request>,
     cfg: LoopConfig,
-    template: Interpolator,
+    motion: Motion,
     phase: Phase,
-    /// A step or hold waiting for its period to pass: answered at the first state at or after
-    /// this message id.
-    waiting: Option<(u64, Answer)>,
+    /// Where the answer of the request in progress goes (when: see [`Motion::answered`]).
+    answer: Option<Answer>,
     last_state_at: Instant,
     last_id: Option<u64>,
 }
@@ -122,7 +125,7 @@ impl ControlLoop {
         requests: tmpsc::UnboundedReceiver<Request>,
         cfg: LoopConfig,
     ) -> Self {
-        let template = cfg.interp.clone();
+        let motion = Motion::new(cfg.interp.clone(), cfg.period_ticks);
         let last_id = lock(&shared.latest).map(|s| s.message_id);
         Self {
             socket,
@@ -132,9 +135,9 @@ impl ControlLoop {
             shared,
             requests,
             cfg,
-            template,
+            motion,
             phase: Phase::Idle,
-            waiting: None,
+            answer: None,
             last_state_at: Instant::now(),
             last_id,
         }
@@ -207,9 +210,8 @@ impl ControlLoop {
     }
 
     fn on_state(&mut self, state: &RobotState, sample: &StateSample, now: Instant) {
-        if let Some((due, _)) = &self.waiting
-            && state.message_id >= *due
-            && let Some((_, answer)) = self.waiting.take()
+        if self.motion.answered(state.message_id)
+            && let Some(answer) = self.answer.take()
         {
             let _ = answer.send(Ok(self.arm_state(sample)));
         }
@@ -312,9 +314,8 @@ impl ControlLoop {
                 else {
                     return;
                 };
-                self.cfg.interp.reset(&sample.q_d_rad);
-                match self.cfg.interp.set_target(&target, self.cfg.period_ticks) {
-                    Ok(_) => self.waiting = Some((u64::MAX, answer)),
+                match self.motion.begin(&sample.q_d_rad, &target) {
+                    Ok(_) => self.answer = Some(answer),
                     Err(e) => {
                         let _ = answer.send(Err(e));
                     }
@@ -335,12 +336,12 @@ impl ControlLoop {
         let ev = if finished {
             Default::default()
         } else {
-            self.cfg.interp.tick()
+            self.motion.tick(state.message_id)
         };
         if ev.started_braking {
             lock(&self.shared.stats).stats.starved_brakes += 1;
         }
-        let q = self.cfg.interp.q_rad();
+        let q = self.motion.interp().q_rad();
         let mut q_c = [0.0; DOF];
         q_c.copy_from_slice(q);
         let cmd = JointPositionCommand {
@@ -349,14 +350,8 @@ impl ControlLoop {
             motion_generation_finished: finished,
         };
         self.send(&cmd, now);
-        if ev.segment_done
-            && let Some((due, _)) = &mut self.waiting
-        {
-            // Answered with the next state: the first one after the target was commanded.
-            *due = state.message_id + 1;
-        }
         if let Phase::Braking { .. } = self.phase
-            && self.cfg.interp.at_rest()
+            && self.motion.at_rest()
             && let Phase::Braking { replies, answer } =
                 std::mem::replace(&mut self.phase, Phase::Idle)
         {
@@ -386,7 +381,8 @@ impl ControlLoop {
             let mut f = lock(&self.shared.fault);
             f.get_or_insert(e).clone()
         };
-        if let Some((_, a)) = self.waiting.take() {
+        self.motion.cancel();
+        if let Some(a) = self.answer.take() {
             let _ = a.send(Err(e.clone()));
         }
         match std::mem::replace(&mut self.phase, Phase::Faulted) {

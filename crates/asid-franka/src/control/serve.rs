@@ -13,7 +13,6 @@ impl ControlLoop {
     pub(super) fn serve_requests(&mut self, sample: Option<&StateSample>) {
         while let Ok(req) = self.requests.try_recv() {
             let now_id = sample.map_or(0, |s| s.message_id);
-            let period = u64::from(self.cfg.period_ticks);
             match (req, self.kind()) {
                 (Request::Step(_, a) | Request::Hold(a) | Request::Stop(a), Kind::Faulted) => {
                     let _ = a.send(Err(self.fault()));
@@ -57,19 +56,23 @@ impl ControlLoop {
                 }
                 (Request::Stop(a), Kind::Running) => self.begin_stop(Some(a)),
                 (Request::Step(target, a), Kind::Idle) => self.start_motion(target, a, sample),
-                (Request::Hold(a), Kind::Idle) => self.waiting = Some((now_id + period, a)),
-                (Request::Step(target, a), Kind::Running) => {
-                    match self.cfg.interp.set_target(&target, self.cfg.period_ticks) {
-                        // Answered once the segment's last command is out (see `advance`).
-                        Ok(_) => self.waiting = Some((u64::MAX, a)),
-                        Err(e) => {
-                            let _ = a.send(Err(e));
-                        }
-                    }
+                (Request::Hold(a), Kind::Idle) => {
+                    self.motion.hold(now_id, false);
+                    self.answer = Some(a);
                 }
+                (Request::Step(target, a), Kind::Running) => match self.motion.step(&target) {
+                    // Answered once the segment's last command is out (see `Motion::tick`).
+                    Ok(start) => {
+                        lock(&self.shared.stats).segment(start.delay_ticks);
+                        self.answer = Some(a);
+                    }
+                    Err(e) => {
+                        let _ = a.send(Err(e));
+                    }
+                },
                 (Request::Hold(a), Kind::Running) => {
-                    self.cfg.interp.brake();
-                    self.waiting = Some((now_id + period, a));
+                    self.motion.hold(now_id, true);
+                    self.answer = Some(a);
                 }
             }
         }
@@ -105,9 +108,9 @@ impl ControlLoop {
             return;
         };
         // Refuse an unreachable first target before anything is sent to the arm.
-        let mut probe = self.template.clone();
+        let mut probe = self.cfg.interp.clone();
         probe.reset(&s.q_d_rad);
-        if let Err(e) = probe.check(&target, self.cfg.period_ticks) {
+        if let Err(e) = probe.check(&target, self.motion.period_ticks()) {
             let _ = answer.send(Err(e));
             return;
         }
@@ -136,11 +139,12 @@ impl ControlLoop {
     }
 
     pub(super) fn begin_stop(&mut self, answer: Option<Answer>) {
-        if let Some((_, a)) = self.waiting.take() {
+        self.motion.cancel();
+        if let Some(a) = self.answer.take() {
             let _ = a.send(Err(ArmError::Stopped("stop requested".into())));
         }
         if let Phase::Running { replies } = std::mem::replace(&mut self.phase, Phase::Idle) {
-            self.cfg.interp.brake();
+            self.motion.brake();
             self.phase = Phase::Braking { replies, answer };
         }
     }
