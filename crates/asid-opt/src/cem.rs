@@ -47,8 +47,6 @@ pub struct CrossEntropy {
     std_floor: f64,
     /// Costs at or above this (or not finite) are infeasible.
     infeasible_at: f64,
-    /// Largest elite std (before the floor) of the last refit, as a fraction of the box width.
-    elite_spread: f64,
     /// The elites of the last iteration.
     last_elites: Vec<Vec<f64>>,
     smoothing: f64,
@@ -87,7 +85,6 @@ impl CrossEntropy {
             std,
             std_floor: DEFAULT_STD_FLOOR,
             infeasible_at: INFEASIBLE_COST,
-            elite_spread: f64::INFINITY,
             last_elites: Vec::new(),
             smoothing: 0.0,
             seed,
@@ -165,8 +162,8 @@ impl CrossEntropy {
         self
     }
 
-    /// Stop when the elites' spread (their std before the floor) has fallen below this fraction
-    /// of the box width in every coordinate.
+    /// Stop when every std has fallen to this fraction of its box width, or to the std floor if
+    /// that is larger (below the floor the distribution cannot shrink; it has converged there).
     pub fn with_std_tolerance(mut self, tol: f64) -> Self {
         self.std_tolerance = tol;
         self
@@ -200,7 +197,6 @@ impl CrossEntropy {
         }
         let missing = MIN_ELITES.saturating_sub(elites.len()) as f64;
         let n = elites.len() as f64 + missing;
-        let mut spread = 0.0_f64;
         for (d, [lo, hi]) in self.bounds.iter().enumerate() {
             let (old_m, old_s) = (self.mean[d], self.std[d]);
             let m = (elites.iter().map(|&i| pop[i][d]).sum::<f64>() + missing * old_m) / n;
@@ -208,14 +204,10 @@ impl CrossEntropy {
                 + missing * (old_s * old_s + (old_m - m).powi(2)))
                 / n;
             let width = hi - lo;
-            if width > 0.0 {
-                spread = spread.max(v.sqrt() / width);
-            }
             self.mean[d] = self.smoothing * old_m + (1.0 - self.smoothing) * m;
             self.std[d] = (self.smoothing * old_s + (1.0 - self.smoothing) * v.sqrt())
                 .max(self.std_floor * width);
         }
-        self.elite_spread = spread;
     }
 
     fn sample(&mut self) -> Vec<f64> {
@@ -297,7 +289,13 @@ where
     }
 
     fn terminate(&mut self, _state: &CemState) -> TerminationStatus {
-        let converged = self.std_tolerance > 0.0 && self.elite_spread <= self.std_tolerance;
+        let tol = self.std_tolerance.max(self.std_floor);
+        let converged = self.std_tolerance > 0.0
+            && self
+                .std
+                .iter()
+                .zip(&self.bounds)
+                .all(|(s, [lo, hi])| *s <= tol * (hi - lo) * (1.0 + 1e-12));
         if converged {
             TerminationStatus::Terminated(TerminationReason::SolverConverged)
         } else {
@@ -454,6 +452,36 @@ mod tests {
         assert!(
             std[0] < 0.05 && std[1] < 0.03,
             "converged to the floor: {std:?}"
+        );
+    }
+
+    #[test]
+    fn a_tolerance_below_the_floor_stops_at_the_floor() {
+        struct Bowl;
+        impl CostFunction for Bowl {
+            type Param = Vec<f64>;
+            type Output = f64;
+            fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
+                Ok(x[0] * x[0])
+            }
+        }
+        let solver = CrossEntropy::new(vec![[-1.0, 1.0]], 20, 9)
+            .expect("solver")
+            .with_std_floor(1e-3)
+            .expect("floor")
+            .with_std_tolerance(1e-9);
+        let res = Executor::new(Bowl, solver)
+            .configure(|s| s.max_iters(500))
+            .run()
+            .expect("run");
+        assert!(
+            res.state.get_iter() < 100,
+            "ran {} iterations",
+            res.state.get_iter()
+        );
+        assert_eq!(
+            res.state.get_termination_reason(),
+            Some(&TerminationReason::SolverConverged)
         );
     }
 
