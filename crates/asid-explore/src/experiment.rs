@@ -6,6 +6,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::ExploreError;
+use crate::arm_check::ArmCheck;
 
 /// Where the noise enters (which sensitivities make the Fisher information).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +31,12 @@ pub enum Constraint {
     JointVelocity,
     /// Joint accelerations implied by consecutive commands (starting from rest) stay under a
     /// fraction of the robot's limits (`asid_sim::actions::PLAN_JOINT_ACCELERATION_FRACTION`), so
-    /// the safety layer and the arm's 1 kHz interpolation accept the plan.
+    /// the safety layer's plan-rate check accepts the plan.
     JointAcceleration,
+    /// The arm's 1 kHz interpolation of the joint targets, as its control loop runs them (every
+    /// segment after the first starting one or more ticks late), stays within a fraction of the
+    /// robot's velocity, acceleration and jerk limits ([`crate::arm_check`]).
+    ArmInterpolation,
     /// Objects stay on the table.
     ObjectOnTable,
     /// No arm link or the tool goes below the table top.
@@ -76,6 +81,10 @@ pub struct SimExperiment<'a> {
     /// Joint speeds when the episode starts (zero from the scene's start; the current ones when
     /// replanning mid-motion).
     start_speed_rad_s: Vec<f64>,
+    /// The arm's 1 kHz check of plans from the scene's start (`None`: a robot no Franka loop
+    /// runs, or a replan from mid-motion, whose 1 kHz state the planner does not know; the
+    /// executor's dry run and the loop still check those).
+    arm_check: Option<ArmCheck>,
 }
 
 /// Default tolerance of the smoothness check: relative Frobenius difference of the Fisher
@@ -90,6 +99,7 @@ impl<'a> SimExperiment<'a> {
             horizon: sim.scene().spec.arm.action.horizon_steps(),
             bounds: ActionBounds::of(sim.scene()),
             start_speed_rad_s: vec![0.0; sim.scene().n_joints()],
+            arm_check: ArmCheck::for_scene(sim.scene(), sim.arm()),
             sim: std::borrow::Cow::Borrowed(sim),
             smoothness: Some(SMOOTHNESS_TOLERANCE),
         }
@@ -131,12 +141,18 @@ impl<'a> SimExperiment<'a> {
             sim: std::borrow::Cow::Owned(owned),
             smoothness: Some(SMOOTHNESS_TOLERANCE),
             start_speed_rad_s: qd,
+            arm_check: None,
         }
     }
 
     /// The simulator.
     pub fn sim(&self) -> &Simulator {
         &self.sim
+    }
+
+    /// The arm's 1 kHz check of this experiment's plans, if it has one.
+    pub fn arm_check(&self) -> Option<&ArmCheck> {
+        self.arm_check.as_ref()
     }
 }
 
@@ -166,6 +182,23 @@ impl Experiment for SimExperiment<'_> {
         actions: &[Vec<f64>],
         noise: NoiseModel,
     ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint> {
+        // Before any simulation: the arm's check is cheap and refuses what it would not run.
+        if let Some(check) = &self.arm_check {
+            let spec = &self.sim.scene().spec.arm.action;
+            match check.check(spec, self.sim.arm(), actions) {
+                Ok(_) => {}
+                Err(crate::arm_check::ArmCheckError::Action { source, .. }) => {
+                    return Err(match source {
+                        asid_sim::SimError::Ik(_) => Constraint::JointPosition,
+                        asid_sim::SimError::Workspace { .. } => Constraint::Workspace,
+                        _ => Constraint::Simulation,
+                    });
+                }
+                Err(crate::arm_check::ArmCheckError::Refused { .. }) => {
+                    return Err(Constraint::ArmInterpolation);
+                }
+            }
+        }
         let result = match noise {
             NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
             NoiseModel::Process => self.sim.step_sensitivity(theta, actions),

@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod arm_check;
 pub mod choose;
 pub mod design;
 pub mod experiment;

@@ -30,13 +30,15 @@ pub struct ActionBounds {
 }
 
 /// Tool acceleration that end-effector plans may ask for (per control step, as a change of the
-/// step): about a fifteenth of Franka's 9 m/s^2 Cartesian limit. The 1 kHz interpolation of a real arm
-/// peaks at up to 3 times the plan-rate acceleration, and joint accelerations must stay under
-/// [`PLAN_JOINT_ACCELERATION_FRACTION`] of the joint limits.
+/// step): about a fifteenth of Franka's 9 m/s^2 Cartesian limit. These plan-rate bounds shape the
+/// search space only: a real arm's 1 kHz interpolation peaks several times above the plan-rate
+/// acceleration (more so as its control loop starts every segment a tick late), so the planner
+/// checks each candidate's headroom at the 1 kHz peak (`asid_explore::arm_check`).
 pub const PLAN_TOOL_ACCELERATION_M_S2: f64 = 0.6;
 
-/// Fraction of the joint acceleration limits plans may ask for at the plan rate (headroom for the
-/// 1 kHz interpolation; the planner rejects plans above it).
+/// Fraction of the joint acceleration limits plans may ask for at the plan rate (the safety
+/// layer's plan-rate check; the 1 kHz peak is checked separately, see
+/// [`PLAN_TOOL_ACCELERATION_M_S2`]).
 pub const PLAN_JOINT_ACCELERATION_FRACTION: f64 = 0.25;
 
 impl ActionBounds {
