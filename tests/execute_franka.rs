@@ -3,6 +3,10 @@
 //! the test: a whole run, the peer killed mid-run, `asid execute` killed mid-run, and the pose
 //! stream going quiet mid-run. Every recording must read back with `asid episode`.
 //!
+//! A second plan, for another seed, checks the regression of plans the arm refused mid-run: the
+//! planner now checks its candidates through the arm's 1 kHz interpolation as the control loop
+//! runs it, so every plan it writes runs to the end.
+//!
 //! One test function runs the cases in order, each with a fresh peer on its own loopback address,
 //! because the peer is slow and CPU-bound. The peer is found through `ASID_FRANKY_SIM`, else
 //! `<repo>/.venv-peer/bin/franky-sim`; without it the test fails with an install hint. Timing is
@@ -345,6 +349,7 @@ fn execute_on_franky_sim() {
     let mut hosts = Hosts(21);
 
     whole_run(&bin, &mut hosts, &dir, &plan);
+    planner_plan_runs_to_the_end(&bin, &mut hosts, &dir);
     peer_killed(&bin, &mut hosts, &dir, &plan);
     execute_killed(&bin, &mut hosts, &dir, &plan);
     poses_go_stale(&bin, &mut hosts, &dir, &plan);
@@ -404,6 +409,48 @@ fn whole_run(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
     println!("identify on the franka run: {}", fit.stdout.trim());
     let fit = common::json(&fit.stdout, "asid identify --json");
     assert!(fit["estimate"]["puck.friction"].as_f64().is_some(), "{fit}");
+}
+
+/// The planner's seed for the regression plan; its plan under the old plan-rate headroom peaked
+/// above the arm's acceleration limit at 1 kHz.
+const REGRESSION_SEED: &str = "3";
+
+fn planner_plan_runs_to_the_end(bin: &Path, hosts: &mut Hosts, dir: &TempDir) {
+    println!("== a planner plan for seed {REGRESSION_SEED} runs to the end");
+    let plan = dir.join("plan-regression.json");
+    let t0 = Instant::now();
+    asid(&[
+        "explore",
+        SCENE,
+        "--prior-samples",
+        "1",
+        "--population",
+        "8",
+        "--iterations",
+        "2",
+        "--random-draws",
+        "1",
+        "--seed",
+        REGRESSION_SEED,
+        "--out",
+        s(&plan),
+    ])
+    .ok("asid explore");
+    println!("plan in {:.1} s", t0.elapsed().as_secs_f64());
+    let peer = Peer::start(bin, hosts.next());
+    let port = free_udp_port();
+    let mut sender = PoseSender::start(port);
+    let ep = dir.join("regression.mcap");
+    let (status, out, err) = Execute::spawn(&plan, &peer.host, port, &ep).finish();
+    sender.stop();
+    println!("{out}{err}");
+    assert!(status.success(), "{status}\nstdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("1 kHz dry run passed"), "{out}");
+    assert!(out.contains("20 of 20 actions"), "{out}");
+    assert!(!err.contains("limit:"), "{err}");
+    let sum = episode(&ep);
+    assert_eq!(sum["actions"], 20, "{sum:#}");
+    assert_eq!(sum["events"]["error"], 0, "{sum:#}");
 }
 
 fn peer_killed(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {

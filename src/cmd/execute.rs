@@ -157,35 +157,41 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
 }
 
 /// The Franka's own check, offline, once its position is known: the approach from `q_now_rad`
-/// and the plan's joint targets through the 1 kHz interpolation the arm will run, with a punctual
-/// caller. A target the arm would refuse mid-run (velocity, acceleration or jerk) is found here,
-/// before anything moves.
+/// and the plan's joint targets through the control loop's 1 kHz schedule and interpolation
+/// ([`asid_franka::dry_run`]) as the loop runs them: every step after the first served one tick
+/// after the previous one was answered, its segment shortened by that tick, and the stop at the
+/// end. A target the arm would refuse mid-run (velocity, acceleration or jerk) is found here,
+/// before anything moves. Returns the punctual caller's report and the latest caller (in ticks,
+/// up to the loop's coast limit) the motion would still tolerate on every step.
 pub fn interpolation_dry_run(
     cfg: &asid_franka::RobotConfig,
     q_now_rad: &[f64],
     approach: &[Vec<f64>],
     plan_targets: &[Vec<f64>],
-) -> anyhow::Result<()> {
-    let ticks = cfg.period_ticks();
-    let mut ip = asid_franka::Interpolator::new(cfg.limits.clone(), q_now_rad, cfg.coast_limit_ms)?;
-    let labelled = approach
-        .iter()
-        .enumerate()
-        .map(|(k, q)| (format!("approach step {k}"), q))
-        .chain(
-            plan_targets
-                .iter()
-                .enumerate()
-                .map(|(k, q)| (format!("plan action {k}"), q)),
-        );
-    for (label, q) in labelled {
-        ip.set_target(q, ticks)
-            .with_context(|| format!("dry run of the arm's 1 kHz interpolation: {label}"))?;
-        for _ in 0..ticks {
-            ip.tick();
+) -> anyhow::Result<(asid_franka::DryRunReport, u32)> {
+    let targets: Vec<Vec<f64>> = approach.iter().chain(plan_targets).cloned().collect();
+    let label = |index: usize| {
+        if index < approach.len() {
+            format!("approach step {index}")
+        } else if index < targets.len() {
+            format!("plan action {}", index - approach.len())
+        } else {
+            "the stop after the plan".to_string()
         }
-    }
-    Ok(())
+    };
+    let report = asid_franka::dry_run(cfg, q_now_rad, &targets, 1).map_err(|e| {
+        anyhow::anyhow!(
+            "dry run of the arm's 1 kHz control loop: {} (the step served one tick after the \
+             previous one was answered, as the loop does): {}",
+            label(e.index),
+            e.source
+        )
+    })?;
+    let tolerated = (2..=cfg.coast_limit_ms)
+        .take_while(|&d| asid_franka::dry_run(cfg, q_now_rad, &targets, d).is_ok())
+        .last()
+        .unwrap_or(1);
+    Ok((report, tolerated))
 }
 
 /// Runs the command.
@@ -402,12 +408,24 @@ async fn execute_on(
         .map(|s| s.q_cmd_rad)
         .context("no state from the arm after connecting")?;
     let q_start = asid_sim::start_of(scene, sim.arm())?.0;
-    interpolation_dry_run(
+    let (report, tolerated) = interpolation_dry_run(
         arm.config(),
         &q_now,
         &crate::station::approach(&q_now, &q_start, scene.control_period_s()),
         &plan_joint_targets(sim, &plan.actions)?,
     )?;
+    let joints = &arm.config().limits.names;
+    println!(
+        "1 kHz dry run passed: peaks {:.0} % of the velocity limit ({}), {:.0} % of the \
+         acceleration limit ({}), {:.0} % of the jerk limit ({}); every step may come up to \
+         {tolerated} ms late",
+        100.0 * report.velocity.ratio(),
+        joints[report.velocity.joint],
+        100.0 * report.acceleration.ratio(),
+        joints[report.acceleration.joint],
+        100.0 * report.jerk.ratio(),
+        joints[report.jerk.joint],
+    );
     let mut extra = BTreeMap::new();
     extra.insert("host".into(), serde_json::json!(host));
     run_arm(arm, poses, &job, limits, signal, extra).await

@@ -70,7 +70,8 @@ pub struct DryRunReport {
     pub caller_delay_ticks: u32,
     /// Commands sent, up to rest after the stop.
     pub ticks: u64,
-    /// Largest command velocity (first differences).
+    /// Largest command velocity (first differences) up to the stop (the final brake, as short as
+    /// the limits allow, is checked but not counted).
     pub velocity: Peak,
     /// Largest command acceleration (second differences).
     pub acceleration: Peak,
@@ -150,6 +151,9 @@ pub fn dry_run(
                 motion.brake();
                 stopping = true;
                 running = targets.len();
+                // The brake is as short as the limits allow: checked, but its peaks say nothing
+                // about the plan's headroom.
+                diffs.counting = false;
             }
         }
         let ev = motion.tick(id);
@@ -179,6 +183,8 @@ pub fn dry_run(
 /// The last three commands and the peaks of their finite differences.
 struct Differences<'a> {
     limits: &'a JointLimits,
+    /// Peaks are taken (not during the final brake).
+    counting: bool,
     /// Newest last.
     q: [Vec<f64>; 4],
     velocity: Peak,
@@ -190,6 +196,7 @@ impl<'a> Differences<'a> {
     fn at_rest(q: &[f64], limits: &'a JointLimits) -> Self {
         Self {
             limits,
+            counting: true,
             q: [q.to_vec(), q.to_vec(), q.to_vec(), q.to_vec()],
             velocity: Peak::default(),
             acceleration: Peak::default(),
@@ -239,7 +246,9 @@ impl<'a> Differences<'a> {
                         unit,
                     });
                 }
-                peak.consider(i, value, bound);
+                if self.counting {
+                    peak.consider(i, value, bound);
+                }
             }
         }
         Ok(())
