@@ -150,6 +150,29 @@ fn one() -> f64 {
     1.0
 }
 
+/// How an object's bottom face rests on the table: where the table's friction acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupportKind {
+    /// The extreme points of the bottom face: a box's four corners, a cylinder's rim.
+    Corners,
+    /// Pressure over the whole bottom face, linear in position so it balances the centre of mass.
+    Footprint,
+    /// rapier's contact friction (no planar friction model).
+    Engine,
+}
+
+impl SupportKind {
+    /// The support a shape has when the scene does not say.
+    pub fn default_for(shape: &crate::Shape) -> Self {
+        match shape {
+            crate::Shape::Box { .. } => Self::Corners,
+            crate::Shape::Cylinder { .. } => Self::Footprint,
+            crate::Shape::Sphere { .. } | crate::Shape::Capsule { .. } => Self::Engine,
+        }
+    }
+}
+
 /// A movable object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,9 +203,17 @@ pub struct ObjectSpec {
     /// Rolling-resistance coefficient (dimensionless: resisting torque = c m g r).
     #[serde(default)]
     pub rolling_resistance: f64,
-    /// Torsional friction coefficient (metres: resisting torque = c m g).
+    /// Torsional friction (metres): the whole contact's friction torque per unit normal force while
+    /// the object spins in place without sliding (what a spin-down measures). Absent: what the
+    /// support's Coulomb friction gives by itself (2/3 mu r for a uniformly loaded disc).
     #[serde(default)]
-    pub torsional_friction_m: f64,
+    pub torsional_friction_m: Option<f64>,
+    /// How the object rests on the table (`docs/scenes.md`, "Planar friction"): `corners` (a box's
+    /// four bottom corners, a cylinder's rim), `footprint` (pressure spread over the bottom face,
+    /// shifting with the centre of mass) or `engine` (rapier's own contact friction). Default:
+    /// `corners` for boxes, `footprint` for cylinders, `engine` for spheres and capsules.
+    #[serde(default)]
+    pub support: Option<SupportKind>,
     /// Linear velocity damping (1/s).
     #[serde(default)]
     pub linear_damping: f64,

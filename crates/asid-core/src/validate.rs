@@ -180,7 +180,10 @@ impl Validator<'_> {
             for (field, v) in [
                 ("friction", o.friction),
                 ("rolling_resistance", o.rolling_resistance),
-                ("torsional_friction_m", o.torsional_friction_m),
+                (
+                    "torsional_friction_m",
+                    o.torsional_friction_m.unwrap_or(0.0),
+                ),
                 ("linear_damping", o.linear_damping),
                 ("angular_damping", o.angular_damping),
             ] {

@@ -270,7 +270,7 @@ pub fn nominal_value(s: &SceneSpec, t: &ParamTarget) -> f64 {
         ParamTarget::Friction { object } => o(object).friction,
         ParamTarget::Restitution { object } => o(object).restitution,
         ParamTarget::RollingResistance { object } => o(object).rolling_resistance,
-        ParamTarget::TorsionalFriction { object } => o(object).torsional_friction_m,
+        ParamTarget::TorsionalFriction { object } => o(object).torsional_friction_m.unwrap_or(0.0),
         ParamTarget::LinearDamping { object } => o(object).linear_damping,
         ParamTarget::AngularDamping { object } => o(object).angular_damping,
         ParamTarget::TableFriction => s.table.friction,

@@ -87,9 +87,9 @@ impl SimWorld {
         .friction(t.friction as f32)
         .friction_combine_rule(rule)
         .restitution(t.restitution as f32);
-        if !t.patches.is_empty() {
-            table_collider = table_collider.active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
-        }
+        // The contact hook sets the table's friction per patch and hands objects that rest on a
+        // face to the planar friction model (`crate::support`).
+        table_collider = table_collider.active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
         let table =
             physics
                 .colliders
@@ -127,6 +127,7 @@ impl SimWorld {
         let arm_bodies = insert_arm(&scene, &arm, &mut physics, &q0)?;
         let flange = arm_bodies.flange();
         let tool = &scene.tool;
+        let mut tool_colliders = Vec::new();
         // Tool: rigid shapes on the flange; its mass as one collider's mass properties.
         for (k, s) in tool.shapes.iter().enumerate() {
             let pose =
@@ -134,7 +135,8 @@ impl SimWorld {
             let mut c = collider_for(&s.geometry)
                 .position(pose)
                 .friction(s.friction as f32)
-                .friction_combine_rule(rule);
+                .friction_combine_rule(rule)
+                .active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
             if k == 0 {
                 let com = Vector3::from(tool.com_m);
                 let i = 0.001 * tool.mass_kg;
@@ -144,9 +146,11 @@ impl SimWorld {
                     Vector::splat(i as f32),
                 ));
             }
-            physics
-                .colliders
-                .insert_with_parent(c, flange, &mut physics.bodies);
+            tool_colliders.push(physics.colliders.insert_with_parent(
+                c,
+                flange,
+                &mut physics.bodies,
+            ));
         }
         let gripper_width_m = match (&tool.gripper, spec.arm.gripper_width_m) {
             (Some(g), w) => {
@@ -160,10 +164,13 @@ impl SimWorld {
                     let c = collider_for(&g.finger)
                         .translation(Vector::new(0.0, y as f32, g.finger_z_m as f32))
                         .friction(g.friction as f32)
-                        .friction_combine_rule(rule);
-                    physics
-                        .colliders
-                        .insert_with_parent(c, flange, &mut physics.bodies);
+                        .friction_combine_rule(rule)
+                        .active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
+                    tool_colliders.push(physics.colliders.insert_with_parent(
+                        c,
+                        flange,
+                        &mut physics.bodies,
+                    ));
                 }
                 w
             }
@@ -221,6 +228,9 @@ impl SimWorld {
                 restitution: o.restitution,
                 rolling_resistance: o.rolling_resistance,
                 torsional_friction_m: o.torsional_friction_m,
+                support: o
+                    .support
+                    .unwrap_or_else(|| asid_core::scene::SupportKind::default_for(&o.shape)),
                 joint: None,
             });
         }
@@ -272,6 +282,7 @@ impl SimWorld {
             table,
             table_friction: t.friction,
             patches,
+            tool_colliders,
             objects,
             arm_bodies,
             q_cmd: q0.clone(),

@@ -27,8 +27,13 @@ mod build;
 pub mod convert;
 mod episode;
 mod params;
+mod planar;
+pub mod push_case;
+pub mod pushing;
 mod rollout;
 mod step;
+pub mod support;
+pub mod support_geometry;
 mod world;
 
 pub use actions::{ActionBounds, command_for_action};

@@ -66,7 +66,7 @@ impl SimWorld {
                 self.objects[object].rolling_resistance = v
             }
             ParamTarget::TorsionalFriction { object } => {
-                self.objects[object].torsional_friction_m = v
+                self.objects[object].torsional_friction_m = Some(v)
             }
             ParamTarget::LinearDamping { object } => {
                 if let ObjectBody::Free(h) = self.objects[object].body {

@@ -1,51 +1,13 @@
 //! Stepping: actions at the control rate, physics sub-steps, explicit rolling / torsional / joint friction.
 
-use asid_core::scene::{ArmModel, ChannelKind, CombineRule};
+use asid_core::scene::{ArmModel, ChannelKind};
 use nalgebra::{Isometry3, Vector3};
 use rapier3d::prelude::*;
 
 use crate::SimError;
-use crate::convert::{combine, from_vec, to_vec};
-use crate::world::{ObjectBody, PatchState, SimWorld};
-
-/// Table friction that varies over the top: the patch under a contact's centroid sets it.
-struct PatchFriction<'a> {
-    table: ColliderHandle,
-    base: f32,
-    patches: &'a [PatchState],
-    rule: CombineRule,
-}
-
-impl PhysicsHooks for PatchFriction<'_> {
-    fn modify_solver_contacts(&self, context: &mut ContactModificationContext) {
-        let other = if context.collider1 == self.table {
-            context.collider2
-        } else if context.collider2 == self.table {
-            context.collider1
-        } else {
-            return;
-        };
-        let other_friction = context.colliders[other].friction();
-        let Some(m) = context.rigid_mut() else { return };
-        let n = m.solver_contacts.len();
-        if n == 0 {
-            return;
-        }
-        let mut c = Vector::ZERO;
-        for sc in m.solver_contacts.iter() {
-            c += sc.anchor1;
-        }
-        c /= n as f32;
-        let surface = self
-            .patches
-            .iter()
-            .find(|p| {
-                c.x >= p.min_xy[0] && c.x <= p.max_xy[0] && c.y >= p.min_xy[1] && c.y <= p.max_xy[1]
-            })
-            .map_or(self.base, |p| p.friction);
-        *m.friction = combine(self.rule, surface, other_friction);
-    }
-}
+use crate::convert::{from_vec, to_vec};
+use crate::planar::ContactFriction;
+use crate::world::{ObjectBody, SimWorld};
 
 impl SimWorld {
     /// Checks an action and turns it into the joint command at the end of the next control step.
@@ -166,18 +128,24 @@ impl SimWorld {
                 );
             }
         }
-        self.apply_resistances(dt);
-        if self.patches.is_empty() {
-            self.physics.step();
-        } else {
-            let hook = PatchFriction {
-                table: self.table,
-                base: self.table_friction as f32,
-                patches: &self.patches,
-                rule: self.scene.spec.physics.friction_combine,
-            };
-            self.physics.step_with_events(&hook, &());
+        for o in &self.objects {
+            if let ObjectBody::Free(h) = o.body {
+                let body = &mut self.physics.bodies[h];
+                body.reset_forces(false);
+                body.reset_torques(false);
+            }
         }
+        let planar = self.apply_planar_friction(dt);
+        self.apply_resistances(dt, &planar);
+        let hook = ContactFriction {
+            table: self.table,
+            base: self.table_friction as f32,
+            patches: &self.patches,
+            rule: self.scene.spec.physics.friction_combine,
+            planar: &planar,
+            tools: &self.tool_colliders,
+        };
+        self.physics.step_with_events(&hook, &());
         match self.scene.spec.arm.model {
             ArmModel::Kinematic => {
                 self.q.clone_from(&self.q_target);
@@ -202,16 +170,22 @@ impl SimWorld {
             .any(|p| p.has_any_active_contact())
     }
 
-    /// Rolling resistance and torsional friction of objects, dry friction of articulation joints:
-    /// torques opposing the motion, never larger than what stops it within one step.
-    fn apply_resistances(&mut self, dt: f64) {
+    /// Rolling resistance and torsional friction of objects (the latter only where the planar
+    /// model does not already hold the object), dry friction of articulation joints: torques
+    /// opposing the motion, never larger than what stops it within one step.
+    fn apply_resistances(&mut self, dt: f64, planar: &[ColliderHandle]) {
         let g = f64::from(self.physics.gravity.length());
         for i in 0..self.objects.len() {
             let o = &self.objects[i];
             let ObjectBody::Free(h) = o.body else {
                 continue;
             };
-            let needs_contact = o.rolling_resistance > 0.0 || o.torsional_friction_m > 0.0;
+            let torsion = if planar.contains(&o.collider) {
+                0.0
+            } else {
+                o.torsional_friction_m.unwrap_or(0.0)
+            };
+            let needs_contact = o.rolling_resistance > 0.0 || torsion > 0.0;
             let joint_friction = o
                 .joint
                 .as_ref()
@@ -224,14 +198,9 @@ impl SimWorld {
                 continue;
             }
             let touching = needs_contact && self.in_contact(o.collider);
-            let (rr, tf, mass) = (
-                o.rolling_resistance,
-                o.torsional_friction_m,
-                o.mass_kg + o.ballast_kg,
-            );
+            let (rr, tf, mass) = (o.rolling_resistance, torsion, o.mass_kg + o.ballast_kg);
             let radius = o.shape.half_height_z_m();
             let body = &mut self.physics.bodies[h];
-            body.reset_torques(false);
             let w = from_vec(body.angvel());
             let inertia = from_vec(body.mass_properties().local_mprops.principal_inertia());
             let i_min = inertia.min().max(1e-9);

@@ -49,7 +49,10 @@ pub(crate) struct ObjectState {
     pub friction: f64,
     pub restitution: f64,
     pub rolling_resistance: f64,
-    pub torsional_friction_m: f64,
+    /// Spin-in-place friction torque per unit normal force (m); `None`: the support's own.
+    pub torsional_friction_m: Option<f64>,
+    /// How the object rests on the table (planar friction model or the engine's).
+    pub support: asid_core::scene::SupportKind,
     pub joint: Option<JointState>,
 }
 
@@ -94,6 +97,9 @@ pub struct SimWorld {
     pub(crate) table: ColliderHandle,
     pub(crate) table_friction: f64,
     pub(crate) patches: Vec<PatchState>,
+    /// Colliders of the tool (and gripper fingers): their contacts with objects use the tool's
+    /// own friction coefficient.
+    pub(crate) tool_colliders: Vec<ColliderHandle>,
     pub(crate) objects: Vec<ObjectState>,
     pub(crate) arm_bodies: ArmBodies,
     /// Commanded joint positions at the end of the current control step.
@@ -138,6 +144,7 @@ impl Clone for SimWorld {
             table: self.table,
             table_friction: self.table_friction,
             patches: self.patches.clone(),
+            tool_colliders: self.tool_colliders.clone(),
             objects: self.objects.clone(),
             arm_bodies: self.arm_bodies.clone(),
             q_cmd: self.q_cmd.clone(),

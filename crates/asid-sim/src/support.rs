@@ -1,0 +1,590 @@
+//! Planar friction of an object resting on the table, integrated over its support.
+//!
+//! rapier resolves friction per contact manifold and point; for an object sliding and spinning
+//! on a flat face that turns slender objects far too little under off-centre pushes (the rod of
+//! `docs/benchmarks.md`, "Planar sliding"). Here the table's Coulomb friction is integrated over the
+//! support points of the bottom face instead (Goyal, Ruina and Papadopoulos 1991, "Planar sliding
+//! with dry friction"): every point carries its share of the normal force and opposes its own
+//! velocity, so sliding and spinning share one friction budget and the limit surface is exact, not
+//! an ellipse. An optional torsional length adds a spin term per point with an elliptic coupling
+//! (as MuJoCo's elliptic cone does for `condim = 4`), so the whole contact's spin-in-place torque
+//! per unit normal force equals the scene's `torsional_friction_m`.
+//!
+//! The step is implicit (maximum dissipation, backward Euler): the planar twist after one step
+//! minimises `0.5 |t - t*|_M^2 + dt D(t)`, where `D` is the dissipation rate. An object that the
+//! friction can hold stops exactly; one that slides feels the sliding wrench; nothing reverses.
+
+use nalgebra::{Matrix3, Vector3};
+
+/// Velocity (m/s) below which the dissipation is rounded off so the step is smooth.
+const SMOOTHING_M_S: f64 = 1e-7;
+
+/// One support point of the planar friction model, in the world's horizontal plane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupportPoint {
+    /// Position relative to the centre of mass's projection on the table (m).
+    pub r_m: [f64; 2],
+    /// Normal force on this point (N).
+    pub normal_n: f64,
+    /// Sliding friction coefficient at this point.
+    pub mu: f64,
+    /// Spin friction length of the point itself (m); 0 for pure Coulomb.
+    pub spin_m: f64,
+}
+
+/// Normal-load shares of points in a face plane that balance a centre of mass at `com`:
+/// pressure linear in position, clamped at zero where the linear law would pull, solved by
+/// Newton on the two slopes. Weights sum to 1. Points must be symmetric about the face centre.
+pub fn balanced_weights(points: &[[f64; 2]], com: [f64; 2]) -> Vec<f64> {
+    let n = points.len().max(1) as f64;
+    let (mut suu, mut svv) = (0.0, 0.0);
+    for p in points {
+        suu += p[0] * p[0] / n;
+        svv += p[1] * p[1] / n;
+    }
+    let mut slope = [
+        if suu > 0.0 { com[0] / suu } else { 0.0 },
+        if svv > 0.0 { com[1] / svv } else { 0.0 },
+    ];
+    let pressure = |s: [f64; 2], p: &[f64; 2]| (1.0 + s[0] * p[0] + s[1] * p[1]).max(0.0);
+    for _ in 0..30 {
+        let mut f = [0.0; 2];
+        let mut total = 0.0;
+        let mut jac = [[0.0; 2]; 2];
+        for p in points {
+            let w = pressure(slope, p);
+            total += w;
+            let d = [p[0] - com[0], p[1] - com[1]];
+            f[0] += w * d[0];
+            f[1] += w * d[1];
+            if w > 0.0 {
+                for a in 0..2 {
+                    for b in 0..2 {
+                        jac[a][b] += d[a] * p[b];
+                    }
+                }
+            }
+        }
+        let scale = total.max(1e-300);
+        if (f[0].abs() + f[1].abs()) / scale < 1e-12 {
+            break;
+        }
+        // The face may be degenerate along an axis (a line of points): keep that slope.
+        let det = jac[0][0] * jac[1][1] - jac[0][1] * jac[1][0];
+        let step = if det.abs() > 1e-300 {
+            [
+                (jac[1][1] * f[0] - jac[0][1] * f[1]) / det,
+                (jac[0][0] * f[1] - jac[1][0] * f[0]) / det,
+            ]
+        } else {
+            [
+                if jac[0][0].abs() > 1e-300 {
+                    f[0] / jac[0][0]
+                } else {
+                    0.0
+                },
+                if jac[1][1].abs() > 1e-300 {
+                    f[1] / jac[1][1]
+                } else {
+                    0.0
+                },
+            ]
+        };
+        slope = [slope[0] - step[0], slope[1] - step[1]];
+    }
+    let w: Vec<f64> = points.iter().map(|p| pressure(slope, p)).collect();
+    let total: f64 = w.iter().sum();
+    if total > 0.0 {
+        w.iter().map(|x| x / total).collect()
+    } else {
+        vec![1.0 / n; points.len()]
+    }
+}
+
+/// Makes the whole support's spin-in-place torque per unit normal force equal `torsion_m`:
+/// below what the points' Coulomb friction gives, the points move towards the centre of mass
+/// (pressure concentrated under it); above, each point gets the spin length that makes up the rest.
+pub fn apply_torsion(points: &mut [SupportPoint], torsion_m: f64) {
+    let total_n: f64 = points.iter().map(|p| p.normal_n).sum();
+    if total_n <= 0.0 {
+        return;
+    }
+    let spin = |c0: f64, pts: &[SupportPoint]| -> f64 {
+        pts.iter()
+            .map(|p| p.normal_n * (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt())
+            .sum::<f64>()
+            / total_n
+    };
+    let natural = spin(0.0, points);
+    if torsion_m <= natural {
+        let s = if natural > 0.0 {
+            torsion_m / natural
+        } else {
+            0.0
+        };
+        for p in points.iter_mut() {
+            p.r_m = [p.r_m[0] * s, p.r_m[1] * s];
+        }
+        return;
+    }
+    // spin(c0) grows from `natural` to at least c0: bisect on [0, torsion_m].
+    let (mut lo, mut hi) = (0.0, torsion_m);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if spin(mid, points) < torsion_m {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let c0 = 0.5 * (lo + hi);
+    for p in points.iter_mut() {
+        p.spin_m = c0;
+    }
+}
+
+fn norm2(v: [f64; 2]) -> f64 {
+    v[0] * v[0] + v[1] * v[1]
+}
+
+/// The friction wrench `(fx, fy, torque_z)` about the centre of mass at planar twist
+/// `(vx, vy, wz)`, exact (no smoothing); zero at rest. The quantity a limit surface describes.
+pub fn friction_wrench(points: &[SupportPoint], twist: [f64; 3]) -> [f64; 3] {
+    let mut w = [0.0; 3];
+    for p in points {
+        let v = [
+            twist[0] - twist[2] * p.r_m[1],
+            twist[1] + twist[2] * p.r_m[0],
+        ];
+        let k = [p.mu * p.mu, p.spin_m * p.spin_m];
+        let s = (k[0] * norm2(v) + k[1] * twist[2] * twist[2]).sqrt();
+        if s <= 0.0 {
+            continue;
+        }
+        let f = [-p.normal_n * k[0] * v[0] / s, -p.normal_n * k[0] * v[1] / s];
+        w[0] += f[0];
+        w[1] += f[1];
+        w[2] += p.r_m[0] * f[1] - p.r_m[1] * f[0] - p.normal_n * k[1] * twist[2] / s;
+    }
+    w
+}
+
+/// Dissipation rate (smoothed), its gradient and Hessian in the twist. The gradient is the wrench
+/// that keeps the twist going against friction (minus the friction wrench).
+pub(crate) fn dissipation(
+    points: &[SupportPoint],
+    t: &Vector3<f64>,
+) -> (f64, Vector3<f64>, Matrix3<f64>) {
+    let eps2 = SMOOTHING_M_S * SMOOTHING_M_S;
+    let (mut d, mut g, mut h) = (0.0, Vector3::zeros(), Matrix3::zeros());
+    for p in points {
+        // z = B t: the point's sliding velocity and the spin rate.
+        let b = Matrix3::new(1.0, 0.0, -p.r_m[1], 0.0, 1.0, p.r_m[0], 0.0, 0.0, 1.0);
+        let z = b * t;
+        let k = Vector3::new(p.mu * p.mu, p.mu * p.mu, p.spin_m * p.spin_m);
+        let kz = k.component_mul(&z);
+        let s = (z.dot(&kz) + eps2).sqrt();
+        d += p.normal_n * s;
+        let gz = kz / s;
+        g += p.normal_n * b.transpose() * gz;
+        let hz = Matrix3::from_diagonal(&k) / s - gz * gz.transpose() / s;
+        h += p.normal_n * b.transpose() * hz * b;
+    }
+    (d, g, h)
+}
+
+/// A pusher touching the object: the constraint its velocity puts on the object's contact point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PushContact {
+    /// Contact point relative to the object's centre of mass (m).
+    pub r_m: [f64; 2],
+    /// Unit normal of the object's surface there, pointing out of the object (towards the pusher).
+    pub normal: [f64; 2],
+    /// The pusher's velocity at the contact point (m/s).
+    pub pusher_velocity_m_s: [f64; 2],
+    /// Pusher-object friction coefficient.
+    pub mu: f64,
+}
+
+/// How the pusher's contact ended up in a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactMode {
+    /// No pusher, or it does not push.
+    Free,
+    /// The contact point moves with the pusher.
+    Stick,
+    /// The pusher slides along the surface, its force on the friction cone's edge.
+    Slide,
+}
+
+/// The twist after one step and the friction wrench that produces it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Planar twist `(vx, vy, wz)` of the centre of mass after the step.
+    pub twist: [f64; 3],
+    /// Friction wrench `(fx, fy, tz)` of the table at that twist (N, N m).
+    pub friction: [f64; 3],
+    /// The pusher's impulse on the object over the step (N s).
+    pub pusher_impulse: [f64; 2],
+    /// The contact mode.
+    pub mode: ContactMode,
+}
+
+/// The wrench of a unit force along `f` at `r` about the centre of mass (the contact Jacobian's row).
+fn unit_wrench(r: [f64; 2], f: [f64; 2]) -> Vector3<f64> {
+    Vector3::new(f[0], f[1], r[0] * f[1] - r[1] * f[0])
+}
+
+struct Objective<'a> {
+    points: &'a [SupportPoint],
+    m: Vector3<f64>,
+    t_star: Vector3<f64>,
+    dt: f64,
+}
+
+impl Objective<'_> {
+    fn value(&self, t: &Vector3<f64>) -> f64 {
+        let e = t - self.t_star;
+        0.5 * e.dot(&self.m.component_mul(&e)) + self.dt * dissipation(self.points, t).0
+    }
+
+    /// Gradient and Hessian; the gradient is the impulse the contacts must supply.
+    fn derivatives(&self, t: &Vector3<f64>) -> (Vector3<f64>, Matrix3<f64>) {
+        let (_, g, h) = dissipation(self.points, t);
+        (
+            self.m.component_mul(&(t - self.t_star)) + self.dt * g,
+            Matrix3::from_diagonal(&self.m) + self.dt * h,
+        )
+    }
+
+    /// Minimises the objective subject to `a_i . t = b_i` (Newton on the KKT system).
+    fn minimise(&self, a: &[Vector3<f64>], b: &[f64], start: Vector3<f64>) -> Vector3<f64> {
+        let k = a.len();
+        let n = 3 + k;
+        let mut t = start;
+        let mut value = self.value(&t);
+        let tolerance = 1e-12 * (1.0 + b.iter().fold(0.0_f64, |m, x| m.max(x.abs())));
+        for _ in 0..100 {
+            let (g, h) = self.derivatives(&t);
+            let mut kkt = nalgebra::DMatrix::<f64>::zeros(n, n);
+            let mut rhs = nalgebra::DVector::<f64>::zeros(n);
+            let ridge = 1e-14 * h.diagonal().max().max(1e-300);
+            for r in 0..3 {
+                for c in 0..3 {
+                    kkt[(r, c)] = h[(r, c)];
+                }
+                kkt[(r, r)] += ridge;
+                rhs[r] = -g[r];
+            }
+            let mut infeasible = 0.0_f64;
+            for (i, (ai, bi)) in a.iter().zip(b).enumerate() {
+                for c in 0..3 {
+                    kkt[(3 + i, c)] = ai[c];
+                    kkt[(c, 3 + i)] = ai[c];
+                }
+                rhs[3 + i] = bi - ai.dot(&t);
+                infeasible = infeasible.max(rhs[3 + i].abs());
+            }
+            let Some(sol) = kkt.lu().solve(&rhs) else {
+                break;
+            };
+            let step = Vector3::new(sol[0], sol[1], sol[2]);
+            let mut alpha = 1.0;
+            let mut moved = false;
+            for _ in 0..50 {
+                let cand = t + alpha * step;
+                let v = self.value(&cand);
+                // While infeasible the full step restores the constraints (they are linear).
+                if v <= value || (infeasible > tolerance && alpha == 1.0) {
+                    t = cand;
+                    value = v;
+                    moved = true;
+                    break;
+                }
+                alpha *= 0.5;
+            }
+            if !moved || (alpha * step).norm() <= 1e-13 * (1.0 + t.norm()) {
+                break;
+            }
+        }
+        t
+    }
+}
+
+/// One step of `dt` of an object under table friction and, optionally, a pusher, from the twist
+/// `twist` (implicit, maximum dissipation): without a pusher the twist minimises
+/// `0.5 |t - t*|_M^2 + dt D(t)`; a pusher that pushes adds its velocity constraint, sticking while
+/// the impulse it needs stays inside its friction cone and sliding on the cone's edge otherwise.
+/// `inertia` = `(m, m, I_z)`; all zero gives the quasi-static motion.
+pub fn step(
+    points: &[SupportPoint],
+    inertia: [f64; 3],
+    twist: [f64; 3],
+    dt: f64,
+    contact: Option<&PushContact>,
+) -> Step {
+    let obj = Objective {
+        points,
+        m: Vector3::from(inertia),
+        t_star: Vector3::from(twist),
+        dt,
+    };
+    let finish = |t: Vector3<f64>, mode: ContactMode| {
+        let (g, _) = obj.derivatives(&t);
+        let (_, gd, _) = dissipation(points, &t);
+        Step {
+            twist: [t.x, t.y, t.z],
+            friction: [-gd.x, -gd.y, -gd.z],
+            pusher_impulse: if mode == ContactMode::Free {
+                [0.0; 2]
+            } else {
+                [g.x, g.y]
+            },
+            mode,
+        }
+    };
+    let zero = Vector3::zeros();
+    let free_start = if obj.value(&zero) < obj.value(&obj.t_star) {
+        zero
+    } else {
+        obj.t_star
+    };
+    let free = obj.minimise(&[], &[], free_start);
+    let Some(c) = contact else {
+        return finish(free, ContactMode::Free);
+    };
+    let inward = [-c.normal[0], -c.normal[1]];
+    let tangent = [-c.normal[1], c.normal[0]];
+    let a_in = unit_wrench(c.r_m, inward);
+    let b_in = inward[0] * c.pusher_velocity_m_s[0] + inward[1] * c.pusher_velocity_m_s[1];
+    if b_in <= 0.0 || a_in.dot(&free) >= b_in {
+        return finish(free, ContactMode::Free);
+    }
+    let ax = unit_wrench(c.r_m, [1.0, 0.0]);
+    let ay = unit_wrench(c.r_m, [0.0, 1.0]);
+    let stick = obj.minimise(&[ax, ay], &c.pusher_velocity_m_s, free);
+    let (g, _) = obj.derivatives(&stick);
+    let p_in = g.x * inward[0] + g.y * inward[1];
+    let p_t = g.x * tangent[0] + g.y * tangent[1];
+    if p_in > 0.0 && p_t.abs() <= c.mu * p_in {
+        return finish(stick, ContactMode::Stick);
+    }
+    // Slide: impulse k e on the cone's edge, the normal velocity kept. Newton on the 4 equations.
+    let s = if p_t >= 0.0 { 1.0 } else { -1.0 };
+    let e = [
+        inward[0] + s * c.mu * tangent[0],
+        inward[1] + s * c.mu * tangent[1],
+    ];
+    let a_e = unit_wrench(c.r_m, e);
+    let residual = |t: &Vector3<f64>, k: f64| {
+        let (g, _) = obj.derivatives(t);
+        let r = g - k * a_e;
+        nalgebra::Vector4::new(r.x, r.y, r.z, a_in.dot(t) - b_in)
+    };
+    let mut t = stick;
+    let mut k = p_in.max(0.0) / (1.0 + c.mu * c.mu).sqrt();
+    let mut norm = residual(&t, k).norm();
+    for _ in 0..100 {
+        let (_, h) = obj.derivatives(&t);
+        let mut jac = nalgebra::Matrix4::<f64>::zeros();
+        for r in 0..3 {
+            for col in 0..3 {
+                jac[(r, col)] = h[(r, col)];
+            }
+            jac[(r, 3)] = -a_e[r];
+            jac[(3, r)] = a_in[r];
+        }
+        let Some(d) = jac.lu().solve(&-residual(&t, k)) else {
+            break;
+        };
+        let mut alpha = 1.0;
+        let mut moved = false;
+        for _ in 0..50 {
+            let tc = t + alpha * Vector3::new(d.x, d.y, d.z);
+            let kc = k + alpha * d.w;
+            let nc = residual(&tc, kc).norm();
+            if nc < norm {
+                (t, k, norm) = (tc, kc, nc);
+                moved = true;
+                break;
+            }
+            alpha *= 0.5;
+        }
+        if !moved || norm <= 1e-14 {
+            break;
+        }
+    }
+    finish(t, ContactMode::Slide)
+}
+
+/// The planar twist after one step of `dt` under friction alone, from `twist` (implicit, maximum
+/// dissipation). `mass_kg` and `inertia_z` are the body's translational and yaw inertia.
+pub fn implicit_twist(
+    points: &[SupportPoint],
+    mass_kg: f64,
+    inertia_z: f64,
+    twist: [f64; 3],
+    dt: f64,
+) -> [f64; 3] {
+    step(points, [mass_kg, mass_kg, inertia_z], twist, dt, None).twist
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disc(radius: f64, mu: f64, weight_n: f64) -> Vec<SupportPoint> {
+        let pts = crate::support_geometry::disc_footprint(radius);
+        let w = balanced_weights(&pts, [0.0, 0.0]);
+        pts.iter()
+            .zip(w)
+            .map(|(p, w)| SupportPoint {
+                r_m: *p,
+                normal_n: w * weight_n,
+                mu,
+                spin_m: 0.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dissipation_gradient_is_the_friction_wrench_and_hessian_its_derivative() {
+        let mut pts = disc(0.04, 0.3, 1.5);
+        apply_torsion(&mut pts, 0.015);
+        for t in [[0.1, -0.05, 2.0], [0.0, 0.2, -0.5], [0.3, 0.1, 0.0]] {
+            let tv = Vector3::from(t);
+            let (_, g, h) = dissipation(&pts, &tv);
+            let w = friction_wrench(&pts, t);
+            for k in 0..3 {
+                assert!(
+                    (g[k] + w[k]).abs() < 1e-6 * (1.0 + w[k].abs()),
+                    "{t:?}: {g} vs {w:?}"
+                );
+            }
+            for k in 0..3 {
+                let mut e = Vector3::zeros();
+                e[k] = 1e-6;
+                let gp = dissipation(&pts, &(tv + e)).1;
+                let gm = dissipation(&pts, &(tv - e)).1;
+                let fd = (gp - gm) / 2e-6;
+                for r in 0..3 {
+                    assert!(
+                        (fd[r] - h[(r, k)]).abs() < 1e-4 * (1.0 + h[(r, k)].abs()),
+                        "{t:?} H[{r},{k}]"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn uniform_disc_spins_down_at_two_thirds_mu_n_r() {
+        let pts = disc(0.04, 0.3, 1.5);
+        let w = friction_wrench(&pts, [0.0, 0.0, 2.0]);
+        let expected = 2.0 / 3.0 * 0.3 * 1.5 * 0.04;
+        assert!(
+            (w[2] + expected).abs() < 1e-9 * expected.max(1.0),
+            "{w:?} vs {expected}"
+        );
+        assert!(w[0].abs() < 1e-12 && w[1].abs() < 1e-12);
+    }
+
+    #[test]
+    fn pure_translation_feels_mu_n() {
+        let pts = disc(0.04, 0.3, 1.5);
+        let w = friction_wrench(&pts, [0.3, -0.4, 0.0]);
+        assert!((w[0] + 0.3 * 1.5 * 0.6).abs() < 1e-12);
+        assert!((w[1] - 0.3 * 1.5 * 0.8).abs() < 1e-12);
+        assert!(w[2].abs() < 1e-12);
+    }
+
+    #[test]
+    fn weights_balance_the_centre_of_mass_and_clamp() {
+        let corners = [[0.02, 0.15], [0.02, -0.15], [-0.02, 0.15], [-0.02, -0.15]];
+        for com in [[0.0, 0.0], [0.0, 0.05], [0.01, -0.1], [0.0, 0.14]] {
+            let w = balanced_weights(&corners, com);
+            let c: Vec<f64> = (0..2)
+                .map(|a| corners.iter().zip(&w).map(|(p, w)| p[a] * w).sum())
+                .collect();
+            assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            assert!(w.iter().all(|w| *w >= 0.0));
+            assert!(
+                (c[0] - com[0]).abs() < 1e-9 && (c[1] - com[1]).abs() < 1e-9,
+                "{com:?}: {c:?}"
+            );
+        }
+        // A line of points along y with the load far off centre: linear law goes negative and clamps.
+        let line: Vec<[f64; 2]> = (0..21)
+            .map(|k| [0.0, -0.15 + 0.015 * f64::from(k)])
+            .collect();
+        let w = balanced_weights(&line, [0.0, 0.09]);
+        let c: f64 = line.iter().zip(&w).map(|(p, w)| p[1] * w).sum();
+        assert!((c - 0.09).abs() < 1e-9, "{c}");
+        assert!(w[0] == 0.0, "the far end carries nothing: {w:?}");
+    }
+
+    #[test]
+    fn torsion_matches_the_requested_spin_torque() {
+        for torsion in [0.002, 0.008, 0.02] {
+            let mut pts = disc(0.04, 0.3, 1.5);
+            apply_torsion(&mut pts, torsion);
+            let w = friction_wrench(&pts, [0.0, 0.0, 1.0]);
+            assert!(
+                (-w[2] / 1.5 - torsion).abs() < 1e-9,
+                "{torsion}: {}",
+                -w[2] / 1.5
+            );
+            // Sliding without spin still feels mu N.
+            let w = friction_wrench(&pts, [1.0, 0.0, 0.0]);
+            assert!((w[0] + 0.3 * 1.5).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn implicit_step_holds_what_friction_can_hold_and_never_reverses() {
+        let pts = disc(0.04, 0.3, 0.15 * 9.81);
+        let (m, iz, dt) = (0.15, 0.5 * 0.15 * 0.04 * 0.04, 0.002);
+        // Slow: stopped within the step.
+        let t = implicit_twist(&pts, m, iz, [0.001, 0.0, 0.01], dt);
+        assert!(t.iter().all(|v| v.abs() < 1e-6), "{t:?}");
+        // Fast pure slide: decelerates by mu g dt.
+        let t = implicit_twist(&pts, m, iz, [1.0, 0.0, 0.0], dt);
+        assert!((t[0] - (1.0 - 0.3 * 9.81 * dt)).abs() < 1e-6, "{t:?}");
+        // Slide and spin: both slow down, neither reverses.
+        let t = implicit_twist(&pts, m, iz, [0.2, 0.1, 5.0], dt);
+        assert!(t[0] > 0.0 && t[0] < 0.2 && t[1] > 0.0 && t[1] < 0.1 && t[2] > 0.0 && t[2] < 5.0);
+    }
+
+    #[test]
+    fn sliding_and_spinning_disc_stops_both_at_once() {
+        // Uniform pressure: a disc released sliding and spinning comes to rest in translation and
+        // rotation at the same instant (a known result for axisymmetric uniform pressure).
+        let (m, r) = (0.15, 0.04);
+        let pts = disc(r, 0.3, m * 9.81);
+        let iz = 0.5 * m * r * r;
+        let dt = 1e-4;
+        let mut t = [0.3, 0.0, 10.0];
+        let (mut stop_v, mut stop_w) = (None, None);
+        for k in 0..100_000 {
+            t = implicit_twist(&pts, m, iz, t, dt);
+            let time = f64::from(k + 1) * dt;
+            if stop_v.is_none() && t[0].hypot(t[1]) < 1e-5 {
+                stop_v = Some(time);
+            }
+            if stop_w.is_none() && (t[2] * r).abs() < 1e-5 {
+                stop_w = Some(time);
+            }
+            if stop_v.is_some() && stop_w.is_some() {
+                break;
+            }
+        }
+        let (a, b) = (
+            stop_v.expect("stops sliding"),
+            stop_w.expect("stops spinning"),
+        );
+        assert!(
+            (a - b).abs() < 0.02 * a.max(b),
+            "slide stops at {a} s, spin at {b} s"
+        );
+    }
+}
