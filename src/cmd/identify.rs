@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use asid_core::Episode;
 use asid_core::scene::ChannelKind;
-use asid_sysid::{FitOptions, Loss, SolverKind, dataset, identify};
+use asid_sysid::{
+    Drive, EpisodeInput, FitOptions, JointTrack, Loss, SolverKind, dataset_driven, identify,
+};
 use serde_json::json;
 
 /// Arguments of `asid identify`.
@@ -28,6 +30,10 @@ pub struct Args {
     /// Huber loss threshold in sigmas (default: squared loss).
     #[arg(long)]
     huber: Option<f64>,
+    /// What moves the simulated arm: `measured` (the recorded joint positions, MCAP only) or
+    /// `commanded` (the plan's actions); default measured when every episode has them.
+    #[arg(long)]
+    drive: Option<String>,
     /// Channels to fit, comma-separated (e.g. object_pose,ee_position; default: all).
     #[arg(long)]
     channels: Option<String>,
@@ -60,13 +66,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .collect::<anyhow::Result<_>>()?,
         ),
     };
+    let drive = match args.drive.as_deref() {
+        None => None,
+        Some(d) => Some(
+            Drive::parse(d)
+                .with_context(|| format!("--drive `{d}`: allowed measured, commanded"))?,
+        ),
+    };
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
     let mut episodes = Vec::new();
     for p in &args.episodes {
-        episodes.push((p.display().to_string(), read_episode(p, scene)?));
+        episodes.push(read_input(p, scene)?);
     }
-    let data = dataset(scene, &episodes, channels.as_deref())?;
+    let (data, notes) = dataset_driven(scene, &episodes, channels.as_deref(), drive)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     let mut names = Vec::new();
     let mut off = 0;
     for c in &scene.spec.observation.channels {
@@ -94,15 +110,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             json!({
                 "estimate": fit.estimate, "std": fit.std, "interval95": fit.interval95, "crb_std": fit.crb_std, "identifiable": fit.identifiable,
                 "verdict": fit.identifiability.verdict, "cost": fit.cost, "evaluations": fit.evaluations, "wall_s": fit.wall_s,
-                "skipped": fit.skipped, "hypotheses": fit.hypotheses,
+                "skipped": fit.skipped, "hypotheses": fit.hypotheses, "drive": fit.drive, "notes": notes,
+                "reduced_chi2": fit.reduced_chi2, "misfit": fit.misfit, "misfit_test": fit.misfit_tests.test,
+                "runs_z": fit.misfit_tests.runs_z, "chi2_p": fit.misfit_tests.chi2_p,
+                "std_nominal": fit.std_nominal, "std_sandwich": fit.std_sandwich,
+                "covariance_method": fit.covariance_method, "confounded": fit.confounded,
             })
         );
     } else {
         println!(
-            "{} from {} episode(s), {:?}: cost {:.4e}, {} residuals ({} skipped), {} rollouts, {:.2} s",
+            "{} from {} episode(s), {:?}, {:?} drive: cost {:.4e}, {} residuals ({} skipped), {} rollouts, {:.2} s",
             scene.spec.name,
             episodes.len(),
             solver,
+            fit.drive,
             fit.cost,
             fit.residuals,
             fit.skipped,
@@ -124,6 +145,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 fit.identifiable.get(n).copied().unwrap_or(false)
             );
         }
+        println!(
+            "  reduced chi-square {:.3}, runs z {:.2} over {} series: {}",
+            fit.reduced_chi2,
+            fit.misfit_tests.runs_z,
+            fit.misfit_tests.runs_series,
+            if fit.misfit {
+                "MISFIT (the residuals are not the scene's noise)"
+            } else {
+                "consistent with the scene's noise"
+            }
+        );
+        println!("  test: {}", fit.misfit_tests.test);
+        println!("  covariance: {}", fit.covariance_method);
+        for c in &fit.confounded {
+            println!("  determined only in combination: {}", c.combination);
+        }
         println!("  {}", fit.identifiability.verdict);
         for h in &fit.hypotheses {
             println!(
@@ -137,6 +174,63 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("  residual RMS: {:?}", fit.residual_rms);
     }
     Ok(())
+}
+
+/// Reads an episode with, for an MCAP recording, its measured joint positions (`/arm/state`, on
+/// the episode's clock: seconds from the first plan action).
+pub fn read_input(
+    path: &std::path::Path,
+    scene: &asid_core::Scene,
+) -> anyhow::Result<EpisodeInput> {
+    let source = path.display().to_string();
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mcap"))
+    {
+        return Ok(EpisodeInput {
+            source,
+            episode: Episode::read(path)?,
+            joints: None,
+        });
+    }
+    let recording = asid_record::read_recording(path)?;
+    let c = asid_record::to_episode(
+        &recording,
+        scene,
+        &source,
+        &asid_record::EpisodeOptions::default(),
+    )?;
+    for (channel, rows) in &c.missing_rows {
+        eprintln!("{source}: {channel}: {rows} rows missing");
+    }
+    for u in &c.unavailable {
+        eprintln!("{source}: {u}: not in the recording (left missing)");
+    }
+    let t0_ns = c
+        .episode
+        .meta
+        .get("arm_clock_t0_ns")
+        .and_then(serde_json::Value::as_u64)
+        .with_context(|| format!("{source}: no arm_clock_t0_ns in the converted episode"))?;
+    let mut states: Vec<_> = recording
+        .states
+        .iter()
+        .filter(|s| s.q_rad.len() == scene.n_joints())
+        .collect();
+    states.sort_by_key(|s| s.stamp_ns);
+    states.dedup_by_key(|s| s.stamp_ns);
+    let joints = JointTrack {
+        t_s: states
+            .iter()
+            .map(|s| (i128::from(s.stamp_ns) - i128::from(t0_ns)) as f64 * 1e-9)
+            .collect(),
+        q_rad: states.iter().map(|s| s.q_rad.clone()).collect(),
+    };
+    Ok(EpisodeInput {
+        source,
+        episode: c.episode,
+        joints: (!joints.t_s.is_empty()).then_some(joints),
+    })
 }
 
 /// Reads an episode: an MCAP recording (converted on the scene's observation channels; rows the

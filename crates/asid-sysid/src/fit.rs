@@ -17,10 +17,13 @@ use serde::{Deserialize, Serialize};
 use crate::SysIdError;
 use crate::data::Dataset;
 use crate::lm::LevenbergMarquardt;
+use crate::misfit::{misfit_tests, sandwich};
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
 use crate::profile::{Interval, Optimum, profile_intervals};
-use crate::uncertainty::{Identifiability, diagonal_std, identifiability, psd_inverse};
+use crate::report::{Fit, Hypothesis};
+use crate::uncertainty::{diagonal_std, identifiability, scaled_psd_inverse};
+use crate::verdict::{confounded, verdict};
 
 /// Prior samples screened per extra start.
 const SCREEN: usize = 8;
@@ -80,73 +83,6 @@ impl Default for FitOptions {
             population: 24,
         }
     }
-}
-
-/// One structural hypothesis and how well it fits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Hypothesis {
-    /// Values of the discrete parameters.
-    pub structure: BTreeMap<String, f64>,
-    /// Sum of squared whitened residuals at its optimum.
-    pub chi2: f64,
-    /// Bayesian information criterion (known noise): chi2 + k ln N.
-    pub bic: f64,
-    /// Whether it was chosen.
-    pub chosen: bool,
-}
-
-/// The result file of an identification.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Fit {
-    /// Format tag.
-    pub format: String,
-    /// Scene name.
-    pub scene: String,
-    /// Episodes fitted.
-    pub episodes: Vec<String>,
-    /// Settings.
-    pub options: FitOptions,
-    /// Estimate per parameter.
-    pub estimate: BTreeMap<String, f64>,
-    /// Standard deviation per parameter from the residual-based covariance (`null`: unbounded).
-    pub std: BTreeMap<String, Option<f64>>,
-    /// 95 % interval per parameter: on each side the wider of the profile-likelihood end
-    /// ([`crate::profile`]: where the cost, the other parameters re-fitted, rises by 3.84 s^2;
-    /// asymmetric where the data are) and the Wald end, within the bounds; `*_open` where it
-    /// reaches a bound.
-    pub interval95: BTreeMap<String, Interval>,
-    /// 95 % profile-likelihood interval per parameter alone.
-    pub profile_interval95: BTreeMap<String, Interval>,
-    /// 95 % Wald interval per parameter (estimate +- 1.96 std; `null`: unbounded).
-    pub wald_interval95: BTreeMap<String, Option<[f64; 2]>>,
-    /// Covariance, in the order of `names`.
-    pub covariance: Vec<Vec<Option<f64>>>,
-    /// Correlation matrix, same order.
-    pub correlation: Vec<Vec<Option<f64>>>,
-    /// Parameter order of the matrices.
-    pub names: Vec<String>,
-    /// Cramer-Rao std at the estimate for these episodes (with the scene's sigmas).
-    pub crb_std: BTreeMap<String, Option<f64>>,
-    /// Identifiability per parameter.
-    pub identifiable: BTreeMap<String, bool>,
-    /// The full identifiability report.
-    pub identifiability: Identifiability,
-    /// Structure hypotheses (when the scene has discrete parameters).
-    pub hypotheses: Vec<Hypothesis>,
-    /// Half the sum of squared whitened residuals at the estimate.
-    pub cost: f64,
-    /// Residual-based noise scale (1 when the scene's sigmas are right).
-    pub residual_sigma_ratio: f64,
-    /// RMS residual per observation channel, in the channel's unit.
-    pub residual_rms: BTreeMap<String, f64>,
-    /// Residuals used.
-    pub residuals: usize,
-    /// Recorded entries skipped (missing or not finite).
-    pub skipped: usize,
-    /// Model rollouts spent.
-    pub evaluations: usize,
-    /// Wall time.
-    pub wall_s: f64,
 }
 
 fn optimise<M: ReplayModel>(
@@ -395,10 +331,26 @@ pub fn identify<M: ReplayModel>(
     let chi2: f64 = r.iter().map(|v| v * v).sum();
     let dof = n_res.saturating_sub(free.len()).max(1) as f64;
     let s2 = chi2 / dof;
-    let crb = psd_inverse(&jtj);
-    let cov = &crb * s2;
+    let crb = scaled_psd_inverse(&jtj, &scale);
+    let cov_nominal = &crb * s2;
     let free_names: Vec<String> = free.iter().map(|&i| names[i].clone()).collect();
-    let ident = identifiability(&jtj, &free_names, &scale);
+    let mut ident = identifiability(&jtj, &free_names, &scale);
+    // Is the model right? When it is not, the covariance that holds is the sandwich.
+    let tests = misfit_tests(data, &r, free.len());
+    let (cov_sandwich, lag) = sandwich(data, &jf, &r, &scale);
+    let std_nominal = diagonal_std(&free_names, &cov_nominal);
+    let std_sandwich = diagonal_std(&free_names, &cov_sandwich);
+    let (cov, covariance_method) = if tests.misfit {
+        (
+            widened(&cov_nominal, &cov_sandwich),
+            format!(
+                "misfit: Newey-West sandwich over control steps (Bartlett, lag {lag}), each std \
+                 the larger of it and s^2 (J^T J)^-1"
+            ),
+        )
+    } else {
+        (cov_nominal.clone(), "s^2 (J^T J)^-1".to_string())
+    };
     let finite = |v: f64| v.is_finite().then_some(v);
     let std = diagonal_std(&free_names, &cov);
     let crb_std = diagonal_std(&free_names, &crb);
@@ -426,8 +378,9 @@ pub fn identify<M: ReplayModel>(
     evaluations += spent;
     // The reported interval is, on each side, the wider of the profile and Wald ends (within the
     // bounds): the profile catches a cost that goes flat on one side, the Wald end guards against
-    // roughness of the cost (contact events) below the finite-difference step.
-    let interval95 = free_names
+    // roughness of the cost (contact events) below the finite-difference step, and carries the
+    // sandwich's width under misfit.
+    let interval95: BTreeMap<String, Interval> = free_names
         .iter()
         .enumerate()
         .map(|(k, n)| {
@@ -457,7 +410,26 @@ pub fn identify<M: ReplayModel>(
     let covariance = (0..free.len())
         .map(|a| (0..free.len()).map(|b| finite(cov[(a, b)])).collect())
         .collect();
-    let mut identifiable = ident.identifiable.clone();
+    let free_values: Vec<f64> = free.iter().map(|&i| theta[i]).collect();
+    let pairs = confounded(&free_names, &free_values, &cov);
+    let (mut identifiable, reasons) = verdict(&ident.identifiable, &interval95, &pairs);
+    let mut said = if reasons.is_empty() {
+        vec!["every parameter is identifiable from these episodes".to_string()]
+    } else {
+        reasons
+    };
+    if ident.directions.iter().any(|d| !d.identifiable) {
+        said.push(ident.verdict.clone());
+    }
+    if tests.misfit {
+        said.push(format!(
+            "the model does not explain the residuals (reduced chi-square {:.2}, runs z {:.2}): \
+             intervals from the sandwich covariance",
+            tests.reduced_chi2, tests.runs_z
+        ));
+    }
+    ident.verdict = said.join("; ");
+    ident.identifiable.clone_from(&identifiable);
     for &d in &discrete {
         // A structural parameter is identified when one hypothesis wins clearly (BIC margin > 10).
         let margin = hypotheses
@@ -468,23 +440,23 @@ pub fn identify<M: ReplayModel>(
         identifiable.insert(names[d].clone(), margin > 10.0);
     }
     let mut rms: BTreeMap<String, (f64, usize)> = BTreeMap::new();
-    let mut k = 0;
-    for rep in &data.replays {
-        for row in rep.recorded.iter().skip(1) {
-            for (slot, &e) in data.entries.iter().enumerate() {
-                if row[e].is_some() {
-                    let name = channel_names
-                        .iter()
-                        .rev()
-                        .find(|(off, _)| *off <= e)
-                        .map_or("?".to_string(), |(_, n)| n.clone());
-                    let acc = rms.entry(name).or_default();
-                    acc.0 += (r[k] * data.sigmas[slot]).powi(2);
-                    acc.1 += 1;
-                    k += 1;
-                }
+    for (k, (_, _, slot)) in data.index().into_iter().enumerate() {
+        let e = data.slot_entry(slot);
+        let mut name = channel_names
+            .iter()
+            .rev()
+            .find(|(off, _)| *off <= e)
+            .map_or("?".to_string(), |(_, n)| n.clone());
+        let sigma = match slot.checked_sub(data.entries.len()) {
+            None => data.sigmas[slot],
+            Some(t) => {
+                name.push_str(".rotation_rad");
+                data.rotations[t / 3].sigma_rad
             }
-        }
+        };
+        let acc = rms.entry(name).or_default();
+        acc.0 += (r[k] * sigma).powi(2);
+        acc.1 += 1;
     }
     Ok(Fit {
         format: "asid-fit/1".into(),
@@ -492,7 +464,11 @@ pub fn identify<M: ReplayModel>(
         episodes: data.replays.iter().map(|r| r.source.clone()).collect(),
         options: opts.clone(),
         estimate: names.iter().cloned().zip(theta.iter().copied()).collect(),
+        drive: data.drive,
         std,
+        std_nominal,
+        std_sandwich,
+        covariance_method,
         interval95,
         profile_interval95,
         wald_interval95,
@@ -501,10 +477,14 @@ pub fn identify<M: ReplayModel>(
         names: free_names,
         crb_std,
         identifiable,
+        confounded: pairs,
         identifiability: ident,
         hypotheses,
         cost: 0.5 * chi2,
         residual_sigma_ratio: s2.sqrt(),
+        reduced_chi2: tests.reduced_chi2,
+        misfit: tests.misfit,
+        misfit_tests: tests,
         residual_rms: rms
             .into_iter()
             .map(|(n, (s, c))| (n, (s / c.max(1) as f64).sqrt()))
@@ -513,5 +493,26 @@ pub fn identify<M: ReplayModel>(
         skipped: data.skipped,
         evaluations,
         wall_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The sandwich covariance with each std raised to at least the nominal one (its correlations
+/// kept); infinite where either is.
+fn widened(nominal: &DMatrix<f64>, sandwich: &DMatrix<f64>) -> DMatrix<f64> {
+    let p = nominal.nrows();
+    let sd: Vec<f64> = (0..p)
+        .map(|i| nominal[(i, i)].max(sandwich[(i, i)]).max(0.0).sqrt())
+        .collect();
+    DMatrix::from_fn(p, p, |a, b| {
+        if !(sd[a].is_finite() && sd[b].is_finite()) {
+            return f64::INFINITY;
+        }
+        let rho = sandwich[(a, b)] / (sandwich[(a, a)] * sandwich[(b, b)]).sqrt();
+        let rho = if a == b || !rho.is_finite() {
+            f64::from(u8::from(a == b))
+        } else {
+            rho
+        };
+        rho * sd[a] * sd[b]
     })
 }

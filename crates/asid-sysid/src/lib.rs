@@ -27,18 +27,28 @@
 pub mod data;
 pub mod fit;
 pub mod lm;
+pub mod misfit;
 pub mod model;
 pub mod problem;
 pub mod profile;
+pub mod report;
+pub mod rotation;
+mod sim_model;
 pub mod uncertainty;
+pub mod verdict;
 
-pub use data::{Dataset, Replay, dataset};
-pub use fit::{Fit, FitOptions, Hypothesis, SolverKind, identify};
+pub use data::{
+    Dataset, Drive, EpisodeInput, JointTrack, Replay, RotationTerm, dataset, dataset_driven,
+};
+pub use fit::{FitOptions, SolverKind, identify};
 pub use lm::LevenbergMarquardt;
+pub use misfit::MisfitTests;
 pub use model::ReplayModel;
 pub use problem::{Loss, SysIdProblem};
 pub use profile::Interval;
+pub use report::{Fit, Hypothesis};
 pub use uncertainty::{Identifiability, crb_std_at, identifiability};
+pub use verdict::Combination;
 
 /// Errors of identification.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,17 @@
-//! What identification needs from a model: replay actions, and sensitivities for Gauss-Newton.
+//! What identification needs from a model: replay an episode (the plan's actions, or the measured
+//! joint path), and sensitivities for Gauss-Newton.
 
 use asid_core::ParamSpace;
-use asid_sim::Simulator;
 use nalgebra::DMatrix;
 
 /// Observations (`H + 1` rows) and one `obs_dim x P` sensitivity matrix per action.
 pub type Sensitivities = (Vec<Vec<f64>>, Vec<DMatrix<f64>>);
 
-/// A model that can replay recorded actions open loop.
+/// A model that can replay recorded episodes open loop.
+///
+/// Sensitivities of `object_pose` quaternion components are taken with the perturbed
+/// quaternions on the nominal's sign (a quaternion and its negative are one rotation), so they stay
+/// finite when an object turns through 180 degrees.
 pub trait ReplayModel: Sync {
     /// The unknown parameters.
     fn space(&self) -> &ParamSpace;
@@ -16,22 +20,21 @@ pub trait ReplayModel: Sync {
     /// Observations and their derivatives: one `obs_dim x P` matrix per action (whole-trajectory
     /// finite differences; zero columns for discrete parameters).
     fn sensitivities(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivities, String>;
-}
-
-impl ReplayModel for Simulator {
-    fn space(&self) -> &ParamSpace {
-        &self.scene().space
+    /// Observations (`H + 1` rows) for `theta` with the arm moved along `q_path` (joint positions at
+    /// the control steps `0..=H`, linear in between). A model without an arm to move refuses.
+    fn simulate_joint_path(
+        &self,
+        _theta: &[f64],
+        _q_path: &[Vec<f64>],
+    ) -> Result<Vec<Vec<f64>>, String> {
+        Err("this model cannot follow a measured joint path: use the commanded drive".into())
     }
-
-    fn simulate(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, String> {
-        self.rollout(theta, actions)
-            .map(|t| t.obs)
-            .map_err(|e| e.to_string())
-    }
-
-    fn sensitivities(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Sensitivities, String> {
-        self.trajectory_sensitivity(theta, actions)
-            .map(|s| (s.nominal.obs, s.jacobians))
-            .map_err(|e| e.to_string())
+    /// As [`ReplayModel::sensitivities`], with the arm moved along `q_path`.
+    fn joint_path_sensitivities(
+        &self,
+        _theta: &[f64],
+        _q_path: &[Vec<f64>],
+    ) -> Result<Sensitivities, String> {
+        Err("this model cannot follow a measured joint path: use the commanded drive".into())
     }
 }

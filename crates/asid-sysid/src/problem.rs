@@ -5,6 +5,7 @@ use nalgebra::DMatrix;
 
 use crate::data::Dataset;
 use crate::model::ReplayModel;
+use crate::rotation;
 
 /// Loss applied to each whitened residual.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -112,14 +113,18 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
         self.model.space().check(theta).is_ok()
     }
 
-    /// Whitened residuals (simulated - recorded) / sigma for every recorded entry.
+    /// Whitened residuals for every recorded entry: (simulated - recorded) / sigma for scalar
+    /// entries, the rotation error `log(q_recorded^-1 q_simulated) / sigma_rad` for orientations.
     pub fn residuals_at(&self, theta: &[f64]) -> Result<Vec<f64>, String> {
         let mut out = Vec::with_capacity(self.data.total);
         for rep in &self.data.replays {
             self.counter
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let sim = self.model.simulate(theta, &rep.actions)?;
-            push_residuals(self.data, rep, &sim, &mut out);
+            let sim = match &rep.joint_path {
+                Some(q) => self.model.simulate_joint_path(theta, q)?,
+                None => self.model.simulate(theta, &rep.actions)?,
+            };
+            push_residuals(self.data, rep, &sim, &mut out, None);
         }
         Ok(out)
     }
@@ -135,17 +140,11 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
         for rep in &self.data.replays {
             self.counter
                 .fetch_add(2 * p + 1, std::sync::atomic::Ordering::Relaxed);
-            let (sim, jacs) = self.model.sensitivities(theta, &rep.actions)?;
-            push_residuals(self.data, rep, &sim, &mut r);
-            for (h, row) in rep.recorded.iter().enumerate().skip(1) {
-                for (k, &e) in self.data.entries.iter().enumerate() {
-                    if row[e].is_some() {
-                        for c in 0..p {
-                            rows.push(jacs[h - 1][(e, c)] / self.data.sigmas[k]);
-                        }
-                    }
-                }
-            }
+            let (sim, jacs) = match &rep.joint_path {
+                Some(q) => self.model.joint_path_sensitivities(theta, q)?,
+                None => self.model.sensitivities(theta, &rep.actions)?,
+            };
+            push_residuals(self.data, rep, &sim, &mut r, Some((&jacs, &mut rows)));
         }
         Ok((r.clone(), DMatrix::from_row_slice(r.len(), p, &rows)))
     }
@@ -161,11 +160,51 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
     }
 }
 
-fn push_residuals(data: &Dataset, rep: &crate::data::Replay, sim: &[Vec<f64>], out: &mut Vec<f64>) {
+/// Appends the whitened residuals of one replay (and, given the observation Jacobians, their
+/// rows of the residual Jacobian) in the order of [`Dataset::index`].
+fn push_residuals(
+    data: &Dataset,
+    rep: &crate::data::Replay,
+    sim: &[Vec<f64>],
+    out: &mut Vec<f64>,
+    mut jac: Option<(&[DMatrix<f64>], &mut Vec<f64>)>,
+) {
     for (h, row) in rep.recorded.iter().enumerate().skip(1) {
         for (k, &e) in data.entries.iter().enumerate() {
             if let Some(y) = row[e] {
                 out.push((sim[h][e] - y) / data.sigmas[k]);
+                if let Some((jacs, rows)) = jac.as_mut() {
+                    let j = &jacs[h - 1];
+                    rows.extend((0..j.ncols()).map(|c| j[(e, c)] / data.sigmas[k]));
+                }
+            }
+        }
+        for t in &data.rotations {
+            let e = t.entry;
+            let recorded = (|| Some([row[e]?, row[e + 1]?, row[e + 2]?, row[e + 3]?]))();
+            let Some(recorded) = recorded else { continue };
+            let q_sim: [f64; 4] = std::array::from_fn(|c| sim[h][e + c]);
+            let (Some(qm), Some(qs)) = (rotation::unit(recorded), rotation::unit(q_sim)) else {
+                // A recorded orientation that is no rotation: its three residuals are zero.
+                out.extend([0.0; 3]);
+                if let Some((jacs, rows)) = jac.as_mut() {
+                    rows.extend(std::iter::repeat_n(0.0, 3 * jacs[h - 1].ncols()));
+                }
+                continue;
+            };
+            let err = rotation::error(&qm, &qs) / t.sigma_rad;
+            out.extend(err.iter());
+            if let Some((jacs, rows)) = jac.as_mut() {
+                let j = &jacs[h - 1];
+                let cols: Vec<_> = (0..j.ncols())
+                    .map(|c| {
+                        let dq = std::array::from_fn(|i| j[(e + i, c)]);
+                        rotation::error_derivative(&qm, q_sim, dq) / t.sigma_rad
+                    })
+                    .collect();
+                for axis in 0..3 {
+                    rows.extend(cols.iter().map(|d| d[axis]));
+                }
             }
         }
     }

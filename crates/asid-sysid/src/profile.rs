@@ -12,6 +12,12 @@
 //! above and the smallest is kept. The root of `sqrt(delta chi2 / s^2) = 1.96` is found by secant
 //! steps from the Wald guess. An interval that reaches a hard bound before the threshold is open
 //! there (`lo_open` / `hi_open`): the data do not close it.
+//!
+//! An end can equal the estimate only when the estimate sits on a hard bound (the data's optimum
+//! lies beyond it, a sign of a model error): that side has no room and is open at the bound, and
+//! the fit's verdict does not call the parameter identifiable. A side is never called open without
+//! the profile evaluated at the bound: when the secant runs out of evaluations before the cost
+//! rises (steps below the simulator's resolution), the bound is checked and the end bisected.
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -251,11 +257,24 @@ impl<'s, 'p, 'a, M: ReplayModel> Side<'s, 'p, 'a, M> {
             }
             (d0, z0, d1) = (d1, z1, next);
         }
-        // Out of evaluations: the middle of the bracket, or open when nothing closed it.
-        if above.is_finite() {
-            (0.5 * (below + above), false)
-        } else {
-            (room, true)
+        // Out of evaluations with nothing above the threshold yet: the steps were too small to
+        // see the cost rise (a Wald half-width below the simulator's resolution, as on
+        // noise-free data), which says nothing about the bound. Look at the bound itself and
+        // bisect towards it, instead of calling the side open unseen.
+        if !above.is_finite() {
+            if self.z(room) < Z95 {
+                return (room, true);
+            }
+            above = room;
+            for _ in 0..MAX_EVALS {
+                let mid = 0.5 * (below + above);
+                if self.z(mid) < Z95 {
+                    below = mid;
+                } else {
+                    above = mid;
+                }
+            }
         }
+        (0.5 * (below + above), false)
     }
 }

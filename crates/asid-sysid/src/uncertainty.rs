@@ -112,8 +112,28 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
     }
 }
 
+/// [`psd_inverse`] of an information matrix `jtj` of physical parameters, taken in prior-std units
+/// (`scale`) so that which parameters take part in an undetermined direction does not depend on
+/// their units: `S (S jtj S)^+ S`.
+pub fn scaled_psd_inverse(jtj: &DMatrix<f64>, scale: &[f64]) -> DMatrix<f64> {
+    let s = DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(scale));
+    let inv = psd_inverse(&(&s * jtj * &s));
+    DMatrix::from_fn(inv.nrows(), inv.ncols(), |i, j| {
+        let v = inv[(i, j)];
+        if v.is_finite() {
+            scale[i] * v * scale[j]
+        } else {
+            v
+        }
+    })
+}
+
+/// Weight (in a unit eigenvector) above which a parameter takes part in an undetermined direction.
+const NULL_PART: f64 = 1e-3;
+
 /// Inverse of a symmetric positive semi-definite matrix by eigen-decomposition; directions with
-/// eigenvalues below `1e-12 * max` get infinite variance.
+/// eigenvalues below `1e-12 * max` get infinite variance (for the entries whose weight in them is
+/// above 1e-3: rounding leaves small weights on every parameter).
 pub fn psd_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
     let p = m.nrows();
     let eig = SymmetricEigen::new(m.clone());
@@ -130,7 +150,7 @@ pub fn psd_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
         if w.is_infinite() {
             for i in 0..p {
                 for j in 0..p {
-                    if v[i].abs() > 1e-6 && v[j].abs() > 1e-6 {
+                    if v[i].abs() > NULL_PART && v[j].abs() > NULL_PART {
                         inv[(i, j)] = f64::INFINITY;
                     }
                 }

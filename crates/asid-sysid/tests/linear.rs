@@ -1,7 +1,7 @@
 //! On a linear-Gaussian toy the reported covariance matches the spread of estimates over many noisy fits.
 
 use asid_core::{Param, ParamSpace, ParamTarget, Prior};
-use asid_sysid::{Dataset, FitOptions, Replay, ReplayModel, SolverKind, identify};
+use asid_sysid::{Dataset, Drive, FitOptions, Replay, ReplayModel, SolverKind, identify};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -88,11 +88,14 @@ fn reported_covariance_matches_the_empirical_spread_over_200_noisy_fits() {
                 source: "toy".into(),
                 actions: actions.clone(),
                 recorded,
+                joint_path: None,
             }],
             entries: vec![0, 1, 2],
             sigmas: vec![sigma; 3],
             total: 45,
             skipped: 0,
+            rotations: Vec::new(),
+            drive: Drive::Commanded,
         };
         let fit = identify(
             &model,
@@ -180,11 +183,14 @@ fn a_confounded_pair_is_flagged_unidentifiable() {
                 .iter()
                 .map(|r| r.iter().map(|v| Some(*v)).collect())
                 .collect(),
+            joint_path: None,
         }],
         entries: vec![0, 1],
         sigmas: vec![0.01; 2],
         total: 20,
         skipped: 0,
+        rotations: Vec::new(),
+        drive: Drive::Commanded,
     };
     let fit = identify(
         &model,

@@ -2,7 +2,7 @@
 //! honest coverage where the observations go flat on one side (like friction in pushing).
 
 use asid_core::{Param, ParamSpace, ParamTarget, Prior};
-use asid_sysid::{Dataset, FitOptions, Replay, ReplayModel, SolverKind, identify};
+use asid_sysid::{Dataset, Drive, FitOptions, Replay, ReplayModel, SolverKind, identify};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -96,11 +96,14 @@ fn fits(toy: &Toy, truth: [f64; 2], sigma: f64, trials: usize) -> Vec<Trial> {
                     source: "toy".into(),
                     actions: vec![vec![0.0]; ROWS],
                     recorded,
+                    joint_path: None,
                 }],
                 entries: (0..N).collect(),
                 sigmas: vec![sigma; N],
                 total: N * ROWS,
                 skipped: 0,
+                rotations: Vec::new(),
+                drive: Drive::Commanded,
             };
             let opts = FitOptions {
                 solver: SolverKind::Lm,

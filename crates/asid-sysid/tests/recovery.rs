@@ -32,8 +32,9 @@ fn assert_recovered(f: &asid_sysid::Fit, truth: &[(&str, f64)], rel: f64) {
         let e = f.estimate[*name];
         assert!(
             ((e - t) / t).abs() < rel,
-            "{name}: estimate {e}, truth {t} (cost {})",
-            f.cost
+            "{name}: estimate {e}, truth {t} (cost {}, {})",
+            f.cost,
+            f.identifiability.verdict
         );
     }
 }
@@ -116,7 +117,11 @@ fn unexcited_parameters_are_flagged_unidentifiable() {
         .record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0)
         .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
-    assert!(f.identifiable["puck.friction"]);
+    assert!(
+        f.identifiable["puck.friction"],
+        "{} {:?} {:?} {:?} {:?}",
+        f.identifiability.verdict, f.interval95, f.profile_interval95, f.std, f.estimate
+    );
     assert!(
         !f.identifiable["puck.torsional_friction"],
         "{}",
