@@ -28,7 +28,7 @@ impl<'a> PoseTrack<'a> {
     }
 
     /// The pose at `t_ns` in the frame of the samples: linear interpolation of position and
-    /// normalised linear interpolation of orientation between the two samples around `t_ns` when
+    /// spherical linear interpolation (slerp, the short way round) of orientation between the two samples around `t_ns` when
     /// they are at most `max_gap_ns` apart; outside the samples' span, the nearest one if it is
     /// within `max_gap_ns / 2`; otherwise None (never a made-up value).
     pub fn at(&self, t_ns: u64, max_gap_ns: u64) -> Option<Isometry3<f64>> {
@@ -49,13 +49,16 @@ impl<'a> PoseTrack<'a> {
         }
         let u = (t_ns - a.stamp_ns) as f64 / gap as f64;
         let p: [f64; 3] = std::array::from_fn(|k| a.p_m[k] + (b.p_m[k] - a.p_m[k]) * u);
-        let qa = a.q_wxyz;
-        let mut qb = b.q_wxyz;
-        if qa.iter().zip(&qb).map(|(x, y)| x * y).sum::<f64>() < 0.0 {
-            qb = qb.map(|x| -x);
+        let qa = isometry(a.p_m, a.q_wxyz).rotation;
+        let mut qb = isometry(b.p_m, b.q_wxyz).rotation;
+        if qa.coords.dot(&qb.coords) < 0.0 {
+            qb = UnitQuaternion::new_unchecked(-qb.into_inner());
         }
-        let q: [f64; 4] = std::array::from_fn(|k| qa[k] + (qb[k] - qa[k]) * u);
-        Some(isometry(p, q))
+        let q = qa.try_slerp(&qb, u, 1e-12).unwrap_or(qa);
+        Some(Isometry3::from_parts(
+            Translation3::new(p[0], p[1], p[2]),
+            q,
+        ))
     }
 }
 
@@ -102,6 +105,31 @@ mod tests {
         assert_eq!(x(10), None, "90 ns before the first sample: too far");
         assert_eq!(x(1070), Some(2.0));
         assert!(PoseTrack::new(&poses, "lid").is_empty());
+    }
+
+    #[test]
+    fn orientation_is_slerped_the_short_way_across_a_sign_flip() {
+        let yaw = |deg: f64| {
+            let q = UnitQuaternion::from_euler_angles(0.0, 0.0, f64::to_radians(deg));
+            [q.w, q.i, q.j, q.k]
+        };
+        let mut a = sample(0, 0.0);
+        a.q_wxyz = yaw(170.0);
+        let mut b = sample(100, 0.0);
+        // -170 degrees with the opposite sign: the same rotation as +190.
+        b.q_wxyz = yaw(-170.0).map(|x| -x);
+        let poses = vec![a, b];
+        let track = PoseTrack::new(&poses, "puck");
+        let q = track.at(25, 1000).expect("inside").rotation;
+        let angle = q.angle_to(&UnitQuaternion::from_euler_angles(
+            0.0,
+            0.0,
+            f64::to_radians(175.0),
+        ));
+        assert!(
+            angle < 1e-9,
+            "a quarter of the way is 175 degrees, off by {angle} rad"
+        );
     }
 
     #[test]
