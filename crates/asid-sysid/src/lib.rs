@@ -1,27 +1,37 @@
-//! System identification: fit the simulator's parameters by replaying the recorded actions open
-//! loop and matching the recorded observations, and say honestly how sure the fit is.
+//! System identification: fit the simulator's parameters by replaying recorded episodes open loop
+//! and matching the recorded observations, and say honestly how sure the fit is.
 //!
-//! - [`dataset`]: episodes checked against the scene, resampled onto the control grid, channels
-//!   chosen, missing values skipped and counted;
-//! - [`SysIdProblem`]: whitened residuals, cost (squared or Huber) and the finite-difference Jacobian
-//!   (the same sensitivities the exploration planner uses), as argmin problems;
+//! - [`dataset_driven`]: episodes checked against the scene, resampled onto the control grid
+//!   (slerp for orientations), channels chosen, missing values skipped and counted, and the
+//!   [`Drive`]: the simulated arm follows the recorded measured joint positions (what the arm did,
+//!   lag and offsets included) or the plan's commands ([`dataset`]: commanded);
+//! - [`SysIdProblem`]: whitened residuals (orientations through the log-map rotation error over the
+//!   channel's `sigma_rad`, [`rotation`]), cost (squared or Huber) and the finite-difference
+//!   Jacobian, as argmin problems;
 //! - solvers behind one interface ([`SolverKind`]): CEM (`asid-opt`), argmin's Nelder-Mead and
 //!   particle swarm, and a bounded Levenberg-Marquardt ([`LevenbergMarquardt`]); multi-start;
 //! - uncertainty at the optimum: covariance `s^2 (J^T J)^-1`, std, correlations, Wald intervals, the
-//!   Cramer-Rao bound, and an [`identifiability`] report with a plain-language verdict;
+//!   Cramer-Rao bound;
+//! - is the model right? ([`misfit`]): reduced chi-square, a chi-square size test, a runs test and
+//!   a lag-1 whiteness test of the residuals in time; under misfit a Newey-West sandwich
+//!   covariance, both reported;
 //! - 95 % intervals from the profile likelihood ([`profile`]), honest where the cost is not
 //!   quadratic (friction in pushing), next to the Wald intervals;
+//! - the verdict ([`verdict`]): identifiable only when the Fisher directions, an interval closed
+//!   inside the bounds and the absence of confounding (|correlation| > 0.95, reported as the
+//!   combination the data determine) all agree;
 //! - structure: every combination of discrete parameters (hinge present or not) is fitted and the
 //!   best BIC wins.
 //!
 //! ```no_run
-//! use asid_sysid::{FitOptions, dataset, identify};
+//! use asid_sysid::{EpisodeInput, FitOptions, dataset_driven, identify};
 //! let sim = asid_sim::Simulator::load(std::path::Path::new("scenes/shuffleboard.toml"))?;
-//! let ep = asid_core::Episode::read(std::path::Path::new("episode.json"))?;
-//! let data = dataset(sim.scene(), &[("episode.json".into(), ep)], None)?;
+//! let episode = asid_core::Episode::read(std::path::Path::new("episode.json"))?;
+//! let input = EpisodeInput { source: "episode.json".into(), episode, joints: None };
+//! // No measured joint positions in a JSON episode: the commanded drive, with a note.
+//! let (data, notes) = dataset_driven(sim.scene(), &[input], None, None)?;
 //! let fit = identify(&sim, &data, &FitOptions::default(), "shuffleboard", &[])?;
-//! println!("{:?} +- {:?}", fit.estimate, fit.std);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! println!("{notes:?} {:?} +- {:?}, misfit {}", fit.estimate, fit.std, fit.misfit);
 //! ```
 
 pub mod data;
