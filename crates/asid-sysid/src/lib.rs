@@ -32,6 +32,7 @@
 //! let (data, notes) = dataset_driven(sim.scene(), &[input], None, None)?;
 //! let fit = identify(&sim, &data, &FitOptions::default(), "shuffleboard", &[])?;
 //! println!("{notes:?} {:?} +- {:?}, misfit {}", fit.estimate, fit.std, fit.misfit);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod data;
