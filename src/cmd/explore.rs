@@ -24,9 +24,12 @@ pub struct Args {
     /// Seed (prior samples, optimiser, random baseline).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Prior samples the criterion is averaged over.
+    /// Prior samples the criterion is averaged over while planning.
     #[arg(long, default_value_t = 4)]
     prior_samples: usize,
+    /// Held-out prior samples (another random stream) the plan and random exploration are judged on.
+    #[arg(long, default_value_t = 4)]
+    held_out_samples: usize,
     /// CEM population.
     #[arg(long, default_value_t = 16)]
     population: usize,
@@ -55,8 +58,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "process" => NoiseModel::Process,
         other => bail!("--noise `{other}`: allowed measurement, process"),
     };
-    if args.prior_samples == 0 || args.population < 2 || args.iterations == 0 {
-        bail!("--prior-samples >= 1, --population >= 2 and --iterations >= 1 are required");
+    if args.prior_samples == 0
+        || args.held_out_samples == 0
+        || args.population < 2
+        || args.iterations == 0
+    {
+        bail!(
+            "--prior-samples >= 1, --held-out-samples >= 1, --population >= 2 and \
+             --iterations >= 1 are required"
+        );
     }
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
@@ -67,6 +77,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         noise,
         seed: args.seed,
         prior_samples: args.prior_samples,
+        held_out_samples: args.held_out_samples,
         population: args.population,
         iterations: args.iterations,
         random_draws: args.random_draws,
@@ -101,8 +112,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "design": plan.design,
             "designs_tried": tried.iter().map(|(k, v)| json!({"design": k, "value": v})).collect::<Vec<_>>(),
             "value": plan.value,
+            "held_out_value": plan.held_out_value,
+            "held_out_violation": plan.held_out_violation,
+            "held_out_smooth": plan.held_out_smooth,
+            "uninformative_value": criterion.uninformative(scene.space.dim()),
             "random_median": plan.random.median_value,
+            "random_draws": plan.random.draws,
+            "random_infeasible": plan.random.infeasible,
+            "random_informative": plan.random.informative,
+            "random_rejected_by_smoothness": plan.random.rejected_by_smoothness,
             "gain": plan.gain,
+            "prior_std": plan.prior_std,
+            "posterior_std": plan.posterior_std,
+            "random_posterior_std": plan.random.median_posterior_std,
             "crb_std": plan.crb_std,
             "random_crb_std": plan.random.median_crb_std,
             "fisher_eigenvalues": plan.fisher_eigenvalues,
@@ -126,20 +148,38 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             );
         }
         println!(
-            "  {:?} criterion {:.4e} (random median {:.4e}): {}",
+            "  {:?} criterion {:.4e} on the {} planning samples; on {} held-out samples {:.4e}, \
+             random median {:.4e} (uninformative: {:.4e})",
             criterion,
             plan.value,
+            plan.options.prior_samples,
+            plan.options.held_out_samples,
+            plan.held_out_value,
             plan.random.median_value,
-            versus_random(&plan)
+            criterion.uninformative(scene.space.dim()),
         );
-        for (name, std) in &plan.crb_std {
+        println!("  {}", versus_random(&plan));
+        println!(
+            "  {:<28} {:>11} {:>11} {:>11} {:>11}",
+            "parameter", "prior std", "posterior", "random", "Cramer-Rao"
+        );
+        for (name, prior) in &plan.prior_std {
+            let get = |m: &std::collections::BTreeMap<String, f64>| {
+                m.get(name).copied().unwrap_or(f64::NAN)
+            };
             println!(
-                "  {name:<28} Cramer-Rao std {std:.4e} (random {:.4e})",
-                plan.random.median_crb_std[name]
+                "  {name:<28} {prior:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e}",
+                get(&plan.posterior_std),
+                get(&plan.random.median_posterior_std),
+                get(&plan.crb_std),
             );
         }
         println!(
-            "  Fisher eigenvalues (scaled): {:?}",
+            "  (posterior: predicted std after this plan; random: median over random explorations; \
+             Cramer-Rao: without the prior)"
+        );
+        println!(
+            "  Fisher eigenvalues (scaled, held-out samples): {:?}",
             plan.fisher_eigenvalues
         );
         println!(
@@ -150,23 +190,32 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How the plan compares with random exploration, in words: the ratio means little when no random
-/// draw was informative (its criterion is then the regulariser's).
+/// How the plan compares with random exploration of the same length, in words: both judged on
+/// held-out prior samples, the random draws without the smoothness filter.
 pub fn versus_random(plan: &asid_explore::Plan) -> String {
     let r = &plan.random;
-    if r.draws == 0 {
-        format!("no feasible random exploration in {} draws", r.infeasible)
-    } else if r.informative == 0 {
-        format!(
-            "random exploration of the same length is not informative ({} of {} draws)",
-            r.informative, r.draws
-        )
-    } else {
-        format!(
-            "{:.1}x better than random ({} of {} random draws informative)",
-            plan.gain, r.informative, r.draws
-        )
+    if let Some(c) = plan.held_out_violation {
+        return format!(
+            "the plan breaks the {c:?} limit at a held-out prior sample: no comparison with random"
+        );
     }
+    if r.draws == 0 {
+        return format!("no feasible random exploration in {} draws", r.infeasible);
+    }
+    format!(
+        "{:.2}x better than the random median on held-out prior samples ({} random draws, {} \
+         informative, {} that the smoothness filter would have rejected, {} infeasible skipped{})",
+        plan.gain,
+        r.draws,
+        r.informative,
+        r.rejected_by_smoothness,
+        r.infeasible,
+        if plan.held_out_smooth {
+            ""
+        } else {
+            "; the plan itself is not smooth at a held-out sample"
+        }
+    )
 }
 
 /// The parameterisations a `--param` value asks for: `auto` is [`asid_explore::AUTO`].

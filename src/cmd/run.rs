@@ -62,12 +62,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     )?;
     std::fs::write(dir.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
     println!(
-        "    {:?} design, A-criterion {:.3e}, {:.1} s; {}",
+        "    {:?} design, {:.1} s; Bayesian A-criterion (sum of posterior variances in prior-std \
+         units, {} = uninformative) {:.3e} on held-out prior samples, random median {:.3e}",
         plan.design,
-        plan.value,
         plan.wall_s,
-        crate::cmd::explore::versus_random(&plan)
+        scene.space.dim(),
+        plan.held_out_value,
+        plan.random.median_value,
     );
+    println!("    {}", crate::cmd::explore::versus_random(&plan));
 
     println!(
         "2/3 executing it on the simulated lab (hidden parameters, sensor noise, tracker latency, \

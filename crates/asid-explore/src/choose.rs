@@ -5,7 +5,8 @@
 use crate::ExploreError;
 use crate::design::{Design, DesignKind, Target};
 use crate::experiment::Experiment;
-use crate::planner::{Plan, PlanOptions, plan};
+use crate::plan::Plan;
+use crate::planner::{PlanOptions, plan};
 
 /// The parameterisations `auto` tries, in order.
 pub const AUTO: [DesignKind; 2] = [DesignKind::Spline, DesignKind::Primitive];

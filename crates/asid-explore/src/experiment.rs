@@ -65,6 +65,18 @@ pub trait Experiment: Sync {
         actions: &[Vec<f64>],
         noise: NoiseModel,
     ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint>;
+    /// Whether the observations depend smoothly on the parameters along `actions` at `theta`, given
+    /// the `jacobians` [`Experiment::sensitivities`] returned (default: always). The planner rejects
+    /// non-smooth candidates; the random baseline is scored regardless and only counts them.
+    fn is_smooth(
+        &self,
+        _theta: &[f64],
+        _actions: &[Vec<f64>],
+        _noise: NoiseModel,
+        _jacobians: &[DMatrix<f64>],
+    ) -> Result<bool, Constraint> {
+        Ok(true)
+    }
     /// Constraints a nominal trajectory violates (empty: feasible).
     fn violations(&self, _nominal: &Trajectory) -> Vec<Constraint> {
         Vec::new()
@@ -203,29 +215,29 @@ impl Experiment for SimExperiment<'_> {
             NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
             NoiseModel::Process => self.sim.step_sensitivity(theta, actions),
         };
-        let map_err = |e: asid_sim::SimError| match e {
-            asid_sim::SimError::Ik(_) => Constraint::JointPosition,
-            asid_sim::SimError::Workspace { .. } => Constraint::Workspace,
-            _ => Constraint::Simulation,
+        result
+            .map(|s| (s.jacobians, Some(s.nominal)))
+            .map_err(constraint_of)
+    }
+
+    fn is_smooth(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        noise: NoiseModel,
+        jacobians: &[DMatrix<f64>],
+    ) -> Result<bool, Constraint> {
+        let (NoiseModel::Measurement, Some(tol)) = (noise, self.smoothness) else {
+            return Ok(true);
         };
-        if let (Ok(s), NoiseModel::Measurement, Some(tol)) = (&result, noise, self.smoothness) {
-            let wide = self
-                .sim
-                .trajectory_sensitivity_scaled(theta, actions, 2.0)
-                .map_err(map_err)?;
-            let scale: Vec<f64> = self.space().scales();
-            let a = crate::fisher::fisher_information(&s.jacobians, &self.sigmas, &scale);
-            let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
-            if (&a - &b).norm() > tol * a.norm().max(b.norm()) {
-                return Err(Constraint::Smoothness);
-            }
-        }
-        match result {
-            Ok(s) => Ok((s.jacobians, Some(s.nominal))),
-            Err(asid_sim::SimError::Ik(_)) => Err(Constraint::JointPosition),
-            Err(asid_sim::SimError::Workspace { .. }) => Err(Constraint::Workspace),
-            Err(_) => Err(Constraint::Simulation),
-        }
+        let wide = self
+            .sim
+            .trajectory_sensitivity_scaled(theta, actions, 2.0)
+            .map_err(constraint_of)?;
+        let scale: Vec<f64> = self.space().scales();
+        let a = crate::fisher::fisher_information(jacobians, &self.sigmas, &scale);
+        let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
+        Ok((&a - &b).norm() <= tol * a.norm().max(b.norm()))
     }
 
     fn violations(&self, nominal: &Trajectory) -> Vec<Constraint> {
@@ -286,6 +298,15 @@ impl Experiment for SimExperiment<'_> {
             out.push(Constraint::ArmTableClearance);
         }
         out
+    }
+}
+
+/// The constraint a simulator refusal stands for.
+fn constraint_of(e: asid_sim::SimError) -> Constraint {
+    match e {
+        asid_sim::SimError::Ik(_) => Constraint::JointPosition,
+        asid_sim::SimError::Workspace { .. } => Constraint::Workspace,
+        _ => Constraint::Simulation,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Bayesian optimal design: the criterion averaged over prior samples, optimised by CEM.
+//! Bayesian optimal design: the criterion averaged over prior samples, optimised by CEM, then
+//! judged against random exploration on held-out prior samples.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -8,14 +9,14 @@ use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{CostFunction, Error, Executor, KV, State};
 use asid_opt::{CemState, CrossEntropy};
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::ExploreError;
-use crate::design::{Design, DesignKind};
+use crate::baseline::{prior_samples, random_baseline};
+use crate::design::Design;
 use crate::experiment::{Constraint, Experiment, NoiseModel};
-use crate::fisher::{Criterion, crb_std, eigenvalues, fisher_information};
+use crate::fisher::{Criterion, crb_std, eigenvalues, fisher_information, posterior_covariance};
+use crate::plan::{ParamSummary, Plan};
 
 /// Settings of a planning run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,16 +25,24 @@ pub struct PlanOptions {
     pub criterion: Criterion,
     /// Noise model of the Fisher information.
     pub noise: NoiseModel,
-    /// Seed of every random choice (prior samples, CEM, random baseline).
+    /// Seed of every random choice (planning and held-out prior samples, CEM, random baseline;
+    /// each from its own stream, [`crate::Stream`]).
     pub seed: u64,
-    /// Prior samples the criterion is averaged over (common to all candidates).
+    /// Prior samples the criterion is averaged over while planning (common to all candidates).
     pub prior_samples: usize,
+    /// Held-out prior samples the plan and the random baseline are judged on.
+    #[serde(default = "default_held_out_samples")]
+    pub held_out_samples: usize,
     /// CEM population.
     pub population: usize,
     /// CEM iterations.
     pub iterations: u64,
     /// Random explorations of the same length for the comparison (median reported).
     pub random_draws: usize,
+}
+
+fn default_held_out_samples() -> usize {
+    4
 }
 
 impl Default for PlanOptions {
@@ -43,6 +52,7 @@ impl Default for PlanOptions {
             noise: NoiseModel::Measurement,
             seed: 0,
             prior_samples: 4,
+            held_out_samples: default_held_out_samples(),
             population: 16,
             iterations: 8,
             random_draws: 10,
@@ -50,8 +60,13 @@ impl Default for PlanOptions {
     }
 }
 
-/// Cost assigned to a plan that violates a constraint (CEM sorts it last).
-pub const INFEASIBLE: f64 = 1e30;
+/// Cost assigned to a plan that violates a constraint: CEM's infeasibility threshold, so such a
+/// plan never becomes an elite.
+pub const INFEASIBLE: f64 = asid_opt::INFEASIBLE_COST;
+
+/// Std floor of the planning CEM, as a fraction of each design variable's range: the search keeps
+/// exploring around the elites until the last iteration.
+pub const PLAN_STD_FLOOR: f64 = 0.02;
 
 /// How one action sequence scores.
 #[derive(Debug, Clone)]
@@ -60,9 +75,15 @@ pub struct Assessment {
     pub value: f64,
     /// Scaled Fisher information averaged over the prior samples.
     pub mean_info: DMatrix<f64>,
+    /// Posterior covariance `(Sigma0^-1 + I)^-1` in prior-std units, averaged over the samples.
+    pub mean_posterior_cov: DMatrix<f64>,
+    /// Whether the observations were smooth in the parameters at every sample (always true for
+    /// [`assess`], which rejects the rest).
+    pub smooth: bool,
 }
 
-/// Scores an action sequence: the criterion of the Fisher information at each prior sample, averaged.
+/// Scores an action sequence as the planner does: the criterion of the Fisher information at each
+/// prior sample, averaged; a sequence that breaks a limit or is not smooth at a sample is rejected.
 pub fn assess<E: Experiment>(
     exp: &E,
     actions: &[Vec<f64>],
@@ -70,12 +91,37 @@ pub fn assess<E: Experiment>(
     criterion: Criterion,
     noise: NoiseModel,
 ) -> Result<Assessment, Constraint> {
+    score(exp, actions, thetas, criterion, noise, true)
+}
+
+/// As [`assess`], but a sequence whose observations are not smooth is scored all the same
+/// (`smooth` says so): how the random baseline and the held-out check judge.
+pub fn assess_unfiltered<E: Experiment>(
+    exp: &E,
+    actions: &[Vec<f64>],
+    thetas: &[Vec<f64>],
+    criterion: Criterion,
+    noise: NoiseModel,
+) -> Result<Assessment, Constraint> {
+    score(exp, actions, thetas, criterion, noise, false)
+}
+
+fn score<E: Experiment>(
+    exp: &E,
+    actions: &[Vec<f64>],
+    thetas: &[Vec<f64>],
+    criterion: Criterion,
+    noise: NoiseModel,
+    filter: bool,
+) -> Result<Assessment, Constraint> {
     let space = exp.space();
     let scale: Vec<f64> = space.scales();
     let sigmas = exp.obs_sigmas();
     let p = space.dim();
     let mut mean_info = DMatrix::zeros(p, p);
+    let mut mean_posterior_cov = DMatrix::zeros(p, p);
     let mut value = 0.0;
+    let mut smooth = true;
     for theta in thetas {
         let (jacs, nominal) = exp.sensitivities(theta, actions, noise)?;
         if let Some(c) = nominal
@@ -84,14 +130,29 @@ pub fn assess<E: Experiment>(
         {
             return Err(c);
         }
+        let smooth_here = if filter {
+            exp.is_smooth(theta, actions, noise, &jacs)?
+        } else {
+            // The check itself failing (the wider step refused) counts as not smooth, not as a limit.
+            exp.is_smooth(theta, actions, noise, &jacs).unwrap_or(false)
+        };
+        if !smooth_here {
+            if filter {
+                return Err(Constraint::Smoothness);
+            }
+            smooth = false;
+        }
         let info = fisher_information(&jacs, &sigmas, &scale);
         value += criterion.value(&info);
+        mean_posterior_cov += posterior_covariance(&info);
         mean_info += info;
     }
     let k = thetas.len().max(1) as f64;
     Ok(Assessment {
         value: value / k,
         mean_info: mean_info / k,
+        mean_posterior_cov: mean_posterior_cov / k,
+        smooth,
     })
 }
 
@@ -121,77 +182,6 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
             }
         }
     }
-}
-
-/// Summary of one parameter in a plan file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ParamSummary {
-    /// Name.
-    pub name: String,
-    /// Target.
-    pub target: String,
-    /// Prior.
-    pub prior: asid_core::Prior,
-    /// Hard bounds.
-    pub bounds: [f64; 2],
-}
-
-/// Figures of the random-exploration baseline.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RandomBaseline {
-    /// Feasible random explorations assessed.
-    pub draws: usize,
-    /// Infeasible random explorations skipped.
-    pub infeasible: usize,
-    /// Feasible random explorations that are informative at all: the smallest eigenvalue of their
-    /// scaled Fisher information is at least 1 (every direction's Cramer-Rao std below its prior std).
-    pub informative: usize,
-    /// Median criterion value.
-    #[serde(deserialize_with = "null_as_nan")]
-    pub median_value: f64,
-    /// Median Cramer-Rao std per parameter.
-    #[serde(deserialize_with = "nulls_as_nan")]
-    pub median_crb_std: BTreeMap<String, f64>,
-}
-
-/// A plan file: everything needed to run, reproduce and judge the exploration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Plan {
-    /// Format tag.
-    pub format: String,
-    /// Scene name.
-    pub scene: String,
-    /// Scene file the plan was made for.
-    pub scene_file: String,
-    /// The unknown parameters and their prior.
-    pub parameters: Vec<ParamSummary>,
-    /// Settings of the run.
-    pub options: PlanOptions,
-    /// Parameterisation.
-    pub design: DesignKind,
-    /// Control period of the actions.
-    pub control_period_s: f64,
-    /// The action sequence, one action per control step.
-    pub actions: Vec<Vec<f64>>,
-    /// The design vector the actions came from.
-    pub design_vector: Vec<f64>,
-    /// Criterion value (averaged over the prior samples; lower is better).
-    pub value: f64,
-    /// Eigenvalues of the expected Fisher information (parameters scaled by their prior std), ascending.
-    pub fisher_eigenvalues: Vec<f64>,
-    /// Predicted Cramer-Rao std per parameter (one episode), from the expected information.
-    pub crb_std: BTreeMap<String, f64>,
-    /// Random exploration of the same length.
-    pub random: RandomBaseline,
-    /// How many times better than the random median (> 1: better).
-    #[serde(deserialize_with = "null_as_nan")]
-    pub gain: f64,
-    /// Candidate plans evaluated.
-    pub evaluations: usize,
-    /// Candidates rejected, per constraint.
-    pub rejections: BTreeMap<Constraint, usize>,
-    /// Wall time.
-    pub wall_s: f64,
 }
 
 /// Prints CEM progress to stderr.
@@ -224,7 +214,7 @@ pub fn plan<E: Experiment>(
 }
 
 /// As [`plan`], with design vectors added to the first CEM population (e.g. the current plan when
-/// replanning): the result is never worse than the best of them on the same prior samples.
+/// replanning): the result is never worse than the best of them on the planning prior samples.
 pub fn plan_with_warm_starts<E: Experiment>(
     exp: &E,
     design: &Design,
@@ -240,19 +230,18 @@ pub fn plan_with_warm_starts<E: Experiment>(
             "the scene has no unknown parameter".into(),
         ));
     }
-    let mut rng = StdRng::seed_from_u64(opts.seed);
-    let thetas: Vec<Vec<f64>> = (0..opts.prior_samples.max(1))
-        .map(|_| space.sample(&mut rng))
-        .collect();
+    let samples = prior_samples(space, opts);
     let problem = DesignProblem {
         exp,
         design,
-        thetas: thetas.clone(),
+        thetas: samples.planning.clone(),
         criterion: opts.criterion,
         noise: opts.noise,
         rejections: Mutex::new(BTreeMap::new()),
     };
     let solver = CrossEntropy::new(design.box_bounds(), opts.population, opts.seed)?
+        .with_std_floor(PLAN_STD_FLOOR)?
+        .with_infeasible_at(INFEASIBLE)
         .with_warm_starts(warm_starts);
     let mut exec = Executor::new(problem, solver).configure(|s| s.max_iters(opts.iterations));
     if progress {
@@ -272,47 +261,25 @@ pub fn plan_with_warm_starts<E: Experiment>(
     };
     let evaluations = (state.get_iter() as usize) * opts.population;
     let actions = design.decode(&best);
-    let best_assessment = assess(exp, &actions, &thetas, opts.criterion, opts.noise)?;
-    let scale: Vec<f64> = space.scales();
-    let names: Vec<String> = space.params.iter().map(|p| p.name.clone()).collect();
-    let crb = crb_std(&best_assessment.mean_info, &scale);
+    let planned = assess(exp, &actions, &samples.planning, opts.criterion, opts.noise)?;
 
-    // Random exploration of the same length, same prior samples.
-    let bounds = exp.action_bounds();
-    let mut values = Vec::new();
-    let mut crbs: Vec<Vec<f64>> = Vec::new();
-    let mut infeasible = 0;
-    let mut informative = 0;
-    let mut tries = 0;
-    while values.len() < opts.random_draws && tries < 10 * opts.random_draws.max(1) {
-        tries += 1;
-        let random = bounds.random(exp.horizon(), &mut rng);
-        match assess(exp, &random, &thetas, opts.criterion, opts.noise) {
-            Ok(a) => {
-                if eigenvalues(&a.mean_info).first().is_some_and(|e| *e >= 1.0) {
-                    informative += 1;
-                }
-                values.push(a.value);
-                crbs.push(crb_std(&a.mean_info, &scale));
-            }
-            Err(_) => infeasible += 1,
-        }
-    }
-    let median_value = median(&values);
-    let median_crb: BTreeMap<String, f64> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            (
-                n.clone(),
-                median(&crbs.iter().map(|c| c[i]).collect::<Vec<_>>()),
-            )
-        })
-        .collect();
+    // Judged on the held-out samples, by the same rules as the random baseline.
+    let held_out = assess_unfiltered(exp, &actions, &samples.held_out, opts.criterion, opts.noise);
+    let random = random_baseline(exp, &samples.held_out, opts);
+    let (held_out_value, held_out_violation, held_out_smooth, judged) = match held_out {
+        Ok(a) => (a.value, None, a.smooth, a),
+        // The plan breaks a limit at a held-out sample: no fair comparison; its figures are then
+        // those of the planning samples.
+        Err(c) => (f64::NAN, Some(c), false, planned.clone()),
+    };
     let gain = opts
         .criterion
-        .gain(best_assessment.value, median_value, space.dim());
+        .gain(held_out_value, random.median_value, space.dim());
 
+    let scale: Vec<f64> = space.scales();
+    let by_name = |v: Vec<f64>| -> BTreeMap<String, f64> {
+        space.params.iter().map(|p| p.name.clone()).zip(v).collect()
+    };
     Ok(Plan {
         format: "asid-plan/1".into(),
         scene: labels.0.into(),
@@ -332,46 +299,21 @@ pub fn plan_with_warm_starts<E: Experiment>(
         control_period_s: labels.2,
         actions,
         design_vector: best,
-        value: best_assessment.value,
-        fisher_eigenvalues: eigenvalues(&best_assessment.mean_info),
-        crb_std: names.iter().cloned().zip(crb).collect(),
-        random: RandomBaseline {
-            draws: values.len(),
-            infeasible,
-            informative,
-            median_value,
-            median_crb_std: median_crb,
-        },
+        value: planned.value,
+        held_out_value,
+        held_out_violation,
+        held_out_smooth,
+        fisher_eigenvalues: eigenvalues(&judged.mean_info),
+        crb_std: by_name(crb_std(&judged.mean_info, &scale)),
+        prior_std: by_name(scale.clone()),
+        posterior_std: by_name(crate::fisher::posterior_std(
+            &judged.mean_posterior_cov,
+            &scale,
+        )),
+        random,
         gain,
         evaluations,
         rejections,
         wall_s: start.elapsed().as_secs_f64(),
     })
-}
-
-/// JSON has no NaN: serde writes it as `null`; read `null` back as NaN (no feasible random draw).
-fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-/// [`null_as_nan`] for every value of a map.
-fn nulls_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
-    let m = BTreeMap::<String, Option<f64>>::deserialize(d)?;
-    Ok(m.into_iter()
-        .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
-        .collect())
-}
-
-fn median(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
 }

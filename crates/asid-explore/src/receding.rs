@@ -5,7 +5,8 @@ use asid_sim::{SimWorld, Simulator};
 use crate::ExploreError;
 use crate::design::{Design, DesignKind, Target};
 use crate::experiment::{Experiment, SimExperiment};
-use crate::planner::{Plan, PlanOptions, plan_with_warm_starts};
+use crate::plan::Plan;
+use crate::planner::{PlanOptions, plan_with_warm_starts};
 
 /// Plans the `remaining` steps of an episode from `state` (the simulator put in the latest observed
 /// state). With the `actions` design, `current` (the rest of the plan being executed) seeds the
