@@ -19,6 +19,9 @@ pub enum Bench {
     Identify(crate::cmd::bench_identify::Args),
     /// The 1 kHz control loop against a Franka or franky-sim: command rate, cycle jitter, missed cycles.
     Control(crate::cmd::bench_control::Args),
+    /// Planar sliding: straight pushes of the rod and the puck in the simulator (each support model),
+    /// the quasi-static pusher-slider reference and, with `--versus mujoco`, MuJoCo.
+    Push(crate::cmd::bench_push::Args),
 }
 
 /// Arguments of `asid bench sim`.
@@ -61,6 +64,7 @@ pub fn run(b: &Bench) -> anyhow::Result<()> {
         Bench::Sim(args) => sim(args),
         Bench::Identify(args) => crate::cmd::bench_identify::run(args),
         Bench::Control(args) => crate::cmd::bench_control::run(args),
+        Bench::Push(args) => crate::cmd::bench_push::run(args),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_control;
 pub mod bench_identify;
+pub mod bench_push;
 pub mod check;
 pub mod episode;
 pub mod execute;

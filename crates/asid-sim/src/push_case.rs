@@ -251,3 +251,100 @@ fn tool_radius_m(w: &SimWorld) -> f64 {
         None => 0.0,
     }
 }
+
+/// What another engine needs to build the same push: the object as the simulator has it after the
+/// case's parameters, and the pusher.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PushSetup {
+    /// Shape of the object (scene format).
+    pub shape: Shape,
+    /// Initial position of the object (m); its orientation is the identity.
+    pub pose_xyz_m: [f64; 3],
+    /// Total mass (kg).
+    pub mass_kg: f64,
+    /// Centre of mass in the body frame (m).
+    pub com_m: [f64; 3],
+    /// Principal moments of inertia about the centre of mass, body axes (kg m^2).
+    pub inertia_kg_m2: [f64; 3],
+    /// Object-table pair friction coefficient.
+    pub mu: f64,
+    /// Pusher radius, half length, tip height (m) and pusher-object friction.
+    pub pusher_radius_m: f64,
+    /// Half length of the pusher's rod (m).
+    pub pusher_half_length_m: f64,
+    /// Height of the pusher's tip (m).
+    pub pusher_tip_z_m: f64,
+    /// Pusher-object friction coefficient.
+    pub pusher_mu: f64,
+    /// Control period and physics step (s).
+    pub control_dt_s: f64,
+    /// Physics step (s).
+    pub dt_s: f64,
+}
+
+/// The setup of `case` for another engine.
+pub fn setup(sim: &Simulator, object: &str, case: &PushCase) -> Result<PushSetup, SimError> {
+    let theta = sim.scene().space.center();
+    let mut w = sim.world(&theta)?;
+    for (name, v) in &case.params {
+        w.set_param(name, *v)?;
+    }
+    let i = w
+        .object_index(object)
+        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    let spec = w
+        .scene
+        .spec
+        .objects
+        .iter()
+        .find(|o| o.name == object)
+        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    if spec.pose.rpy_rad.iter().any(|a| *a != 0.0) {
+        return Err(SimError::Config(format!(
+            "`{object}` starts rotated; push setups need an upright, unrotated object"
+        )));
+    }
+    let o = &w.objects[i];
+    let mprops = crate::convert::object_mass_properties(
+        &o.shape,
+        o.mass_kg,
+        o.ballast_kg,
+        o.com_m,
+        o.inertia_scale,
+    );
+    // Body axes (the ballast lies on an axis, so the matrix is diagonal there).
+    let inertia = mprops.reconstruct_inertia_matrix();
+    let (radius, half_length) = match w.scene.tool.shapes.first().map(|s| &s.geometry) {
+        Some(Shape::Cylinder {
+            radius_m,
+            half_height_m,
+        }) => (*radius_m, *half_height_m),
+        _ => {
+            return Err(SimError::Config(
+                "push setups need a cylindrical pusher tool".into(),
+            ));
+        }
+    };
+    Ok(PushSetup {
+        shape: o.shape.clone(),
+        pose_xyz_m: spec.pose.xyz_m,
+        mass_kg: o.mass_kg + o.ballast_kg,
+        com_m: o.com_m,
+        inertia_kg_m2: [
+            f64::from(inertia.x_axis.x),
+            f64::from(inertia.y_axis.y),
+            f64::from(inertia.z_axis.z),
+        ],
+        mu: f64::from(crate::convert::combine(
+            w.scene.spec.physics.friction_combine,
+            w.table_friction as f32,
+            o.friction as f32,
+        )),
+        pusher_radius_m: radius,
+        pusher_half_length_m: half_length,
+        pusher_tip_z_m: w.tcp_target().translation.z,
+        pusher_mu: w.scene.tool.shapes.first().map_or(1.0, |s| s.friction),
+        control_dt_s: w.scene.control_period_s(),
+        dt_s: w.scene.spec.physics.dt_s,
+    })
+}

@@ -414,6 +414,16 @@ pub fn step(
             break;
         }
     }
+    let scale = 1e-9 * (1.0 + b_in.abs() + k.abs() * a_e.norm());
+    if !(norm <= scale && t.iter().all(|v| v.is_finite())) && obj.m == Vector3::zeros() {
+        // Quasi-static fallback: the direction that dissipates least for a force along the
+        // cone's edge, scaled to the pusher's normal velocity.
+        let dir = obj.minimise(&[a_e], &[1.0], stick);
+        let along = a_in.dot(&dir);
+        if along > 0.0 && dir.iter().all(|v| v.is_finite()) {
+            t = dir * (b_in / along);
+        }
+    }
     finish(t, ContactMode::Slide)
 }
 
