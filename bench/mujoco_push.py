@@ -15,7 +15,9 @@ MuJoCo conventions that matter here (checked on MuJoCo 4.0, see shared stack not
 is the max of the two geoms' unless one has a higher priority, so the object gets priority 1 over the
 floor (pair = the object's mu) and the pusher priority 2 over the object (pair = the pusher's mu); the
 default pyramidal cone is anisotropic, so the elliptic cone is used; condim 3 ignores torsion, so a
-torsional coefficient switches the object to condim 4.
+torsional coefficient switches the object to condim 4. Contacts are made as stiff as MuJoCo allows
+(solref time constant = 2 x timestep): with the default 0.02 s a kinematic pusher at 0.5 m/s sinks
+about 1 cm into the object before the contact pushes back.
 """
 import json
 import math
@@ -44,6 +46,7 @@ def model_xml(c):
     return f"""
 <mujoco>
   <option timestep="{c['dt_s']}" cone="elliptic" gravity="0 0 -9.81"/>
+  <default><geom solref="{2 * c['dt_s']} 1"/></default>
   <worldbody>
     <geom name="floor" type="plane" size="2 2 0.1" friction="0 0 0" priority="0"/>
     <body name="obj" pos="{x} {y} {z}">
