@@ -65,24 +65,57 @@ fn noise_free_recovery_on_the_rod() {
         .record_episode::<rand::rngs::StdRng>(&[0.03, 0.25], &actions, None, 0.0)
         .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
-    assert_recovered(&f, &truth, 1e-3);
+    // 5e-3, not 1e-3: with the planar friction model (an inner Newton solve per step, stick and
+    // slide switches at the pusher) the replay cost is rough at the 3e-3 level in the centre of
+    // mass and Levenberg-Marquardt stops there (measured: 0.03009 for 0.03).
+    assert_recovered(&f, &truth, 5e-3);
+}
+
+/// The shuffleboard with the puck flicked along +x at `v0` at the start (the arm stays out of
+/// the way): recording and replay both start from it, so the puck slides straight, no spin.
+fn flicked(v0: f64) -> Simulator {
+    let mut s = sim("shuffleboard");
+    s.start_mut()
+        .set_object_velocity(
+            "puck",
+            nalgebra::Vector3::new(v0, 0.0, 0.0),
+            nalgebra::Vector3::zeros(),
+        )
+        .expect("the puck is free");
+    s
 }
 
 #[test]
-fn noise_free_recovery_on_the_shuffleboard() {
+fn shuffleboard_strike_determines_the_friction_combination_it_excites() {
+    // Sliding and spinning share one friction budget, so an off-centre strike determines only a
+    // combination of sliding and torsional friction (correlation above 0.99). The fit must say so,
+    // and the combination it reports must hold at the truth.
     let s = sim("shuffleboard");
-    let truth = [("puck.friction", 0.27), ("puck.torsional_friction", 0.012)];
-    // An off-centre strike makes the puck spin as it slides, which reveals torsional friction.
+    let truth = [0.27, 0.012];
     let mut actions = push(&s, 0.03, 0.0);
     actions[0] = vec![0.03, 0.02];
     let ep = s
-        .record_episode::<rand::rngs::StdRng>(&[0.27, 0.012], &actions, None, 0.0)
+        .record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0)
         .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
-    // 2e-2, not 1e-3: rapier's cylinder-on-box contact makes the slide distance jump by ~1 % between
-    // neighbouring friction values (measured; see docs/benchmarks.md), so the cost has local minima
-    // at that scale. The rod and the payload reach 1e-3.
-    assert_recovered(&f, &truth, 2e-2);
+    let c = f
+        .confounded
+        .iter()
+        .find(|c| c.params == ["puck.friction", "puck.torsional_friction"])
+        .unwrap_or_else(|| {
+            panic!(
+                "the pair is reported as confounded: {}",
+                f.identifiability.verdict
+            )
+        });
+    assert!(c.correlation.abs() > 0.95, "{}", c.combination);
+    let at_truth = truth[0] - c.k * truth[1];
+    assert!(
+        (at_truth - c.value).abs() < 0.02 * truth[0],
+        "{}: {at_truth} at the truth",
+        c.combination
+    );
+    assert!(!f.identifiable["puck.friction"] && !f.identifiable["puck.torsional_friction"]);
 }
 
 #[test]
@@ -110,11 +143,13 @@ fn noise_free_recovery_on_the_payload() {
 #[test]
 fn unexcited_parameters_are_flagged_unidentifiable() {
     // The puck slides straight without spinning: its torsional friction leaves no trace, and the
-    // report says so instead of returning a confident number.
-    let s = sim("shuffleboard");
-    let actions = push(&s, 0.03, 0.0);
+    // report says so instead of returning a confident number. (A straight push would not do: a
+    // disc pushed through its centre by a round pusher is an unstable equilibrium and any
+    // numerical seed makes it turn.)
+    let s = flicked(0.8);
+    let h = s.scene().spec.arm.action.horizon_steps();
     let ep = s
-        .record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &actions, None, 0.0)
+        .record_episode::<rand::rngs::StdRng>(&[0.3, 0.01], &vec![vec![0.0, 0.0]; h], None, 0.0)
         .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
     assert!(
