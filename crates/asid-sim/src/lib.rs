@@ -10,6 +10,12 @@
 //! (process-noise model) or over the whole trajectory (measurement-noise model). A rollout can be
 //! recorded as an episode with sensor noise ([`Simulator::record_episode`]): the simulated lab.
 //!
+//! Objects resting on a face slide and spin under the table's Coulomb friction integrated over
+//! their support ([`support`], [`support_geometry`]): one implicit step per physics step, solved
+//! together with the pusher's contact. [`pushing`] is a quasi-static pusher-slider reference and
+//! [`push_case`] runs the same straight push in the simulator, in that reference and (as a setup)
+//! for another engine: the checks behind `asid bench push`.
+//!
 //! ```no_run
 //! use std::path::Path;
 //! let sim = asid_sim::Simulator::load(Path::new("scenes/shuffleboard.toml"))?;
