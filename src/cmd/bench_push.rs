@@ -154,6 +154,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(py) = python {
         let results = run_mujoco(&py, &mujoco_requests)?;
+        if results.len() != rows.len() {
+            bail!(
+                "bench/mujoco_push.py returned {} results for {} pushes",
+                results.len(),
+                rows.len()
+            );
+        }
         for (row, r) in rows.iter_mut().zip(results) {
             row.mujoco = Some(r);
         }
@@ -286,8 +293,9 @@ fn print_table(rows: &[Row]) {
             max(&|r| Some(r.asid_engine.yaw_deg - r.reference_corners.yaw_deg)),
             if sel.iter().any(|r| r.mujoco.is_some()) {
                 format!(
-                    "{:.1} deg",
-                    max(&|r| r.mujoco.map(|m| m.yaw_deg - r.reference_corners.yaw_deg))
+                    "{:.1} deg, asid corners vs MuJoCo {:.1} deg",
+                    max(&|r| r.mujoco.map(|m| m.yaw_deg - r.reference_corners.yaw_deg)),
+                    max(&|r| r.mujoco.map(|m| m.yaw_deg - r.asid_corners.yaw_deg))
                 )
             } else {
                 "-".into()

@@ -233,28 +233,6 @@ pub fn read_input(
     })
 }
 
-/// Reads an episode: an MCAP recording (converted on the scene's observation channels; rows the
-/// recording cannot fill are missing, never zero) or an `asid-episode/1` JSON file.
-pub fn read_episode(path: &std::path::Path, scene: &asid_core::Scene) -> anyhow::Result<Episode> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("mcap"))
-    {
-        let c = asid_record::episode_from_mcap(path, scene)?;
-        for (channel, rows) in &c.missing_rows {
-            eprintln!("{}: {channel}: {rows} rows missing", path.display());
-        }
-        for u in &c.unavailable {
-            eprintln!(
-                "{}: {u}: not in the recording (left missing)",
-                path.display()
-            );
-        }
-        return Ok(c.episode);
-    }
-    Ok(Episode::read(path)?)
-}
-
 fn fmt(v: Option<f64>) -> String {
     v.map_or("unbounded".into(), |x| format!("{x:.3e}"))
 }

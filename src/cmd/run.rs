@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
-use asid_sysid::{FitOptions, dataset, identify};
+use asid_sysid::{FitOptions, identify};
 
 /// Arguments of `asid run`.
 #[derive(clap::Args)]
@@ -113,10 +113,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         summary.poses.accepted,
         ep_path.display()
     );
-    let episode = crate::cmd::identify::read_episode(&ep_path, scene)?;
+    let input = crate::cmd::identify::read_input(&ep_path, scene)?;
 
     println!("3/3 identifying ...");
-    let data = dataset(scene, &[(ep_path.display().to_string(), episode)], None)?;
+    // The arm's measured joint positions drive the replay (the lab's arm lags its commands).
+    let (data, notes) = asid_sysid::dataset_driven(scene, &[input], None, None)?;
+    for note in &notes {
+        println!("    note: {note}");
+    }
     let fit = identify(&sim, &data, &FitOptions::default(), &scene.spec.name, &[])?;
     std::fs::write(dir.join("fit.json"), serde_json::to_string_pretty(&fit)?)?;
     println!(

@@ -158,6 +158,19 @@ impl Validator<'_> {
                 ));
             }
             self.shape(&format!("{key}.shape"), &o.shape)?;
+            if let Some(support) = o.support {
+                let flat = matches!(
+                    o.shape,
+                    crate::Shape::Box { .. } | crate::Shape::Cylinder { .. }
+                );
+                if support != crate::scene::SupportKind::Engine && !flat {
+                    return Err(self.err(
+                        format!("{key}.support"),
+                        format!("`{support:?}` needs a flat bottom face; this shape has none"),
+                        "`engine` for spheres and capsules (`corners` or `footprint` for boxes and cylinders)",
+                    ));
+                }
+            }
             self.pose(&format!("{key}.pose"), &o.pose)?;
             self.check(
                 finite_pos(o.mass_kg),

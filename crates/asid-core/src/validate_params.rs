@@ -208,7 +208,17 @@ impl Validator<'_> {
                     "friction" => ParamTarget::Friction { object },
                     "restitution" => ParamTarget::Restitution { object },
                     "rolling_resistance" => ParamTarget::RollingResistance { object },
-                    "torsional_friction" => ParamTarget::TorsionalFriction { object },
+                    "torsional_friction" => {
+                        // Absent, the support sets it (2/3 mu r for a uniform disc); an unknown
+                        // needs the scene's own value as its nominal.
+                        if o.torsional_friction_m.is_none() {
+                            return Err(unknown(
+                                format!("`{obj}.torsional_friction` is a parameter but `{obj}` gives no `torsional_friction_m`"),
+                                "a nominal `torsional_friction_m` (m) on the object".into(),
+                            ));
+                        }
+                        ParamTarget::TorsionalFriction { object }
+                    }
                     "linear_damping" => ParamTarget::LinearDamping { object },
                     "angular_damping" => ParamTarget::AngularDamping { object },
                     other => return Err(unknown(format!("unknown object field `{other}`"), OBJECT_FIELDS.into())),
@@ -259,7 +269,8 @@ fn physical_range(t: &ParamTarget) -> (f64, &'static str) {
     }
 }
 
-/// The value a scene file itself gives for a target.
+/// The value a scene file itself gives for a target (NaN for a torsional target on an object
+/// without `torsional_friction_m`, which validation refuses).
 pub fn nominal_value(s: &SceneSpec, t: &ParamTarget) -> f64 {
     let o = |i: usize| &s.objects[i];
     let j = |i: usize| s.objects[i].joint.as_ref();
@@ -270,7 +281,9 @@ pub fn nominal_value(s: &SceneSpec, t: &ParamTarget) -> f64 {
         ParamTarget::Friction { object } => o(object).friction,
         ParamTarget::Restitution { object } => o(object).restitution,
         ParamTarget::RollingResistance { object } => o(object).rolling_resistance,
-        ParamTarget::TorsionalFriction { object } => o(object).torsional_friction_m.unwrap_or(0.0),
+        ParamTarget::TorsionalFriction { object } => {
+            o(object).torsional_friction_m.unwrap_or(f64::NAN)
+        }
         ParamTarget::LinearDamping { object } => o(object).linear_damping,
         ParamTarget::AngularDamping { object } => o(object).angular_damping,
         ParamTarget::TableFriction => s.table.friction,

@@ -51,14 +51,7 @@ pub fn run_sim(
     object: &str,
     case: &PushCase,
 ) -> Result<(PushOutcome, Vec<[f64; 2]>), SimError> {
-    let theta = sim.scene().space.center();
-    let mut w = sim.world(&theta)?;
-    for (name, v) in &case.params {
-        w.set_param(name, *v)?;
-    }
-    let i = w
-        .object_index(object)
-        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    let (mut w, i) = prepared(sim, object, case)?;
     if let Some(s) = case.support {
         w.objects[i].support = s;
     }
@@ -112,6 +105,19 @@ pub fn run_sim(
     ))
 }
 
+/// The scene's world with the case's parameter values, and the object's index in it.
+fn prepared(sim: &Simulator, object: &str, case: &PushCase) -> Result<(SimWorld, usize), SimError> {
+    let theta = sim.scene().space.center();
+    let mut w = sim.world(&theta)?;
+    for (name, v) in &case.params {
+        w.set_param(name, *v)?;
+    }
+    let i = w
+        .object_index(object)
+        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    Ok((w, i))
+}
+
 fn xy(w: &SimWorld) -> [f64; 2] {
     let t = w.tcp_target().translation;
     [t.x, t.y]
@@ -140,14 +146,7 @@ pub fn run_reference(
     path: &[[f64; 2]],
     substeps: usize,
 ) -> Result<PushOutcome, SimError> {
-    let theta = sim.scene().space.center();
-    let mut w = sim.world(&theta)?;
-    for (name, v) in &case.params {
-        w.set_param(name, *v)?;
-    }
-    let i = w
-        .object_index(object)
-        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    let (w, i) = prepared(sim, object, case)?;
     let o = &w.objects[i];
     let support = case.support.unwrap_or(o.support);
     let kind = if support == SupportKind::Engine {
@@ -284,14 +283,7 @@ pub struct PushSetup {
 
 /// The setup of `case` for another engine.
 pub fn setup(sim: &Simulator, object: &str, case: &PushCase) -> Result<PushSetup, SimError> {
-    let theta = sim.scene().space.center();
-    let mut w = sim.world(&theta)?;
-    for (name, v) in &case.params {
-        w.set_param(name, *v)?;
-    }
-    let i = w
-        .object_index(object)
-        .ok_or_else(|| SimError::UnknownObject(object.into()))?;
+    let (w, i) = prepared(sim, object, case)?;
     let spec = w
         .scene
         .spec

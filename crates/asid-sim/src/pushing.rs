@@ -191,6 +191,19 @@ mod tests {
         }
     }
 
+    /// Where the slider ends, pushed from the origin along `path` at 1 ms steps.
+    fn end_pose(s: &Slider, p: Pusher, path: &[[f64; 2]]) -> PlanarPose {
+        let origin = PlanarPose {
+            x_m: 0.0,
+            y_m: 0.0,
+            yaw_rad: 0.0,
+        };
+        push(s, origin, p, path, 1e-3)
+            .last()
+            .copied()
+            .unwrap_or(origin)
+    }
+
     fn straight(from: [f64; 2], to: [f64; 2], n: usize) -> Vec<[f64; 2]> {
         (0..=n)
             .map(|k| {
@@ -211,19 +224,7 @@ mod tests {
             mu: 0.4,
         };
         let path = straight([-0.03, 0.0], [0.07, 0.0], 1000);
-        let end = *push(
-            &s,
-            PlanarPose {
-                x_m: 0.0,
-                y_m: 0.0,
-                yaw_rad: 0.0,
-            },
-            p,
-            &path,
-            1e-3,
-        )
-        .last()
-        .expect("steps");
+        let end = end_pose(&s, p, &path);
         assert!(end.yaw_rad.abs() < 1e-9, "{end:?}");
         // In contact from the start: the slider moves with the pusher.
         assert!((end.x_m - 0.1).abs() < 1e-4, "{end:?}");
@@ -251,19 +252,7 @@ mod tests {
             };
             let travel = 1e-4;
             let path = straight([-0.002, d], [-0.002 + travel, d], 10);
-            let end = *push(
-                &s,
-                PlanarPose {
-                    x_m: 0.0,
-                    y_m: 0.0,
-                    yaw_rad: 0.0,
-                },
-                p,
-                &path,
-                1e-3,
-            )
-            .last()
-            .expect("steps");
+            let end = end_pose(&s, p, &path);
             let rate = end.yaw_rad / travel;
             let expected = -1.0 / (0.15 + d);
             assert!(

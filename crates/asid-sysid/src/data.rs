@@ -107,7 +107,12 @@ impl Dataset {
             None => row[self.entries[slot]].is_some(),
             Some(r) => {
                 let e = self.rotations[r / 3].entry;
-                row[e..e + 4].iter().all(Option::is_some)
+                match row[e..e + 4] {
+                    [Some(w), Some(x), Some(y), Some(z)] => {
+                        crate::rotation::unit([w, x, y, z]).is_some()
+                    }
+                    _ => false,
+                }
             }
         }
     }

@@ -126,7 +126,7 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
             };
             push_residuals(self.data, rep, &sim, &mut out, None);
         }
-        Ok(out)
+        finite(out)
     }
 
     /// Whitened residuals and their Jacobian with respect to the full physical parameter vector.
@@ -146,6 +146,7 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
             };
             push_residuals(self.data, rep, &sim, &mut r, Some((&jacs, &mut rows)));
         }
+        let r = finite(r)?;
         Ok((r.clone(), DMatrix::from_row_slice(r.len(), p, &rows)))
     }
 }
@@ -157,6 +158,17 @@ impl<M: ReplayModel> SysIdProblem<'_, M> {
         let (r, j) = self.residuals_and_jacobian_at(theta)?;
         let jf = DMatrix::from_fn(j.nrows(), self.free.len(), |row, k| j[(row, self.free[k])]);
         Ok((r, jf))
+    }
+}
+
+/// The residuals, or an error when the simulation produced a non-finite value.
+fn finite(r: Vec<f64>) -> Result<Vec<f64>, String> {
+    match r.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(format!(
+            "the replay produced a non-finite residual (number {i}): the simulated trajectory \
+             is not finite or an orientation is no rotation"
+        )),
+        None => Ok(r),
     }
 }
 
@@ -184,11 +196,15 @@ fn push_residuals(
             let recorded = (|| Some([row[e]?, row[e + 1]?, row[e + 2]?, row[e + 3]?]))();
             let Some(recorded) = recorded else { continue };
             let q_sim: [f64; 4] = std::array::from_fn(|c| sim[h][e + c]);
-            let (Some(qm), Some(qs)) = (rotation::unit(recorded), rotation::unit(q_sim)) else {
-                // A recorded orientation that is no rotation: its three residuals are zero.
-                out.extend([0.0; 3]);
+            // A recorded orientation that is no rotation is a missing value (`Dataset::present`).
+            let Some(qm) = rotation::unit(recorded) else {
+                continue;
+            };
+            let Some(qs) = rotation::unit(q_sim) else {
+                // A simulated orientation that is no rotation (a blown-up rollout): never a fit.
+                out.extend([f64::NAN; 3]);
                 if let Some((jacs, rows)) = jac.as_mut() {
-                    rows.extend(std::iter::repeat_n(0.0, 3 * jacs[h - 1].ncols()));
+                    rows.extend(std::iter::repeat_n(f64::NAN, 3 * jacs[h - 1].ncols()));
                 }
                 continue;
             };

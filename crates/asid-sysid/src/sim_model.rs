@@ -26,6 +26,10 @@ impl Input<'_> {
     }
 }
 
+/// How far a measured joint position may lie outside the robot's limits before the recording is
+/// refused (rad): encoder noise, not another robot.
+const MEASURED_LIMIT_SLACK_RAD: f64 = 1e-3;
+
 /// Observations of one rollout (`H + 1` rows).
 fn rollout(sim: &Simulator, theta: &[f64], input: Input<'_>) -> Result<Vec<Vec<f64>>, SimError> {
     match input {
@@ -35,20 +39,32 @@ fn rollout(sim: &Simulator, theta: &[f64], input: Input<'_>) -> Result<Vec<Vec<f
                 return Err(SimError::Config("empty measured joint path".into()));
             };
             let arm = sim.arm();
-            // Measured positions can sit a noise's width outside a limit the arm itself keeps.
-            let inside = |q: &[f64]| -> Vec<f64> {
+            // Measured positions can sit an encoder noise's width outside a limit the arm itself
+            // keeps; farther out, the recording does not belong to this robot (or its units).
+            let inside = |step: usize, q: &[f64]| -> Result<Vec<f64>, SimError> {
                 q.iter()
                     .enumerate()
-                    .map(|(i, v)| v.clamp(arm.q_min_rad[i], arm.q_max_rad[i]))
+                    .map(|(i, &v)| {
+                        let (lo, hi) = (arm.q_min_rad[i], arm.q_max_rad[i]);
+                        if v >= lo - MEASURED_LIMIT_SLACK_RAD && v <= hi + MEASURED_LIMIT_SLACK_RAD {
+                            Ok(v.clamp(lo, hi))
+                        } else {
+                            Err(SimError::Config(format!(
+                                "measured joint {i} at control step {step} is {v} rad, outside the \
+                                 robot's limits [{lo}, {hi}] by more than {MEASURED_LIMIT_SLACK_RAD} rad \
+                                 (another robot, or another unit?)"
+                            )))
+                        }
+                    })
                     .collect()
             };
             let substeps = sim.scene().substeps();
             let mut w = sim.world(theta)?;
-            w.set_arm_configuration(&inside(q0))?;
+            w.set_arm_configuration(&inside(0, q0)?)?;
             let mut obs = Vec::with_capacity(q_path.len());
             obs.push(w.observe());
-            for q in rest {
-                w.step_joint_command(&inside(q), substeps)?;
+            for (h, q) in rest.iter().enumerate() {
+                w.step_joint_command(&inside(h + 1, q)?, substeps)?;
                 obs.push(w.observe());
             }
             Ok(obs)
