@@ -54,13 +54,7 @@ fn mujoco_poses(sim: &Simulator, truth: &[(String, f64)], path: &[[f64; 2]]) -> 
         support: Some(SupportKind::Corners),
     };
     let s = setup(sim, "rod", &case).expect("setup");
-    let request = serde_json::json!({"cases": [{
-        "shape": s.shape, "pose_xyz_m": s.pose_xyz_m, "mass_kg": s.mass_kg, "com_m": s.com_m,
-        "inertia_kg_m2": s.inertia_kg_m2, "mu": s.mu, "torsion_m": null,
-        "pusher": {"radius_m": s.pusher_radius_m, "half_length_m": s.pusher_half_length_m,
-                   "tip_z_m": s.pusher_tip_z_m, "mu": s.pusher_mu},
-        "path_xy_m": path, "control_dt_s": s.control_dt_s, "dt_s": s.dt_s, "settle_s": 0.0,
-    }]});
+    let request = serde_json::json!({ "cases": [s.mujoco_request(path, 0.0)] });
     let mut child = Command::new(peer_python())
         .arg(common::repo().join("bench/mujoco_push.py"))
         .stdin(Stdio::piped())

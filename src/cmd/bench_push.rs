@@ -132,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                             };
                         if python.is_some() {
                             let s = setup(&sim, obj.name, &case(SupportKind::Corners))?;
-                            mujoco_requests.push(mujoco_case(&s, &path));
+                            mujoco_requests.push(s.mujoco_request(&path, 1.0));
                         }
                         rows.push(Row {
                             object: obj.name.into(),
@@ -173,28 +173,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         print_table(&rows);
     }
     Ok(())
-}
-
-fn mujoco_case(s: &asid_sim::push_case::PushSetup, path: &[[f64; 2]]) -> serde_json::Value {
-    serde_json::json!({
-        "shape": s.shape,
-        "pose_xyz_m": s.pose_xyz_m,
-        "mass_kg": s.mass_kg,
-        "com_m": s.com_m,
-        "inertia_kg_m2": s.inertia_kg_m2,
-        "mu": s.mu,
-        "torsion_m": null,
-        "pusher": {
-            "radius_m": s.pusher_radius_m,
-            "half_length_m": s.pusher_half_length_m,
-            "tip_z_m": s.pusher_tip_z_m,
-            "mu": s.pusher_mu,
-        },
-        "path_xy_m": path,
-        "control_dt_s": s.control_dt_s,
-        "dt_s": s.dt_s,
-        "settle_s": 1.0,
-    })
 }
 
 /// The peer venv's Python (MuJoCo is installed there with franky-sim).

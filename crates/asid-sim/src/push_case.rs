@@ -267,7 +267,7 @@ pub struct PushSetup {
     pub inertia_kg_m2: [f64; 3],
     /// Object-table pair friction coefficient.
     pub mu: f64,
-    /// Pusher radius, half length, tip height (m) and pusher-object friction.
+    /// Pusher radius (m).
     pub pusher_radius_m: f64,
     /// Half length of the pusher's rod (m).
     pub pusher_half_length_m: f64,
@@ -339,4 +339,30 @@ pub fn setup(sim: &Simulator, object: &str, case: &PushCase) -> Result<PushSetup
         control_dt_s: w.scene.control_period_s(),
         dt_s: w.scene.spec.physics.dt_s,
     })
+}
+
+impl PushSetup {
+    /// The request `bench/mujoco_push.py` reads for this setup driven along `path_xy_m` (the
+    /// pusher tip at every control step), settling `settle_s` afterwards.
+    pub fn mujoco_request(&self, path_xy_m: &[[f64; 2]], settle_s: f64) -> serde_json::Value {
+        serde_json::json!({
+            "shape": self.shape,
+            "pose_xyz_m": self.pose_xyz_m,
+            "mass_kg": self.mass_kg,
+            "com_m": self.com_m,
+            "inertia_kg_m2": self.inertia_kg_m2,
+            "mu": self.mu,
+            "torsion_m": null,
+            "pusher": {
+                "radius_m": self.pusher_radius_m,
+                "half_length_m": self.pusher_half_length_m,
+                "tip_z_m": self.pusher_tip_z_m,
+                "mu": self.pusher_mu,
+            },
+            "path_xy_m": path_xy_m,
+            "control_dt_s": self.control_dt_s,
+            "dt_s": self.dt_s,
+            "settle_s": settle_s,
+        })
+    }
 }
