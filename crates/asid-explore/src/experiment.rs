@@ -200,11 +200,7 @@ impl Experiment for SimExperiment<'_> {
             match check.check(spec, self.sim.arm(), actions) {
                 Ok(_) => {}
                 Err(crate::arm_check::ArmCheckError::Action { source, .. }) => {
-                    return Err(match source {
-                        asid_sim::SimError::Ik(_) => Constraint::JointPosition,
-                        asid_sim::SimError::Workspace { .. } => Constraint::Workspace,
-                        _ => Constraint::Simulation,
-                    });
+                    return Err(constraint_of(source));
                 }
                 Err(crate::arm_check::ArmCheckError::Refused { .. }) => {
                     return Err(Constraint::ArmInterpolation);
