@@ -126,6 +126,7 @@ pub fn load_scene(path: &Path) -> Result<Scene, ConfigError> {
     validate_tool(&tool_path, &tool)?;
     let v = Validator { file: path };
     v.scene(&spec, &robot, &tool)?;
+    crate::task::validate_task(path, &spec)?;
     let space = v.params(&spec)?;
     Ok(Scene {
         spec,

@@ -34,6 +34,9 @@ pub struct SceneSpec {
     /// The unknown physical parameters.
     #[serde(default, rename = "parameter")]
     pub parameters: Vec<ParamSpec>,
+    /// The task to plan and run once the parameters are identified ([`crate::task`]).
+    #[serde(default)]
+    pub task: Option<crate::task::TaskSpec>,
 }
 
 /// How the pair friction coefficient is formed from the two materials.

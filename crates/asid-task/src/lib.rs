@@ -1,0 +1,61 @@
+//! Task planning for asid: the step that identification exists for.
+//!
+//! A scene declares its task under `[task]` ([`asid_core::task`]); a [`Belief`] says what is known
+//! about the unknown parameters (the prior, an identification fit, or the truth of a simulated lab);
+//! the task planner chooses the primitive's few parameters with the shared CEM in the simulator,
+//! either for the belief's point estimate ([`Mode::Point`]) or for the expected success over belief
+//! samples ([`Mode::Robust`]). The resulting [`TaskPlan`] is an action sequence in the scene's action
+//! space, so it runs through the same dry run, safety layer and recorder as an exploration.
+//!
+//! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use asid_task::{Belief, Mode, SlideTask, TaskPlanOptions, plan_task};
+//! let sim = asid_sim::Simulator::load(Path::new("scenes/shuffleboard.toml"))?;
+//! let task = SlideTask::new(sim.scene(), Some("far"))?;
+//! let belief = Belief::prior(&sim.scene().space); // domain randomisation
+//! let opts = TaskPlanOptions { mode: Mode::Robust, ..Default::default() };
+//! let plan = plan_task(&sim, &task, &belief, &opts)?;
+//! println!("push {:?}: predicted success {:.0} %", plan.primitive, 100.0 * plan.predicted_success);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod belief;
+mod planner;
+mod primitive;
+
+pub use belief::{Belief, BeliefSource};
+pub use planner::{Mode, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task};
+pub use primitive::{Outcome, REST_SPEED_MPS, REST_SPIN_RAD_S, SlideTask};
+
+/// Errors of task planning.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The scene declares no task.
+    #[error("{0}: the scene declares no [task]")]
+    NoTask(String),
+    /// No goal of that name.
+    #[error("no goal zone `{name}` (allowed: {allowed:?})")]
+    UnknownGoal {
+        /// The name asked for.
+        name: String,
+        /// The scene's goals.
+        allowed: Vec<String>,
+    },
+    /// The task does not fit the scene.
+    #[error("{0}")]
+    Config(String),
+    /// The primitive's parameters give no valid attempt.
+    #[error("task primitive: {0}")]
+    Primitive(String),
+    /// The belief cannot be formed.
+    #[error("belief: {0}")]
+    Belief(String),
+    /// The planner failed.
+    #[error("task planner: {0}")]
+    Plan(String),
+    /// The simulator failed.
+    #[error(transparent)]
+    Sim(asid_sim::SimError),
+}

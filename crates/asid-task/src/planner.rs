@@ -1,0 +1,169 @@
+//! The task planner: CEM over the primitive's parameters in the simulator, for a point estimate or
+//! robustly over samples of a belief.
+
+use argmin::core::{CostFunction, Error, Executor};
+use asid_opt::{CrossEntropy, INFEASIBLE_COST};
+use asid_sim::Simulator;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::primitive::{Outcome, SlideTask};
+use crate::{Belief, TaskError};
+
+/// How the plan treats uncertainty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Plan for the belief's point estimate alone.
+    Point,
+    /// Maximise the expected success over samples of the belief.
+    Robust,
+}
+
+/// Settings of the task planner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskPlanOptions {
+    /// Point or robust.
+    pub mode: Mode,
+    /// Belief samples the robust mode averages over.
+    pub samples: usize,
+    /// CEM population.
+    pub population: usize,
+    /// CEM iterations.
+    pub iterations: u64,
+    /// Seed of the samples and of CEM.
+    pub seed: u64,
+}
+
+impl Default for TaskPlanOptions {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Robust,
+            samples: 6,
+            population: 16,
+            iterations: 6,
+            seed: 0,
+        }
+    }
+}
+
+/// A planned task attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskPlan {
+    /// Format tag.
+    pub format: String,
+    /// Scene name.
+    pub scene: String,
+    /// The goal zone planned for.
+    pub goal: String,
+    /// Settings.
+    pub options: TaskPlanOptions,
+    /// The primitive's parameters `[speed_mps, travel_m]`.
+    pub primitive: Vec<f64>,
+    /// Actions at the scene's control rate (the push, then holds).
+    pub actions: Vec<Vec<f64>>,
+    /// Predicted success rate over the belief samples (1 or 0 in point mode).
+    pub predicted_success: f64,
+    /// Predicted mean distance to the zone over the samples.
+    pub predicted_distance_m: f64,
+    /// Simulated attempts the planner ran.
+    pub rollouts: usize,
+}
+
+/// The format tag of task plans.
+pub const TASK_PLAN_FORMAT: &str = "asid-task-plan/1";
+
+struct Problem<'a> {
+    task: &'a SlideTask,
+    sim: &'a Simulator,
+    thetas: &'a [Vec<f64>],
+}
+
+impl Problem<'_> {
+    /// Success rate and mean distance over the samples.
+    fn score(&self, x: &[f64]) -> Result<(f64, f64), TaskError> {
+        let outcomes: Vec<Outcome> = self
+            .thetas
+            .iter()
+            .map(|t| self.task.simulate(self.sim, t, x))
+            .collect::<Result<_, _>>()?;
+        let n = outcomes.len() as f64;
+        let success = outcomes.iter().filter(|o| o.success).count() as f64 / n;
+        let distance = outcomes.iter().map(|o| o.distance_m).sum::<f64>() / n;
+        Ok((success, distance))
+    }
+}
+
+/// The planner's cost: the failure rate, with the mean distance in metres as the tie-breaker that
+/// leads CEM towards the zone while no sample succeeds.
+fn cost_of(success: f64, distance_m: f64) -> f64 {
+    (1.0 - success) + distance_m
+}
+
+impl CostFunction for Problem<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
+        match self.score(x) {
+            Ok((s, d)) => Ok(cost_of(s, d)),
+            // A push that does not fit the horizon is a candidate to avoid, not a failure.
+            Err(TaskError::Primitive(_)) => Ok(INFEASIBLE_COST),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Plans one goal of the task against `belief`.
+pub fn plan_task(
+    sim: &Simulator,
+    task: &SlideTask,
+    belief: &Belief,
+    opts: &TaskPlanOptions,
+) -> Result<TaskPlan, TaskError> {
+    let space = &sim.scene().space;
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let thetas = match opts.mode {
+        Mode::Point => vec![belief.estimate.clone()],
+        Mode::Robust => belief.samples(space, opts.samples.max(1), &mut rng),
+    };
+    let problem = Problem {
+        task,
+        sim,
+        thetas: &thetas,
+    };
+    let solver = CrossEntropy::new(task.bounds(), opts.population, opts.seed)
+        .map_err(|e| TaskError::Plan(e.to_string()))?;
+    let res = Executor::new(problem, solver)
+        .configure(|s| s.max_iters(opts.iterations))
+        .run()
+        .map_err(|e| TaskError::Plan(e.to_string()))?;
+    let best = asid_opt::best_of(res.state())
+        .filter(|(_, c)| *c < INFEASIBLE_COST)
+        .map(|(p, _)| p.clone())
+        .ok_or_else(|| {
+            TaskError::Plan(format!(
+                "no push in speed_mps {:?} x travel_m {:?} fits task.horizon_steps {}",
+                task.spec.speed_mps, task.spec.travel_m, task.spec.horizon_steps
+            ))
+        })?;
+    let problem = Problem {
+        task,
+        sim,
+        thetas: &thetas,
+    };
+    let (predicted_success, predicted_distance_m) = problem.score(&best)?;
+    let (actions, _) = task.actions(&best)?;
+    let evaluations = opts.population * opts.iterations as usize + 1;
+    Ok(TaskPlan {
+        format: TASK_PLAN_FORMAT.into(),
+        scene: sim.scene().spec.name.clone(),
+        goal: task.goal.name.clone(),
+        options: opts.clone(),
+        primitive: best,
+        actions,
+        predicted_success,
+        predicted_distance_m,
+        rollouts: evaluations * thetas.len(),
+    })
+}
