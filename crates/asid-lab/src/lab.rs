@@ -8,77 +8,14 @@ use asid_arm::{
     PoseSource, PoseStats,
 };
 use asid_core::scene::{ArmModel, ChannelKind};
+
+use crate::config::LabConfig;
+use crate::tracking::JointTracking;
 use asid_sim::{SimError, SimWorld, Simulator};
 use nalgebra::{Isometry3, UnitQuaternion, Vector3};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
-
-/// How imperfect the simulated lab is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LabConfig {
-    /// Seed of every random draw of the lab (noise, jitter, tracking offsets).
-    pub seed: u64,
-    /// Sensor noise as a multiple of the scene's sigmas (0: exact sensors).
-    pub noise_scale: f64,
-    /// Tracker latency: a pose is delivered this long after it was true.
-    pub pose_latency_ms: f64,
-    /// Orientation noise of the tracker (times `noise_scale`).
-    pub pose_rotation_sigma_rad: f64,
-    /// Probability that a control period lasts one physics step more or less.
-    pub jitter_probability: f64,
-    /// Standard deviation of the constant per-joint offset between command and motion. Off by
-    /// default: identification replays commands, and a strike is so sensitive to where the tool
-    /// meets the object that 2e-5 rad (0.02 mm at the tool) already biases a friction estimate to
-    /// its bound (docs/benchmarks.md).
-    pub tracking_offset_sigma_rad: f64,
-    /// Joint-position noise when the scene does not observe joints.
-    pub joint_sigma_rad: f64,
-}
-
-impl Default for LabConfig {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            noise_scale: 1.0,
-            pose_latency_ms: 12.0,
-            pose_rotation_sigma_rad: 0.002,
-            jitter_probability: 0.05,
-            tracking_offset_sigma_rad: 0.0,
-            joint_sigma_rad: 1e-4,
-        }
-    }
-}
-
-impl LabConfig {
-    /// Checks the settings; the error names the field and the allowed range.
-    pub fn validate(&self) -> Result<(), String> {
-        let checks = [
-            ("noise_scale", self.noise_scale, 0.0, 100.0),
-            ("pose_latency_ms", self.pose_latency_ms, 0.0, 10_000.0),
-            (
-                "pose_rotation_sigma_rad",
-                self.pose_rotation_sigma_rad,
-                0.0,
-                1.0,
-            ),
-            ("jitter_probability", self.jitter_probability, 0.0, 1.0),
-            (
-                "tracking_offset_sigma_rad",
-                self.tracking_offset_sigma_rad,
-                0.0,
-                0.1,
-            ),
-            ("joint_sigma_rad", self.joint_sigma_rad, 0.0, 0.1),
-        ];
-        for (name, v, lo, hi) in checks {
-            if !(v >= lo && v <= hi) {
-                return Err(format!("lab setting {name} = {v}: allowed [{lo}, {hi}]"));
-            }
-        }
-        Ok(())
-    }
-}
 
 struct World {
     world: SimWorld,
@@ -91,7 +28,16 @@ struct World {
     in_flight: VecDeque<(u64, PoseSample)>,
     stopped: bool,
     stats: PoseStats,
+    /// The last target as commanded (the applied one carries the tracking offset).
     last_target: Vec<f64>,
+    /// The last target as applied, where the next period's interpolation starts.
+    last_applied: Vec<f64>,
+    /// The lag model of a kinematic arm (`None`: the joints follow the command exactly).
+    tracking: Option<JointTracking>,
+    /// When the tracker takes its next frame, on the arm clock.
+    next_frame_s: f64,
+    /// Control periods run.
+    steps: usize,
 }
 
 fn lock(shared: &Mutex<World>) -> Result<MutexGuard<'_, World>, ArmError> {
@@ -119,7 +65,7 @@ impl World {
             stamp_ns: self.stamp_ns(),
             q_rad,
             dq_rad_s: self.world.joint_velocities().to_vec(),
-            q_cmd_rad: self.world.commanded_joint_positions().to_vec(),
+            q_cmd_rad: self.last_target.clone(),
             tau_nm: if dynamic {
                 self.world.joint_torques().to_vec()
             } else {
@@ -130,7 +76,7 @@ impl World {
             gripper_width_m: None,
             mode: if self.stopped {
                 ArmMode::Stopped
-            } else if self.world.control_steps() == 0 {
+            } else if self.steps == 0 {
                 ArmMode::Idle
             } else {
                 ArmMode::Moving
@@ -139,10 +85,56 @@ impl World {
         .with_dof(n)
     }
 
-    /// Takes the tracker's picture now; it is delivered after the latency.
+    /// One control period (`n` physics steps) towards `applied`: the command interpolated linearly
+    /// over the period, followed by the joints (exactly, or through the lag model), and the
+    /// tracker's frames taken at its own rate.
+    fn advance(&mut self, applied: &[f64], n: usize) -> Result<(), SimError> {
+        let dt = self.world.scene().spec.physics.dt_s;
+        let from = self.last_applied.clone();
+        let qd: Vec<f64> = from
+            .iter()
+            .zip(applied)
+            .map(|(a, b)| (b - a) / (n as f64 * dt))
+            .collect();
+        for k in 1..=n {
+            let u = k as f64 / n as f64;
+            let target: Vec<f64> = from
+                .iter()
+                .zip(applied)
+                .map(|(a, b)| a + (b - a) * u)
+                .collect();
+            match self.tracking.as_mut() {
+                Some(t) => {
+                    let q = t.step(&target, &qd, dt).to_vec();
+                    self.world.step_joint_command(&q, 1)?;
+                }
+                None => self.world.step_joint_command(&target, 1)?,
+            }
+            self.frames(dt);
+        }
+        self.last_applied = applied.to_vec();
+        Ok(())
+    }
+
+    /// The tracker's frames due by now: one per frame period, a physics step early or late with
+    /// the pose jitter probability.
+    fn frames(&mut self, dt: f64) {
+        let now = self.world.time_s();
+        while self.next_frame_s <= now + 1e-9 {
+            self.capture();
+            let mut period = 1.0 / self.cfg.pose_rate_hz;
+            if self.rng.random_bool(self.cfg.pose_jitter_probability) {
+                period += if self.rng.random_bool(0.5) { dt } else { -dt };
+            }
+            self.next_frame_s += period.max(dt);
+        }
+    }
+
+    /// Takes the tracker's picture now. Like a tracker whose stamp does not account for its own
+    /// processing, the picture is stamped (and delivered) after the latency.
     fn capture(&mut self) {
-        let stamp = self.stamp_ns();
-        let release = stamp + (self.cfg.pose_latency_ms * 1e6).round() as u64;
+        let stamp = self.stamp_ns() + (self.cfg.pose_latency_ms * 1e6).round() as u64;
+        let release = stamp;
         let rot_sigma = self.cfg.pose_rotation_sigma_rad * self.cfg.noise_scale;
         for k in 0..self.tracked.len() {
             let (name, sigma) = self.tracked[k].clone();
@@ -205,7 +197,8 @@ impl SimLab {
         truth: &[f64],
         cfg: LabConfig,
     ) -> Result<(Self, LabTracker), SimError> {
-        cfg.validate().map_err(SimError::Config)?;
+        cfg.validate()
+            .map_err(|e| SimError::Config(e.to_string()))?;
         let scene = sim.scene();
         let world = sim.world(truth)?;
         let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -241,9 +234,27 @@ impl SimLab {
             stopped: false,
             stats: PoseStats::default(),
             last_target: Vec::new(),
+            last_applied: Vec::new(),
+            tracking: None,
+            next_frame_s: 0.0,
+            steps: 0,
         };
-        w.last_target = w.world.commanded_joint_positions().to_vec();
-        w.capture();
+        let q0 = w.world.commanded_joint_positions().to_vec();
+        if w.cfg.tracking_lag && w.world.arm_model() == ArmModel::Kinematic {
+            let arm = w.world.arm();
+            let limits = (arm.q_min_rad.as_slice(), arm.q_max_rad.as_slice());
+            w.tracking = Some(JointTracking::new(
+                &scene.robot.controller,
+                w.cfg.link_inertia_kgm2,
+                limits,
+                &q0,
+            ));
+        }
+        // The arm rests at the start; its joints carry the offset from the first command on.
+        w.last_applied.clone_from(&q0);
+        w.last_target = q0;
+        w.next_frame_s = w.world.time_s();
+        w.frames(scene.spec.physics.dt_s);
         let shared = Arc::new(Mutex::new(w));
         Ok((
             Self {
@@ -297,22 +308,30 @@ impl Arm for SimLab {
             self.substeps
         };
         // The joint limits of the real arm: a reflex, like Franka's.
-        w.world
-            .step_joint_command(&applied, substeps)
+        let arm = w.world.arm();
+        if let Some((i, v)) = applied
+            .iter()
+            .enumerate()
+            .find(|&(i, v)| !(*v >= arm.q_min_rad[i] && *v <= arm.q_max_rad[i]))
+        {
+            return Err(ArmError::Reflex(format!(
+                "joint {i} target {v} rad outside its limits [{}, {}]",
+                arm.q_min_rad[i], arm.q_max_rad[i]
+            )));
+        }
+        w.advance(&applied, substeps)
             .map_err(|e| ArmError::Reflex(e.to_string()))?;
-        w.capture();
-        let mut s = w.state();
-        s.q_cmd_rad.clone_from(&target);
+        w.steps += 1;
         w.last_target = target;
-        Ok(s)
+        Ok(w.state())
     }
 
     async fn stop(&mut self) -> Result<ArmState, ArmError> {
         let mut w = lock(&self.shared)?;
         w.stopped = true;
-        let hold = self.substeps;
-        w.world.hold(hold);
-        w.capture();
+        let hold = w.last_applied.clone();
+        w.advance(&hold, self.substeps)
+            .map_err(|e| ArmError::Backend(format!("holding after the stop: {e}")))?;
         Ok(w.state())
     }
 }

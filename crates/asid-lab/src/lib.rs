@@ -2,11 +2,23 @@
 //!
 //! [`SimLab`] runs the rapier simulator with hidden true parameters behind the same
 //! [`asid_arm::Arm`] trait as the real Franka, and [`LabTracker`] delivers object poses through
-//! [`asid_arm::PoseSource`] like the lab's motion tracker. So that identification is never run on
-//! the exact model that made the data, the lab adds what a real station has: sensor noise (the
-//! scene's sigmas), tracker latency and orientation noise, control-rate jitter (a period one physics
-//! step longer or shorter), and optionally imperfect joint tracking (a constant per-joint offset
-//! between command and motion; off by default, see [`LabConfig::tracking_offset_sigma_rad`]).
+//! [`asid_arm::PoseSource`] like the lab's motion tracker. The default lab ([`LabConfig::default`])
+//! is not the fitting model, so that `asid run` never identifies the model that made its data:
+//!
+//! - the arm's joints follow the command through a joint PD at the robot file's gains
+//!   (`[controller]` kp, kd, armature and damping, plus a link inertia), with the command's
+//!   velocity fed forward: they trail every change of speed, and a constant per-joint offset
+//!   (sigma 2e-4 rad) sits between command and motion. The measured joint positions carry both;
+//!   identification replays them (`--drive measured`);
+//! - the tracker takes frames at its own rate (100 Hz, a frame one physics step early or late
+//!   with probability 0.1), with position noise (the scene's sigmas), orientation noise and a
+//!   latency (12 ms) that its stamps do not show: identification estimates it;
+//! - control periods jitter (one physics step longer or shorter with probability 0.05) and the
+//!   measured joint positions are noisy.
+//!
+//! [`LabConfig::ideal`] (`--lab ideal`) turns all of it off: exact sensors, the joints on the
+//! command, no latency or jitter. `name=value` items ([`LabConfig::apply`]) change one setting;
+//! [`LabConfig::validate`] names the setting and its range when one is out of it.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -20,6 +32,9 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod lab;
+mod tracking;
 
-pub use lab::{LabConfig, LabTracker, SimLab};
+pub use config::{LabConfig, LabConfigError};
+pub use lab::{LabTracker, SimLab};
