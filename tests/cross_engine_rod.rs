@@ -8,7 +8,6 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use asid_core::scene::SupportKind;
@@ -17,19 +16,6 @@ use asid_sim::push_case::{PushCase, setup};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
-
-fn peer_python() -> PathBuf {
-    let p = std::env::var_os("ASID_PEER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo().join(".venv-peer/bin/python"));
-    assert!(
-        p.exists(),
-        "the peer venv's Python (MuJoCo) not found at {} — make it with `python3 -m venv .venv-peer && \
-         .venv-peer/bin/pip install franky-sim==1.0.4 mcap==1.6.0` in the repository root (or run .ci/run)",
-        p.display()
-    );
-    p
-}
 
 /// A push across the rod 3 cm off its centre at 0.3 m/s for 0.7 s, then the pusher stops and the
 /// rod slides and turns on its own: the turn tells the centre of mass, the slide the friction.
@@ -55,7 +41,7 @@ fn mujoco_poses(sim: &Simulator, truth: &[(String, f64)], path: &[[f64; 2]]) -> 
     };
     let s = setup(sim, "rod", &case).expect("setup");
     let request = serde_json::json!({ "cases": [s.mujoco_request(path, 0.0)] });
-    let mut child = Command::new(peer_python())
+    let mut child = Command::new(common::peer_python())
         .arg(common::repo().join("bench/mujoco_push.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -9,14 +9,14 @@
 //!
 //! One test function runs the cases in order, each with a fresh peer on its own loopback address,
 //! because the peer is slow and CPU-bound. The peer is found through `ASID_FRANKY_SIM`, else
-//! `<repo>/.venv-peer/bin/franky-sim`; without it the test fails with an install hint. Timing is
+//! `<repo>/.venv-peer/bin/franky-sim`, made by `scripts/peer-venv.sh` when missing. Timing is
 //! printed, never asserted: the peer can run far below real time on a loaded machine.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -37,21 +37,6 @@ const WATCHDOG_MS: &str = "3000";
 /// Staleness limit of the pose stream (arm time): generous for a sender thread on a busy machine,
 /// short against the 1.9 s of plan left after the first action.
 const STALE_MS: &str = "500";
-
-fn franky_sim() -> PathBuf {
-    let bin = std::env::var_os("ASID_FRANKY_SIM").map_or_else(
-        || common::repo().join(".venv-peer/bin/franky-sim"),
-        PathBuf::from,
-    );
-    assert!(
-        bin.exists(),
-        "franky-sim not found at {} — install it with `python3 -m venv .venv-peer && \
-         .venv-peer/bin/pip install franky-sim==1.0.4 mujoco` in the repository root (see \
-         .ci/run), or point ASID_FRANKY_SIM at the executable",
-        bin.display()
-    );
-    bin
-}
 
 /// A running franky-sim, killed (and reaped) on drop.
 struct Peer {
@@ -342,7 +327,7 @@ impl Drop for Execute {
 
 #[test]
 fn execute_on_franky_sim() {
-    let bin = franky_sim();
+    let bin = common::franky_sim();
     let dir = TempDir::new("franka");
     let plan = dir.join("plan.json");
     small_plan(SCENE, &plan);

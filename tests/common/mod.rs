@@ -146,3 +146,54 @@ pub fn topic_messages(summary: &serde_json::Value, topic: &str) -> u64 {
 pub fn state_samples(summary: &serde_json::Value) -> u64 {
     summary["states"]["samples"].as_u64().unwrap_or(0)
 }
+
+/// The test peers' venv (`.venv-peer`: franky-sim, MuJoCo, mcap), made by `scripts/peer-venv.sh`
+/// on first use (the script takes a file lock, so parallel test binaries wait for one install).
+/// Panics with the script's message when the venv cannot be made: a peer test that cannot run
+/// fails rather than passing unseen.
+pub fn peer_venv() -> PathBuf {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let script = repo().join("scripts/peer-venv.sh");
+            let out = Command::new("bash")
+                .arg(&script)
+                .current_dir(repo())
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+            if out.status.success() {
+                Ok(repo().join(".venv-peer"))
+            } else {
+                Err(format!(
+                    "{} failed ({}): {}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        })
+        .clone()
+        .unwrap_or_else(|e| {
+            panic!(
+                "the test peers' Python venv could not be made: {e}\n(set ASID_PEER_PYTHON and \
+                 ASID_FRANKY_SIM to use an existing one)"
+            )
+        })
+}
+
+/// A peer executable: `var` if set, else `rel` inside the venv (made on first use).
+fn peer_bin(var: &str, rel: &str) -> PathBuf {
+    let p = std::env::var_os(var).map_or_else(|| peer_venv().join(rel), PathBuf::from);
+    assert!(p.exists(), "{var}: {} does not exist", p.display());
+    p
+}
+
+/// The peer venv's Python (MuJoCo, mcap): `ASID_PEER_PYTHON`, else `.venv-peer/bin/python`.
+pub fn peer_python() -> PathBuf {
+    peer_bin("ASID_PEER_PYTHON", "bin/python")
+}
+
+/// franky-sim: `ASID_FRANKY_SIM`, else `.venv-peer/bin/franky-sim`.
+pub fn franky_sim() -> PathBuf {
+    peer_bin("ASID_FRANKY_SIM", "bin/franky-sim")
+}

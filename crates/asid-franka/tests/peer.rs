@@ -3,7 +3,8 @@
 //! because the peer is slow and shares the machine: connect and read, configure, track a joint
 //! trajectory, stop, the conformance suite, the hand, and losing the peer mid-motion.
 //!
-//! The peer is found through `ASID_FRANKY_SIM`, else `<workspace>/.venv-peer/bin/franky-sim`.
+//! The peer is found through `ASID_FRANKY_SIM`, else `<workspace>/.venv-peer/bin/franky-sim`
+//! (made by `scripts/peer-venv.sh` when missing).
 //! Timing is printed, never asserted: the peer paces itself to wall clock and slows down under
 //! load.
 
@@ -17,6 +18,27 @@ use std::time::{Duration, Instant};
 use asid_arm::{Arm, ArmCommand, ArmError, ArmMode, Gripper};
 use asid_franka::{FrankaArm, FrankaGripper, GripperConfig, RobotConfig};
 
+/// franky-sim: `ASID_FRANKY_SIM`, else `<workspace>/.venv-peer/bin/franky-sim`, made by
+/// `scripts/peer-venv.sh` (the script .ci/run calls; it takes a file lock) when missing.
+fn franky_sim() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ASID_FRANKY_SIM") {
+        return PathBuf::from(bin);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("bash")
+        .arg(root.join("scripts/peer-venv.sh"))
+        .output()
+        .expect("run scripts/peer-venv.sh");
+    assert!(
+        out.status.success(),
+        "the test peers' venv could not be made by scripts/peer-venv.sh ({}): {}\n(or point \
+         ASID_FRANKY_SIM at a franky-sim executable)",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    root.join(".venv-peer/bin/franky-sim")
+}
+
 /// A running franky-sim, killed (and reaped) on drop.
 struct Peer {
     child: Child,
@@ -25,17 +47,7 @@ struct Peer {
 
 impl Peer {
     fn start() -> Self {
-        let bin = std::env::var_os("ASID_FRANKY_SIM").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv-peer/bin/franky-sim"),
-            PathBuf::from,
-        );
-        assert!(
-            bin.exists(),
-            "franky-sim not found at {} — install it with `python3 -m venv .venv-peer && \
-             .venv-peer/bin/pip install franky-sim mujoco` in the workspace root, or point \
-             ASID_FRANKY_SIM at the executable",
-            bin.display()
-        );
+        let bin = franky_sim();
         let host = free_loopback();
         let mut child = Command::new(&bin)
             .args(["--simulator", "mujoco", "--hostname", &host])

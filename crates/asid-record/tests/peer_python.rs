@@ -1,8 +1,8 @@
 //! An independent reader (the `mcap` package from PyPI) reads our files: finished ones through
 //! their summary and index, cut ones as a stream up to the cut.
 //!
-//! Needs `<repo>/.venv-peer/bin/python` with `mcap` installed (or `ASID_PEER_PYTHON` naming a
-//! Python that has it): `python3 -m venv .venv-peer && .venv-peer/bin/pip install mcap`.
+//! Needs `<repo>/.venv-peer/bin/python` with `mcap` installed, made by `scripts/peer-venv.sh` when
+//! missing (or `ASID_PEER_PYTHON` naming a Python that has it).
 
 mod common;
 
@@ -57,10 +57,24 @@ out.update({"counts": counts, "metadata": metadata, "mismatched": mismatched,
 print(json.dumps(out))
 "#;
 
+/// `ASID_PEER_PYTHON`, else `<repo>/.venv-peer/bin/python`, made by `scripts/peer-venv.sh` (the
+/// script .ci/run calls; it takes a file lock) when missing.
 fn python() -> PathBuf {
-    std::env::var_os("ASID_PEER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join(".venv-peer/bin/python"))
+    if let Some(py) = std::env::var_os("ASID_PEER_PYTHON") {
+        return PathBuf::from(py);
+    }
+    let out = Command::new("bash")
+        .arg(common::repo_root().join("scripts/peer-venv.sh"))
+        .output()
+        .expect("run scripts/peer-venv.sh");
+    assert!(
+        out.status.success(),
+        "the test peers' venv could not be made by scripts/peer-venv.sh ({}): {}\n(or set \
+         ASID_PEER_PYTHON to a Python that has the `mcap` package)",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    common::repo_root().join(".venv-peer/bin/python")
 }
 
 fn peer_read(path: &Path, mode: &str) -> serde_json::Value {
