@@ -49,8 +49,11 @@ pub struct Args {
     /// Simulated lab: sensor noise as a multiple of the scene's sigmas.
     #[arg(long, default_value_t = 1.0)]
     noise: f64,
-    /// Simulated lab: imperfections, `name=value,...` of pose_latency_ms, pose_rotation_sigma_rad,
-    /// jitter_probability, tracking_offset_sigma_rad, joint_sigma_rad (0 turns one off).
+    /// Simulated lab: `ideal` (exact sensors, overriding --noise; the joints on the command, no
+    /// latency, offset or jitter) and/or `name=value,...` over the imperfect default, in order:
+    /// noise_scale, pose_latency_ms, pose_rate_hz, pose_jitter_probability,
+    /// pose_rotation_sigma_rad, jitter_probability, tracking_lag (on/off), link_inertia_kgm2,
+    /// tracking_offset_sigma_rad, joint_sigma_rad, seed (0 turns one off).
     #[arg(long)]
     lab: Option<String>,
     /// Watchdog: no arm state for this long beyond the control period stops the run.
@@ -284,38 +287,16 @@ pub struct LabSettings<'a> {
     pub imperfections: Option<&'a str>,
 }
 
-/// The lab configuration: defaults, then `name=value,...` overrides.
+/// The lab configuration: the imperfect default with `noise` and `seed`, then `ideal` and
+/// `name=value,...` items in order ([`LabConfig::apply`]).
 pub fn lab_config(seed: u64, noise: f64, overrides: Option<&str>) -> anyhow::Result<LabConfig> {
     let mut cfg = LabConfig {
         seed,
         noise_scale: noise,
         ..LabConfig::default()
     };
-    for item in overrides
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-    {
-        let Some((name, value)) = item.split_once('=') else {
-            bail!("--lab item `{item}`: expected name=value")
-        };
-        let v: f64 = value
-            .trim()
-            .parse()
-            .with_context(|| format!("--lab {name}: `{value}` is not a number"))?;
-        match name.trim() {
-            "pose_latency_ms" => cfg.pose_latency_ms = v,
-            "pose_rotation_sigma_rad" => cfg.pose_rotation_sigma_rad = v,
-            "jitter_probability" => cfg.jitter_probability = v,
-            "tracking_offset_sigma_rad" => cfg.tracking_offset_sigma_rad = v,
-            "joint_sigma_rad" => cfg.joint_sigma_rad = v,
-            other => bail!(
-                "--lab: no setting `{other}` (allowed: pose_latency_ms, pose_rotation_sigma_rad, \
-                 jitter_probability, tracking_offset_sigma_rad, joint_sigma_rad)"
-            ),
-        }
-    }
-    cfg.validate().map_err(|e| anyhow::anyhow!("--lab: {e}"))?;
+    cfg.apply(overrides.unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("--lab: {e}"))?;
     Ok(cfg)
 }
 

@@ -6,7 +6,8 @@ use anyhow::{Context, bail};
 use asid_core::Episode;
 use asid_core::scene::ChannelKind;
 use asid_sysid::{
-    Drive, EpisodeInput, FitOptions, JointTrack, Loss, SolverKind, dataset_driven, identify,
+    Dataset, Drive, EpisodeInput, Fit, FitOptions, JointTrack, LatencySearch, Loss, SolverKind,
+    SysIdError, dataset_driven, identify, identify_aligned,
 };
 use serde_json::json;
 
@@ -34,6 +35,11 @@ pub struct Args {
     /// `commanded` (the plan's actions); default measured when every episode has them.
     #[arg(long)]
     drive: Option<String>,
+    /// Tracker latency: `estimate` (a nuisance parameter of the fit, searched over 0-80 ms;
+    /// MCAP recordings with tracked objects), `off`, or a known value in ms that the object
+    /// observations are shifted back by.
+    #[arg(long, default_value = "estimate")]
+    latency: String,
     /// Channels to fit, comma-separated (e.g. object_pose,ee_position; default: all).
     #[arg(long)]
     channels: Option<String>,
@@ -73,15 +79,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .with_context(|| format!("--drive `{d}`: allowed measured, commanded"))?,
         ),
     };
+    let latency = Latency::parse(&args.latency)?;
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
-    let mut episodes = Vec::new();
+    let mut sources = Vec::new();
     for p in &args.episodes {
-        episodes.push(read_input(p, scene)?);
-    }
-    let (data, notes) = dataset_driven(scene, &episodes, channels.as_deref(), drive)?;
-    for n in &notes {
-        eprintln!("note: {n}");
+        sources.push(read_source(p)?);
     }
     let mut names = Vec::new();
     let mut off = 0;
@@ -99,7 +102,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         loss,
         ..Default::default()
     };
-    let fit = identify(&sim, &data, &opts, &scene.spec.name, &names)?;
+    let (fit, notes) = fit_sources(
+        &sim,
+        &sources,
+        channels.as_deref(),
+        drive,
+        &opts,
+        latency,
+        &names,
+    )?;
+    let episodes = &sources;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     if let Some(out) = &args.out {
         std::fs::write(out, serde_json::to_string_pretty(&fit)?)
             .with_context(|| format!("writing {}", out.display()))?;
@@ -115,6 +130,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 "runs_z": fit.misfit_tests.runs_z, "chi2_p": fit.misfit_tests.chi2_p,
                 "std_nominal": fit.std_nominal, "std_sandwich": fit.std_sandwich,
                 "covariance_method": fit.covariance_method, "confounded": fit.confounded,
+                "pose_latency": fit.pose_latency,
             })
         );
     } else {
@@ -172,8 +188,77 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             );
         }
         println!("  residual RMS: {:?}", fit.residual_rms);
+        if let Some(l) = &fit.pose_latency {
+            println!(
+                "  tracker latency {:.1} ms +- {} (searched {:.0}-{:.0} ms{}); object observations shifted back by it",
+                1e3 * l.estimate_s,
+                l.std_s
+                    .map_or("unbounded".into(), |s| format!("{:.1} ms", 1e3 * s)),
+                1e3 * l.searched_s[0],
+                1e3 * l.searched_s[1],
+                if l.at_edge {
+                    ", AT THE EDGE of the range"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     Ok(())
+}
+
+/// How the tracker's latency is handled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Latency {
+    /// Estimated as a nuisance parameter.
+    Estimate,
+    /// Known: the object observations are shifted back by this (s).
+    Known(f64),
+}
+
+impl Latency {
+    /// Parses `estimate`, `off` or a value in ms.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "estimate" => Ok(Self::Estimate),
+            "off" => Ok(Self::Known(0.0)),
+            ms => match ms.parse::<f64>() {
+                Ok(v) if (0.0..=1000.0).contains(&v) => Ok(Self::Known(v * 1e-3)),
+                _ => bail!("--latency `{s}`: allowed estimate, off or a number of ms in [0, 1000]"),
+            },
+        }
+    }
+}
+
+/// An episode file as read: an MCAP recording (converted again for each latency tried) or a
+/// JSON episode of `asid simulate`.
+pub enum Source {
+    /// A recording.
+    Mcap {
+        /// File name.
+        source: String,
+        /// Its contents.
+        recording: Box<asid_arm::Recording>,
+    },
+    /// A JSON episode (no measured joints, no tracker stamps).
+    Json(Box<EpisodeInput>),
+}
+
+/// Reads an episode file.
+pub fn read_source(path: &std::path::Path) -> anyhow::Result<Source> {
+    let source = path.display().to_string();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mcap"))
+    {
+        let recording = Box::new(asid_record::read_recording(path)?);
+        return Ok(Source::Mcap { source, recording });
+    }
+    Ok(Source::Json(Box::new(EpisodeInput {
+        source,
+        episode: Episode::read(path)?,
+        joints: None,
+    })))
 }
 
 /// Reads an episode with, for an MCAP recording, its measured joint positions (`/arm/state`, on
@@ -182,29 +267,46 @@ pub fn read_input(
     path: &std::path::Path,
     scene: &asid_core::Scene,
 ) -> anyhow::Result<EpisodeInput> {
-    let source = path.display().to_string();
-    if !path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("mcap"))
-    {
-        return Ok(EpisodeInput {
-            source,
-            episode: Episode::read(path)?,
-            joints: None,
-        });
-    }
-    let recording = asid_record::read_recording(path)?;
+    input_at(&read_source(path)?, scene, 0.0, true)
+}
+
+/// The episode of `src` with its tracker poses moved `shift_s` earlier (the tracker's latency
+/// taken out); `report` prints what the conversion could not fill.
+pub fn input_at(
+    src: &Source,
+    scene: &asid_core::Scene,
+    shift_s: f64,
+    report: bool,
+) -> anyhow::Result<EpisodeInput> {
+    let (source, recording) = match src {
+        Source::Json(input) => return Ok(input.as_ref().clone()),
+        Source::Mcap { source, recording } => (source.clone(), recording),
+    };
+    let shift_ns = (shift_s * 1e9).round() as i128;
+    let shifted;
+    let recording = if shift_ns == 0 {
+        recording.as_ref()
+    } else {
+        let mut r = recording.as_ref().clone();
+        for p in &mut r.poses {
+            p.stamp_ns = (i128::from(p.stamp_ns) - shift_ns).max(0) as u64;
+        }
+        shifted = r;
+        &shifted
+    };
     let c = asid_record::to_episode(
-        &recording,
+        recording,
         scene,
         &source,
         &asid_record::EpisodeOptions::default(),
     )?;
-    for (channel, rows) in &c.missing_rows {
-        eprintln!("{source}: {channel}: {rows} rows missing");
-    }
-    for u in &c.unavailable {
-        eprintln!("{source}: {u}: not in the recording (left missing)");
+    if report {
+        for (channel, rows) in &c.missing_rows {
+            eprintln!("{source}: {channel}: {rows} rows missing");
+        }
+        for u in &c.unavailable {
+            eprintln!("{source}: {u}: not in the recording (left missing)");
+        }
     }
     let t0_ns = c
         .episode
@@ -231,6 +333,56 @@ pub fn read_input(
         episode: c.episode,
         joints: (!joints.t_s.is_empty()).then_some(joints),
     })
+}
+
+/// Fits the episodes of `sources`; the tracker's latency is estimated (a nuisance parameter)
+/// when asked and when every episode is a recording of a scene with tracked objects. Returns the
+/// fit and notes for the user.
+pub fn fit_sources(
+    sim: &asid_sim::Simulator,
+    sources: &[Source],
+    channels: Option<&[ChannelKind]>,
+    drive: Option<Drive>,
+    opts: &FitOptions,
+    latency: Latency,
+    names: &[(usize, String)],
+) -> anyhow::Result<(Fit, Vec<String>)> {
+    let scene = sim.scene();
+    let inputs = |shift_s: f64, report: bool| -> anyhow::Result<Vec<EpisodeInput>> {
+        sources
+            .iter()
+            .map(|s| input_at(s, scene, shift_s, report))
+            .collect()
+    };
+    let first = inputs(0.0, true)?;
+    let (data, mut notes) = dataset_driven(scene, &first, channels, drive)?;
+    let recordings = sources.iter().all(|s| matches!(s, Source::Mcap { .. }));
+    let tracked = !scene.tracked_objects().is_empty();
+    let shifted = |shift_s: f64| -> Result<Dataset, SysIdError> {
+        let eps = inputs(shift_s, false).map_err(|e| SysIdError::Data(format!("{e:#}")))?;
+        Ok(dataset_driven(scene, &eps, channels, Some(data.drive))?.0)
+    };
+    let fit = match latency {
+        Latency::Estimate if recordings && tracked => identify_aligned(
+            sim,
+            &shifted,
+            opts,
+            &LatencySearch::default(),
+            &scene.spec.name,
+            names,
+        )?,
+        Latency::Estimate => {
+            notes.push(
+                "tracker latency not estimated: it needs MCAP recordings of a scene with tracked \
+                 objects"
+                    .into(),
+            );
+            identify(sim, &data, opts, &scene.spec.name, names)?
+        }
+        Latency::Known(0.0) => identify(sim, &data, opts, &scene.spec.name, names)?,
+        Latency::Known(s) => identify(sim, &shifted(s)?, opts, &scene.spec.name, names)?,
+    };
+    Ok((fit, notes))
 }
 
 fn fmt(v: Option<f64>) -> String {

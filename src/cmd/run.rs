@@ -1,13 +1,13 @@
 //! `asid run <scene>`: the loop against the embedded simulated lab: plan the exploration, execute it
 //! on the simulated lab (hidden true parameters drawn from the prior, sensor noise, tracker latency,
-//! control-rate jitter, imperfect tracking) through the same safety and recording layers as a real
+//! control-rate jitter, an arm that lags its commands with per-joint offsets) through the same safety and recording layers as a real
 //! arm, identify from the MCAP recording, and compare with the truth.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
-use asid_sysid::{FitOptions, identify};
+use asid_sysid::FitOptions;
 
 /// Arguments of `asid run`.
 #[derive(clap::Args)]
@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
     println!(
         "2/3 executing it on the simulated lab (hidden parameters, sensor noise, tracker latency, \
-         jitter), behind the safety layer ..."
+         jitter, a lagging arm), behind the safety layer ..."
     );
     let limits = crate::cmd::execute::limits_for(scene, 100);
     crate::cmd::execute::dry_run(&sim, &plan.actions, &limits)?;
@@ -113,15 +113,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         summary.poses.accepted,
         ep_path.display()
     );
-    let input = crate::cmd::identify::read_input(&ep_path, scene)?;
+    let source = crate::cmd::identify::read_source(&ep_path)?;
 
     println!("3/3 identifying ...");
-    // The arm's measured joint positions drive the replay (the lab's arm lags its commands).
-    let (data, notes) = asid_sysid::dataset_driven(scene, &[input], None, None)?;
+    // The arm's measured joint positions drive the replay (the lab's arm lags its commands), and
+    // the tracker's latency is estimated with the parameters.
+    let (fit, notes) = crate::cmd::identify::fit_sources(
+        &sim,
+        &[source],
+        None,
+        None,
+        &FitOptions::default(),
+        crate::cmd::identify::Latency::Estimate,
+        &[],
+    )?;
     for note in &notes {
         println!("    note: {note}");
     }
-    let fit = identify(&sim, &data, &FitOptions::default(), &scene.spec.name, &[])?;
     std::fs::write(dir.join("fit.json"), serde_json::to_string_pretty(&fit)?)?;
     println!(
         "    {:<28} {:>12} {:>12} {:>12} {:>8}",
@@ -140,6 +148,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             est,
             std.map_or("unbounded".into(), |s| format!("{s:.2e}")),
             z
+        );
+    }
+    if let Some(l) = &fit.pose_latency {
+        println!(
+            "    tracker latency {:.1} ms +- {} (the lab's: {} ms)",
+            1e3 * l.estimate_s,
+            l.std_s
+                .map_or("unbounded".into(), |s| format!("{:.1} ms", 1e3 * s)),
+            crate::cmd::execute::lab_config(args.seed, 1.0, None)?.pose_latency_ms
         );
     }
     println!("    {}", fit.identifiability.verdict);

@@ -493,6 +493,7 @@ pub fn identify<M: ReplayModel>(
         skipped: data.skipped,
         evaluations,
         wall_s: start.elapsed().as_secs_f64(),
+        pose_latency: None,
     })
 }
 

@@ -20,6 +20,9 @@
 //! - the verdict ([`verdict`]): identifiable only when the Fisher directions, an interval closed
 //!   inside the bounds and the absence of confounding (|correlation| > 0.95, reported as the
 //!   combination the data determine) all agree;
+//! - time alignment ([`latency`], [`identify_aligned`]): the tracker's latency as a nuisance
+//!   parameter, estimated with its std by shifting the object observations in time at the fitted
+//!   parameters; the fit is then repeated on the aligned data;
 //! - structure: every combination of discrete parameters (hinge present or not) is fitted and the
 //!   best BIC wins.
 //!
@@ -37,6 +40,7 @@
 
 pub mod data;
 pub mod fit;
+pub mod latency;
 pub mod lm;
 pub mod misfit;
 pub mod model;
@@ -52,6 +56,7 @@ pub use data::{
     Dataset, Drive, EpisodeInput, JointTrack, Replay, RotationTerm, dataset, dataset_driven,
 };
 pub use fit::{FitOptions, SolverKind, identify};
+pub use latency::{LatencyEstimate, LatencySearch, estimate_latency, identify_aligned};
 pub use lm::LevenbergMarquardt;
 pub use misfit::MisfitTests;
 pub use model::ReplayModel;

@@ -94,4 +94,8 @@ pub struct Fit {
     pub evaluations: usize,
     /// Wall time.
     pub wall_s: f64,
+    /// The tracker's latency, estimated from the episodes and taken out of the object
+    /// observations before this fit ([`crate::identify_aligned`]); absent when not estimated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pose_latency: Option<crate::latency::LatencyEstimate>,
 }
