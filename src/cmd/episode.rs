@@ -16,6 +16,15 @@ pub struct Args {
 /// Prints the summary.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let summary = asid_record::summarize(&args.file)?;
+    if !summary.damaged.is_empty() || summary.orphan_messages > 0 {
+        eprintln!(
+            "warning: {}: {} damaged stretch(es) skipped and {} message(s) lost with them; \
+             the rest of the file was read (details in the summary)",
+            summary.file,
+            summary.damaged.len(),
+            summary.orphan_messages
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

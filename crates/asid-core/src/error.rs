@@ -6,12 +6,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
+    // The OS error is part of the message, not a `source`: anyhow would print it twice.
+    #[error("{file}: cannot read: {os_error}")]
     Io {
         /// The file.
         file: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        os_error: std::io::Error,
     },
     /// The file is not valid TOML, or a key is unknown / mistyped / missing.
     #[error("{file}: at `{key}`: {message}")]
@@ -64,10 +65,11 @@ impl ConfigError {
 
 /// Reads a TOML file into `T`, reporting the key path of any error.
 pub fn read_toml<T: serde::de::DeserializeOwned>(file: &std::path::Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let text = crate::read_limit::read_limited_string(file, crate::read_limit::CONFIG_MAX_BYTES)
+        .map_err(|os_error| ConfigError::Io {
+            file: file.to_path_buf(),
+            os_error,
+        })?;
     parse_toml(file, &text)
 }
 

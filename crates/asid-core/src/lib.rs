@@ -15,11 +15,13 @@ pub mod error;
 pub mod geometry;
 pub mod load;
 pub mod param;
+pub mod read_limit;
 pub mod robot;
 pub mod scene;
 pub mod space;
 pub mod task;
 mod validate;
+mod validate_layout;
 mod validate_params;
 mod validate_robot;
 

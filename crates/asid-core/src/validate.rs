@@ -65,10 +65,10 @@ impl Validator<'_> {
         }
         let p = &s.physics;
         self.check(
-            p.dt_s > 0.0 && p.dt_s <= 0.01,
+            p.dt_s >= 1e-6 && p.dt_s <= 0.01,
             "physics.dt_s",
             p.dt_s,
-            "0 < dt_s <= 0.01",
+            "1e-6 <= dt_s <= 0.01",
         )?;
         self.check(
             (1..=100).contains(&p.solver_iterations),
@@ -272,7 +272,7 @@ impl Validator<'_> {
         }
         self.arm(s, robot, tool)?;
         self.observation(s, tool)?;
-        Ok(())
+        self.layout(s)
     }
 
     fn unique(

@@ -36,12 +36,13 @@ pub enum PoseStreamError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The address cannot be bound (in use, not local, no permission).
-    #[error("cannot bind pose stream receiver to {addr}: {source}")]
+    // The OS error is part of the message, not a `source`: anyhow would print it twice.
+    #[error("cannot bind pose stream receiver to {addr}: {os_error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
-        source: io::Error,
+        os_error: io::Error,
     },
     /// The socket or the receive thread cannot be set up.
     #[error("pose stream receiver setup: {0}")]
@@ -79,9 +80,9 @@ impl UdpPoseReceiver {
     /// Validates `config`, binds `config.bind` and starts receiving.
     pub fn bind(config: &PoseStreamConfig) -> Result<Self, PoseStreamError> {
         config.validate()?;
-        let socket = UdpSocket::bind(config.bind).map_err(|source| PoseStreamError::Bind {
+        let socket = UdpSocket::bind(config.bind).map_err(|os_error| PoseStreamError::Bind {
             addr: config.bind,
-            source,
+            os_error,
         })?;
         let local_addr = socket.local_addr()?;
         socket.set_read_timeout(Some(STOP_CHECK))?;

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", file.display())]
+    // The OS error is part of the message, not a `source`: anyhow would print it twice.
+    #[error("{}: {os_error}", file.display())]
     Io {
         /// The file.
         file: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        os_error: std::io::Error,
     },
     /// The file does not start with the MCAP magic bytes.
     #[error("{}: not an MCAP file (it does not start with the MCAP magic bytes)", file.display())]
@@ -63,14 +64,18 @@ pub enum RecordError {
         encoding: String,
     },
     /// A message does not decode as its topic's type.
-    #[error("{}: message {sequence} on `{topic}` does not decode: {message}", file.display())]
+    #[error(
+        "{}: message {index} on `{topic}` (counted from 0 in file order) does not decode: {message}",
+        file.display()
+    )]
     Decode {
         /// The file.
         file: PathBuf,
         /// The topic.
         topic: String,
-        /// The message's sequence number.
-        sequence: u32,
+        /// The message's position among the topic's messages in the file, from 0 (the MCAP
+        /// sequence field is optional and often 0).
+        index: u64,
         /// The decoder's complaint.
         message: String,
     },

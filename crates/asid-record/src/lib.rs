@@ -39,6 +39,6 @@ pub mod writer;
 
 pub use episode::{Conversion, EpisodeOptions, channel_label, episode_from_mcap, to_episode};
 pub use error::{ConvertError, RecordError};
-pub use reader::{ReadReport, TopicCount, read_bytes, read_recording, read_with_report};
+pub use reader::{Damage, ReadReport, TopicCount, read_bytes, read_recording, read_with_report};
 pub use summary::{EventCounts, RecordingSummary, StateTiming, TopicSummary, summarize};
 pub use writer::{McapRecorder, RecorderOptions};

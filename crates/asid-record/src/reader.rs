@@ -2,8 +2,11 @@
 //!
 //! The reader walks the file's records from the start and never needs the summary, so a file
 //! whose writer was killed reads up to its last whole record; what follows is reported as
-//! unusable bytes, not as an error. Damage inside a whole record (a bad chunk CRC, a message that
-//! does not decode) and topics or schemas asid does not write are errors naming the file.
+//! unusable bytes, not as an error. Damage costs only the damaged stretch: a chunk whose CRC or
+//! compression fails, or a record whose length field is impossible, is skipped to the next sound
+//! record and listed in [`ReadReport::damaged`]; channels defined in a lost chunk are taken from
+//! the summary section. A message that does not decode, and topics or schemas asid does not
+//! write, are errors naming the file. Chunks may be uncompressed, zstd or lz4.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -51,6 +54,23 @@ pub struct ReadReport {
     pub chunks: u64,
     /// Topics in the order their channels appeared.
     pub topics: Vec<TopicCount>,
+    /// Damaged stretches skipped (a bad chunk, a bad length field): each costs only itself.
+    #[serde(default)]
+    pub damaged: Vec<Damage>,
+    /// Messages skipped because the chunk defining their channel was damaged.
+    #[serde(default)]
+    pub orphan_messages: u64,
+}
+
+/// A damaged stretch of a file that the reader skipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Damage {
+    /// First byte of the damaged record.
+    pub offset: u64,
+    /// Bytes skipped.
+    pub bytes: u64,
+    /// What was wrong.
+    pub reason: String,
 }
 
 /// Reads a recording (finished or cut).
@@ -60,10 +80,11 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecordError> {
 
 /// Reads a recording and reports how much of the file was usable.
 pub fn read_with_report(path: &Path) -> Result<(Recording, ReadReport), RecordError> {
-    let bytes = std::fs::read(path).map_err(|source| RecordError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = asid_core::read_limit::read_limited(path, asid_core::read_limit::MCAP_MAX_BYTES)
+        .map_err(|os_error| RecordError::Io {
+            file: path.to_path_buf(),
+            os_error,
+        })?;
     read_bytes(path, &bytes)
 }
 
@@ -75,6 +96,9 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), 
         schemas: HashMap::new(),
         channels: HashMap::new(),
         topics: Vec::new(),
+        lost_any: false,
+        pending: Vec::new(),
+        orphans: 0,
     };
     let mut report = ReadReport {
         file: path.to_path_buf(),
@@ -85,6 +109,8 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), 
         cut: None,
         chunks: 0,
         topics: Vec::new(),
+        damaged: Vec::new(),
+        orphan_messages: 0,
     };
     if bytes.len() < MAGIC.len() {
         if !MAGIC.starts_with(bytes) {
@@ -108,18 +134,30 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), 
             break Some(format!("the record at byte {pos} is cut inside its header"));
         }
         let opcode = rest[0];
-        let mut len_bytes = [0u8; 8];
-        len_bytes.copy_from_slice(&rest[1..9]);
-        let len = u64::from_le_bytes(len_bytes);
+        let len = record_len(rest);
         if opcode == 0 {
             // Opcode 0 is reserved: zeros here are space a crashed file system filled in.
             break Some(format!("zeros from byte {pos} on"));
         }
         if len > (rest.len() - 9) as u64 {
-            break Some(format!(
+            let why = format!(
                 "the record at byte {pos} needs {len} bytes, {} remain",
                 rest.len() - 9
-            ));
+            );
+            // A damaged length field, not a cut, when whole records follow: skip to them.
+            match resync(bytes, pos + 1) {
+                Some(next) => {
+                    r.lose(
+                        &mut report,
+                        pos,
+                        next,
+                        format!("{why} (damaged length field)"),
+                    );
+                    pos = next;
+                    continue;
+                }
+                None => break Some(why),
+            }
         }
         let body = &rest[9..9 + len as usize];
         let end = pos + 9 + len as usize;
@@ -135,19 +173,87 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), 
         }
         if opcode == op::DATA_END {
             data_ended = true;
-        } else if !data_ended {
+        } else if data_ended {
+            r.summary_record(pos as u64, opcode, body)?;
+        } else {
             // The summary section after DataEnd repeats schemas and channels and indexes
             // what came before: nothing new for a linear reader.
-            r.record(pos as u64, opcode, body, &mut report)?;
+            if let Some(why) = r.record(pos as u64, opcode, body, &mut report)? {
+                // Damage inside one record costs that record: go on after it when a whole
+                // record follows, else at the next chunk that checks out.
+                let next = if header_plausible(bytes, end) {
+                    Some(end)
+                } else {
+                    resync(bytes, pos + 1)
+                };
+                match next {
+                    Some(next) => {
+                        r.lose(&mut report, pos, next, why);
+                        pos = next;
+                        continue;
+                    }
+                    None => return Err(r.corrupt(pos as u64, why)),
+                }
+            }
         }
         pos = end;
     };
     report.read_bytes = pos as u64;
     report.unusable_bytes = (bytes.len() - pos) as u64;
     report.cut = cut;
+    r.adopt_orphans()?;
     report.topics = r.topics;
+    report.orphan_messages = r.orphans;
     sort_by_stamp(&mut r.recording);
     Ok((r.recording, report))
+}
+
+/// Largest uncompressed chunk read (asid writes chunks of about 64 KiB): a damaged size field
+/// must not make the decompressor reserve the machine's memory.
+const MAX_CHUNK_BYTES: u64 = 1 << 30;
+
+/// The length field of the record whose header starts `rest` (9 bytes or more).
+fn record_len(rest: &[u8]) -> u64 {
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&rest[1..9]);
+    u64::from_le_bytes(len_bytes)
+}
+
+/// Whether a whole record with a known opcode starts at `at` (or the file ends there).
+fn header_plausible(bytes: &[u8], at: usize) -> bool {
+    if at == bytes.len() {
+        return true;
+    }
+    let Some(rest) = bytes.get(at..).filter(|r| r.len() >= 9) else {
+        return false;
+    };
+    (op::HEADER..=op::DATA_END).contains(&rest[0]) && record_len(rest) <= (rest.len() - 9) as u64
+}
+
+/// The first offset at or after `from` where a chunk that checks out (its CRC and every record
+/// inside it) or the footer with the closing magic starts: where reading goes on after damage.
+fn resync(bytes: &[u8], from: usize) -> Option<usize> {
+    (from..bytes.len().saturating_sub(8)).find(|&q| {
+        let rest = &bytes[q..];
+        let opcode = rest[0];
+        if opcode != op::CHUNK && opcode != op::FOOTER {
+            return false;
+        }
+        let len = record_len(rest);
+        if len > (rest.len() - 9) as u64 {
+            return false;
+        }
+        let end = q + 9 + len as usize;
+        if opcode == op::FOOTER {
+            return &bytes[end..] == MAGIC;
+        }
+        let Ok(records::Record::Chunk { header, data }) = parse_record(opcode, &rest[9..end])
+        else {
+            return false;
+        };
+        header.uncompressed_size <= MAX_CHUNK_BYTES
+            && ChunkReader::new(header, &data).is_ok_and(|mut records| records.all(|r| r.is_ok()))
+    })
 }
 
 /// A channel as the reader knows it.
@@ -165,9 +271,24 @@ struct Reader {
     schemas: HashMap<u16, (String, String)>,
     channels: HashMap<u16, ChannelInfo>,
     topics: Vec<TopicCount>,
+    /// Some damage was skipped: messages of channels never seen are its loss, not an error.
+    lost_any: bool,
+    /// Messages on channels not (yet) defined after damage: offset, channel, log time, data.
+    pending: Vec<(u64, u16, u64, Vec<u8>)>,
+    orphans: u64,
 }
 
 impl Reader {
+    /// Records the damaged stretch `from..to` as lost.
+    fn lose(&mut self, report: &mut ReadReport, from: usize, to: usize, reason: String) {
+        self.lost_any = true;
+        report.damaged.push(Damage {
+            offset: from as u64,
+            bytes: (to - from) as u64,
+            reason,
+        });
+    }
+
     fn corrupt(&self, offset: u64, message: impl ToString) -> RecordError {
         RecordError::Corrupt {
             file: self.file.clone(),
@@ -176,28 +297,99 @@ impl Reader {
         }
     }
 
-    /// One whole top-level record.
+    /// One whole top-level record: `Ok(Some(why))` when it is damaged (it is then skipped
+    /// whole), an error when it is sound but not what an asid recording holds.
     fn record(
         &mut self,
         offset: u64,
         opcode: u8,
         body: &[u8],
         report: &mut ReadReport,
-    ) -> Result<(), RecordError> {
-        let record = parse_record(opcode, body).map_err(|e| self.corrupt(offset, e))?;
+    ) -> Result<Option<String>, RecordError> {
+        let record = match parse_record(opcode, body) {
+            Ok(r) => r,
+            Err(e) => return Ok(Some(e.to_string())),
+        };
         if let records::Record::Chunk { header, data } = record {
             report.chunks += 1;
-            let reader = ChunkReader::new(header, &data).map_err(|e| self.corrupt(offset, e))?;
+            if header.uncompressed_size > MAX_CHUNK_BYTES {
+                return Ok(Some(format!(
+                    "chunk claims {} uncompressed bytes (at most {MAX_CHUNK_BYTES})",
+                    header.uncompressed_size
+                )));
+            }
+            let reader = match ChunkReader::new(header, &data) {
+                Ok(r) => r,
+                Err(e) => return Ok(Some(format!("chunk: {e}"))),
+            };
             // A chunk either reads whole or is damage: collect before applying.
-            let inner: Vec<records::Record<'_>> = reader
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.corrupt(offset, format!("chunk: {e}")))?;
+            let inner: Vec<records::Record<'_>> = match reader.collect::<Result<_, _>>() {
+                Ok(v) => v,
+                Err(e) => return Ok(Some(format!("chunk: {e}"))),
+            };
             for rec in inner {
                 self.apply(offset, rec)?;
             }
+            return Ok(None);
+        }
+        self.apply(offset, record)?;
+        Ok(None)
+    }
+
+    /// Schemas and channels of the summary section: they define the channels of messages
+    /// whose chunk with the definitions was damaged.
+    fn summary_record(&mut self, offset: u64, opcode: u8, body: &[u8]) -> Result<(), RecordError> {
+        if !self.lost_any || !matches!(opcode, op::SCHEMA | op::CHANNEL) {
             return Ok(());
         }
-        self.apply(offset, record)
+        match parse_record(opcode, body) {
+            Ok(record) => self.apply(offset, record),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Messages held back for a channel defined only in the summary section.
+    fn adopt_orphans(&mut self) -> Result<(), RecordError> {
+        for (offset, channel_id, log_time, data) in std::mem::take(&mut self.pending) {
+            if self.channels.contains_key(&channel_id) {
+                self.message(offset, channel_id, log_time, &data)?;
+            } else {
+                self.orphans += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn message(
+        &mut self,
+        offset: u64,
+        channel_id: u16,
+        log_time: u64,
+        data: &[u8],
+    ) -> Result<(), RecordError> {
+        let Some(info) = self.channels.get(&channel_id) else {
+            if self.lost_any {
+                self.pending
+                    .push((offset, channel_id, log_time, data.to_vec()));
+                return Ok(());
+            }
+            return Err(self.corrupt(
+                offset,
+                format!("message on channel {channel_id} that was never defined"),
+            ));
+        };
+        let count = &mut self.topics[info.count];
+        let record = crate::schema::decode(info.kind, data).map_err(|e| RecordError::Decode {
+            file: self.file.clone(),
+            topic: info.topic.clone(),
+            index: count.messages,
+            message: e.to_string(),
+        })?;
+        count.messages += 1;
+        count.first_ns = Some(count.first_ns.map_or(log_time, |t| t.min(log_time)));
+        count.last_ns = Some(count.last_ns.map_or(log_time, |t| t.max(log_time)));
+        self.recording.push(record);
+        Ok(())
     }
 
     fn apply(&mut self, offset: u64, record: records::Record<'_>) -> Result<(), RecordError> {
@@ -208,27 +400,7 @@ impl Reader {
             }
             records::Record::Channel(c) => self.channel(offset, c)?,
             records::Record::Message { header, data } => {
-                let Some(info) = self.channels.get(&header.channel_id) else {
-                    return Err(self.corrupt(
-                        offset,
-                        format!(
-                            "message on channel {} that was never defined",
-                            header.channel_id
-                        ),
-                    ));
-                };
-                let record =
-                    crate::schema::decode(info.kind, &data).map_err(|e| RecordError::Decode {
-                        file: self.file.clone(),
-                        topic: info.topic.clone(),
-                        sequence: header.sequence,
-                        message: e.to_string(),
-                    })?;
-                let count = &mut self.topics[info.count];
-                count.messages += 1;
-                count.first_ns.get_or_insert(header.log_time);
-                count.last_ns = Some(header.log_time);
-                self.recording.push(record);
+                self.message(offset, header.channel_id, header.log_time, &data)?;
             }
             records::Record::Metadata(m) => self.metadata(m)?,
             // Header, indexes, attachments and private records carry nothing asid reads.

@@ -7,7 +7,7 @@ use asid_arm::{Level, Recording, RunInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::RecordError;
-use crate::reader::{ReadReport, TopicCount, read_with_report};
+use crate::reader::{Damage, ReadReport, TopicCount, read_with_report};
 
 /// Messages and rate of one topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +75,12 @@ pub struct RecordingSummary {
     pub duration_s: f64,
     /// Chunks read.
     pub chunks: u64,
+    /// Damaged stretches skipped; the rest of the file was read.
+    #[serde(default)]
+    pub damaged: Vec<Damage>,
+    /// Messages lost because the chunk defining their channel was damaged.
+    #[serde(default)]
+    pub orphan_messages: u64,
     /// Topics with their message counts.
     pub topics: Vec<TopicSummary>,
     /// Arm state timing (None with fewer than two states).
@@ -180,6 +186,8 @@ impl RecordingSummary {
             end_ns,
             duration_s,
             chunks: report.chunks,
+            damaged: report.damaged.clone(),
+            orphan_messages: report.orphan_messages,
             topics: report
                 .topics
                 .iter()
@@ -208,6 +216,20 @@ impl fmt::Display for RecordingSummary {
                 "  NOT finished: {}; {} unusable bytes at the end",
                 self.cut.as_deref().unwrap_or("no footer"),
                 self.unusable_bytes
+            )?;
+        }
+        for d in &self.damaged {
+            writeln!(
+                f,
+                "  DAMAGED: {} bytes from byte {} skipped ({}); the rest was read",
+                d.bytes, d.offset, d.reason
+            )?;
+        }
+        if self.orphan_messages > 0 {
+            writeln!(
+                f,
+                "  DAMAGED: {} messages lost with their channel's definition",
+                self.orphan_messages
             )?;
         }
         match &self.run {

@@ -29,7 +29,7 @@ pub struct RecorderOptions {
     pub chunk_max_span_ns: u64,
     /// `flush` syncs the file to disk (not only to the operating system).
     pub sync_on_flush: bool,
-    /// Compress chunks with zstd (only with the crate feature `zstd`; the Python and Foxglove
+    /// Compress chunks with zstd (the Python and Foxglove
     /// readers decompress it).
     pub zstd: bool,
 }
@@ -261,20 +261,8 @@ impl McapRecorder {
     }
 }
 
-#[cfg(feature = "zstd")]
 fn compression(opts: WriteOptions, zstd: bool) -> std::io::Result<WriteOptions> {
     Ok(opts.compression(zstd.then_some(mcap::Compression::Zstd)))
-}
-
-#[cfg(not(feature = "zstd"))]
-fn compression(opts: WriteOptions, zstd: bool) -> std::io::Result<WriteOptions> {
-    if zstd {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "zstd compression needs asid-record's `zstd` feature",
-        ));
-    }
-    Ok(opts.compression(None))
 }
 
 /// The `asid.run` metadata: plain strings where the field is a string, JSON otherwise.
