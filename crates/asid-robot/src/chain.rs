@@ -60,14 +60,15 @@ impl Chain {
         flange_link: &str,
         joint_names: &[String],
     ) -> Result<Self, RobotError> {
-        let text = std::fs::read_to_string(urdf_path).map_err(|e| RobotError::Urdf {
+        let text = asid_core::read_limit::read_limited_string(
+            urdf_path,
+            asid_core::read_limit::URDF_MAX_BYTES,
+        )
+        .map_err(|e| RobotError::Urdf {
             file: urdf_path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let robot = urdf_rs::read_from_string(&text).map_err(|e| RobotError::Urdf {
-            file: urdf_path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let robot = crate::urdf_check::parse_urdf(urdf_path, &text)?;
         Self::from_robot(urdf_path, &robot, base_link, flange_link, joint_names)
     }
 

@@ -15,6 +15,7 @@
 
 pub mod chain;
 pub mod kin;
+pub mod urdf_check;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ use nalgebra::{Isometry3, Translation3};
 
 pub use chain::{Chain, ChainJoint, LinkInertial, urdf_pose};
 pub use kin::{Arm, IkOptions};
+pub use urdf_check::{check_urdf, parse_urdf};
 
 /// Errors of the robot model.
 #[derive(Debug, Clone, thiserror::Error)]
