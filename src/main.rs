@@ -33,6 +33,9 @@ enum Command {
     Execute(cmd::execute::Args),
     /// Print what a recording holds: duration, channels, sample counts, gaps.
     Episode(cmd::episode::Args),
+    /// The whole loop per trial on the simulated lab with the task, per method (dr, random, asid,
+    /// oracle): the paper's Table 1.
+    Eval(cmd::eval::Args),
     /// Benchmarks that print figures (they never fail on timing).
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Identify(args) => cmd::identify::run(&args),
         Command::Execute(args) => cmd::execute::run(&args),
         Command::Episode(args) => cmd::episode::run(&args),
+        Command::Eval(args) => cmd::eval::run(&args),
         Command::Bench(b) => cmd::bench::run(&b),
     };
     match result {

@@ -136,6 +136,17 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
     let scene = sim.scene();
     sim.rollout(&scene.space.nominal(), actions)
         .context("dry run in the simulator")?;
+    limits_check(sim, actions, limits)
+}
+
+/// The safety layer's part of the dry run: the plan's joint targets through [`Safe`] on an ideal
+/// arm, so every limit is checked with the control period's timing.
+pub fn limits_check(
+    sim: &Simulator,
+    actions: &[Vec<f64>],
+    limits: &SafetyLimits,
+) -> anyhow::Result<()> {
+    let scene = sim.scene();
     let kin = sim.arm().clone();
     let q0 = asid_sim::start_of(scene, &kin)?.0;
     let ideal = DummyArm::new(
@@ -335,7 +346,7 @@ async fn execute_on(
 ) -> anyhow::Result<RunSummary> {
     let job = Job {
         sim,
-        plan,
+        actions: &plan.actions,
         plan_label: args.plan.display().to_string(),
         out: args.out.clone(),
     };
@@ -482,8 +493,8 @@ pub async fn connect_franka(
 pub struct Job<'a> {
     /// The scene's simulator (kinematics, start pose, action space).
     pub sim: &'a Simulator,
-    /// The plan.
-    pub plan: &'a asid_explore::Plan,
+    /// The actions to run (an exploration plan's or a task plan's).
+    pub actions: &'a [Vec<f64>],
     /// The plan's name in the recording.
     pub plan_label: String,
     /// The MCAP file.
@@ -500,7 +511,7 @@ pub async fn run_arm<A: Arm, P: PoseSource>(
     signal: StopSignal,
     extra: BTreeMap<String, serde_json::Value>,
 ) -> anyhow::Result<RunSummary> {
-    let (sim, plan) = (job.sim, job.plan);
+    let sim = job.sim;
     let scene = sim.scene();
     let kin = sim.arm().clone();
     let info = RunInfo {
@@ -533,7 +544,7 @@ pub async fn run_arm<A: Arm, P: PoseSource>(
         scene,
         &kin,
         start,
-        &plan.actions,
+        job.actions,
         |k, n| {
             if k * 10 >= next_report * n {
                 eprintln!("  {k}/{n} actions");

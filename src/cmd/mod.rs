@@ -6,6 +6,7 @@ pub mod bench_identify;
 pub mod bench_push;
 pub mod check;
 pub mod episode;
+pub mod eval;
 pub mod execute;
 pub mod explore;
 pub mod identify;

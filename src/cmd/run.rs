@@ -81,7 +81,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let ep_path = dir.join("episode.mcap");
     let job = crate::cmd::execute::Job {
         sim: &sim,
-        plan: &plan,
+        actions: &plan.actions,
         plan_label: dir.join("plan.json").display().to_string(),
         out: ep_path.clone(),
     };

@@ -76,6 +76,11 @@ pub struct TaskSpec {
     /// Range of the tool's travel along the push line (from its pre-push point, which lies as far
     /// behind the object as the arm's start position does) that the planner may choose.
     pub travel_m: [f64; 2],
+    /// Range of the push direction's offset from the line object -> goal centre (rad,
+    /// counter-clockwise), when the planner may aim (a strike that curves, an object that turns);
+    /// absent: the push follows that line.
+    #[serde(default)]
+    pub aim_rad: Option<[f64; 2]>,
     /// Largest tool acceleration of the push's ramps.
     #[serde(default = "default_accel")]
     pub accel_mps2: f64,
@@ -130,7 +135,10 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
             "2..=2000",
         ));
     }
-    let ranges = [("task.speed_mps", t.speed_mps, 5.0), ("task.travel_m", t.travel_m, 2.0)];
+    let ranges = [
+        ("task.speed_mps", t.speed_mps, 5.0),
+        ("task.travel_m", t.travel_m, 2.0),
+    ];
     for (key, [lo, hi], max) in ranges {
         if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi && hi <= max) {
             return Err(invalid(
@@ -138,6 +146,16 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
                 key,
                 format!("range [{lo}, {hi}] is not allowed"),
                 &format!("0 < low < high <= {max}"),
+            ));
+        }
+    }
+    if let Some([lo, hi]) = t.aim_rad {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi && lo >= -1.0 && hi <= 1.0) {
+            return Err(invalid(
+                file,
+                "task.aim_rad",
+                format!("range [{lo}, {hi}] is not allowed"),
+                "-1 <= low < high <= 1",
             ));
         }
     }
@@ -194,7 +212,11 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
                 return Err(invalid(
                     file,
                     &format!("{key}.center_xy_m[{k}]"),
-                    format!("the zone [{}, {}] leaves the table", c - 0.5 * w, c + 0.5 * w),
+                    format!(
+                        "the zone [{}, {}] leaves the table",
+                        c - 0.5 * w,
+                        c + 0.5 * w
+                    ),
                     &format!("a zone on the table, [{lo}, {hi}]"),
                 ));
             }

@@ -21,7 +21,8 @@ use crate::misfit::{misfit_tests, sandwich};
 use crate::model::ReplayModel;
 use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
 use crate::profile::{Interval, Optimum, profile_intervals};
-use crate::report::{Fit, Hypothesis};
+use crate::report::Fit;
+use crate::structure::{acting, choose, hypotheses};
 use crate::uncertainty::{diagonal_std, identifiability, scaled_psd_inverse};
 use crate::verdict::{confounded, verdict};
 
@@ -227,41 +228,29 @@ pub fn identify<M: ReplayModel>(
         .collect();
     let scales = space.scales();
     let scale: Vec<f64> = free.iter().map(|&i| scales[i]).collect();
-    // Every combination of discrete values is a hypothesis.
-    let mut combos: Vec<Vec<f64>> = vec![space.nominal()];
-    for &d in &discrete {
-        let asid_core::Prior::Discrete { values } = &space.params[d].prior else {
-            continue;
-        };
-        combos = combos
-            .iter()
-            .flat_map(|c| {
-                values.iter().map(move |v| {
-                    let mut c = c.clone();
-                    c[d] = *v;
-                    c
-                })
-            })
-            .collect();
-    }
+    // Every combination of discrete values is a hypothesis, fitted over the continuous
+    // parameters that act under it.
+    let combos = hypotheses(space, &space.nominal());
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut evaluations = 0usize;
-    let mut results: Vec<(Vec<f64>, f64)> = Vec::new();
+    let mut results: Vec<(Vec<f64>, f64, Vec<String>)> = Vec::new();
     for fixed in &combos {
+        let acts = acting(space, fixed);
+        let here: Vec<usize> = (0..free.len()).filter(|&k| acts[free[k]]).collect();
         let problem = SysIdProblem {
             model,
             data,
             fixed: fixed.clone(),
-            free: free.clone(),
-            center: center.clone(),
-            scale: scale.clone(),
+            free: here.iter().map(|&k| free[k]).collect(),
+            center: here.iter().map(|&k| center[k]).collect(),
+            scale: here.iter().map(|&k| scale[k]).collect(),
             loss: opts.loss,
             counter: Default::default(),
         };
         // Screened multi-start: the prior centre, then the best of SCREEN x (starts - 1) prior samples
         // by cost (one replay each, in parallel), so local solvers start in the right basins.
-        let mut starts = vec![vec![0.0; free.len()]];
-        if opts.starts > 1 && !free.is_empty() {
+        let mut starts = vec![vec![0.0; problem.free.len()]];
+        if opts.starts > 1 && !problem.free.is_empty() {
             let candidates: Vec<Vec<f64>> = (0..SCREEN * (opts.starts - 1))
                 .map(|_| problem.scaled(&space.sample(&mut rng)))
                 .collect();
@@ -278,7 +267,7 @@ pub fn identify<M: ReplayModel>(
                     .map(|i| candidates[i].clone()),
             );
         }
-        let (u, _) = if free.is_empty() {
+        let (u, _) = if problem.free.is_empty() {
             (Vec::new(), 0.0)
         } else {
             optimise(&problem, opts, &starts)?
@@ -286,30 +275,11 @@ pub fn identify<M: ReplayModel>(
         let theta = problem.theta(&u);
         let r = problem.residuals_at(&theta).map_err(SysIdError::Model)?;
         evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
-        results.push((theta, r.iter().map(|v| v * v).sum()));
+        let names_here = problem.free.iter().map(|&i| names[i].clone()).collect();
+        results.push((theta, r.iter().map(|v| v * v).sum(), names_here));
     }
     let n_res = data.total - data.skipped;
-    let bic = |chi2: f64| chi2 + free.len() as f64 * (n_res.max(1) as f64).ln();
-    let chosen = (0..results.len())
-        .min_by(|&a, &b| bic(results[a].1).total_cmp(&bic(results[b].1)))
-        .ok_or(SysIdError::NoFit)?;
-    let hypotheses: Vec<Hypothesis> = if discrete.is_empty() {
-        Vec::new()
-    } else {
-        results
-            .iter()
-            .enumerate()
-            .map(|(k, (theta, chi2))| Hypothesis {
-                structure: discrete
-                    .iter()
-                    .map(|&d| (names[d].clone(), theta[d]))
-                    .collect(),
-                chi2: *chi2,
-                bic: bic(*chi2),
-                chosen: k == chosen,
-            })
-            .collect()
-    };
+    let (chosen, hypotheses, structure) = choose(space, &results, n_res);
     let theta = results[chosen].0.clone();
 
     // Uncertainty at the estimate (squared loss, all continuous parameters).
@@ -334,7 +304,7 @@ pub fn identify<M: ReplayModel>(
     let crb = scaled_psd_inverse(&jtj, &scale);
     let cov_nominal = &crb * s2;
     let free_names: Vec<String> = free.iter().map(|&i| names[i].clone()).collect();
-    let mut ident = identifiability(&jtj, &free_names, &scale);
+    let mut ident = identifiability(&jtj, &free_names, &scale, s2);
     // Is the model right? When it is not, the covariance that holds is the sandwich.
     let tests = misfit_tests(data, &r, free.len());
     let (cov_sandwich, lag) = sandwich(data, &jf, &r, &scale);
@@ -412,7 +382,15 @@ pub fn identify<M: ReplayModel>(
         .collect();
     let free_values: Vec<f64> = free.iter().map(|&i| theta[i]).collect();
     let pairs = confounded(&free_names, &free_values, &cov);
-    let (mut identifiable, reasons) = verdict(&ident.identifiable, &interval95, &pairs);
+    let (mut identifiable, mut reasons) = verdict(&ident.identifiable, &interval95, &pairs);
+    let acts = acting(space, &theta);
+    for &i in free.iter().filter(|&&i| !acts[i]) {
+        identifiable.insert(names[i].clone(), false);
+        reasons.push(format!(
+            "{} does not act under the chosen structure (held at {})",
+            names[i], theta[i]
+        ));
+    }
     let mut said = if reasons.is_empty() {
         vec!["every parameter is identifiable from these episodes".to_string()]
     } else {
@@ -428,16 +406,15 @@ pub fn identify<M: ReplayModel>(
             tests.reduced_chi2, tests.runs_z
         ));
     }
+    if let Some(v) = &structure {
+        said.insert(0, v.verdict.clone());
+    }
     ident.verdict = said.join("; ");
     ident.identifiable.clone_from(&identifiable);
-    for &d in &discrete {
-        // A structural parameter is identified when one hypothesis wins clearly (BIC margin > 10).
-        let margin = hypotheses
-            .iter()
-            .filter(|h| !h.chosen)
-            .map(|h| h.bic - hypotheses[chosen].bic)
-            .fold(f64::INFINITY, f64::min);
-        identifiable.insert(names[d].clone(), margin > 10.0);
+    if let Some(v) = &structure {
+        for &d in &discrete {
+            identifiable.insert(names[d].clone(), v.identified);
+        }
     }
     let mut rms: BTreeMap<String, (f64, usize)> = BTreeMap::new();
     for (k, (_, _, slot)) in data.index().into_iter().enumerate() {
@@ -480,6 +457,7 @@ pub fn identify<M: ReplayModel>(
         confounded: pairs,
         identifiability: ident,
         hypotheses,
+        structure,
         cost: 0.5 * chi2,
         residual_sigma_ratio: s2.sqrt(),
         reduced_chi2: tests.reduced_chi2,

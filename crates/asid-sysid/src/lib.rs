@@ -23,8 +23,10 @@
 //! - time alignment ([`latency`], [`identify_aligned`]): the tracker's latency as a nuisance
 //!   parameter, estimated with its std by shifting the object observations in time at the fitted
 //!   parameters; the fit is then repeated on the aligned data;
-//! - structure: every combination of discrete parameters (hinge present or not) is fitted and the
-//!   best BIC wins.
+//! - structure ([`structure`]): every combination of discrete parameters (hinge present or not) is
+//!   fitted over the continuous parameters that act under it, and the best BIC wins, each
+//!   hypothesis penalised only for those parameters (a welded lid has no damping); the verdict
+//!   gives the BIC difference and the posterior odds.
 //!
 //! ```no_run
 //! use asid_sysid::{EpisodeInput, FitOptions, dataset_driven, identify};
@@ -49,6 +51,7 @@ pub mod profile;
 pub mod report;
 pub mod rotation;
 mod sim_model;
+pub mod structure;
 pub mod uncertainty;
 pub mod verdict;
 
@@ -62,7 +65,8 @@ pub use misfit::MisfitTests;
 pub use model::ReplayModel;
 pub use problem::{Loss, SysIdProblem};
 pub use profile::Interval;
-pub use report::{Fit, Hypothesis};
+pub use report::Fit;
+pub use structure::{Hypothesis, StructureVerdict};
 pub use uncertainty::{Identifiability, crb_std_at, identifiability};
 pub use verdict::Combination;
 

@@ -1,8 +1,12 @@
 //! A bounded Levenberg-Marquardt solver for argmin (argmin has Gauss-Newton but no LM): Marquardt's
 //! diagonal scaling, steps projected onto the box, lambda adapted on success / failure.
+//!
+//! Steps come from the operator's residuals and Jacobian (for a robust loss, IRLS-weighted: their
+//! gradient is the robust cost's); a step is accepted only when it lowers the problem's own cost
+//! ([`CostFunction`], e.g. the Huber cost), never a surrogate of it, and that cost is the state's.
 
 use argmin::core::{
-    ArgminError, Error, IterState, Jacobian, KV, Operator, Problem, Solver, State,
+    ArgminError, CostFunction, Error, IterState, Jacobian, KV, Operator, Problem, Solver, State,
     TerminationReason, TerminationStatus,
 };
 use nalgebra::{DMatrix, DVector};
@@ -41,14 +45,11 @@ impl LevenbergMarquardt {
     }
 }
 
-fn half_sq(r: &[f64]) -> f64 {
-    0.5 * r.iter().map(|v| v * v).sum::<f64>()
-}
-
 impl<O> Solver<O, LmState> for LevenbergMarquardt
 where
     O: Operator<Param = Vec<f64>, Output = Vec<f64>>
-        + Jacobian<Param = Vec<f64>, Jacobian = DMatrix<f64>>,
+        + Jacobian<Param = Vec<f64>, Jacobian = DMatrix<f64>>
+        + CostFunction<Param = Vec<f64>, Output = f64>,
 {
     fn name(&self) -> &str {
         "bounded Levenberg-Marquardt"
@@ -67,7 +68,7 @@ where
             })?;
         self.project(&mut u);
         let r = problem.apply(&u)?;
-        let c = half_sq(&r);
+        let c = problem.cost(&u)?;
         self.residuals = Some(r);
         Ok((state.param(u).cost(c), None))
     }
@@ -87,7 +88,12 @@ where
             Some(r) => r,
             None => problem.apply(&u)?,
         };
-        let cost = half_sq(&r);
+        let cost = state.get_cost();
+        let cost = if cost.is_finite() {
+            cost
+        } else {
+            problem.cost(&u)?
+        };
         let j = problem.jacobian(&u)?;
         let jt = j.transpose();
         let h = &jt * &j;
@@ -114,9 +120,9 @@ where
                     Some(argmin::kv!("lambda" => self.lambda;)),
                 ));
             }
-            let r_trial = problem.apply(&trial)?;
-            let c_trial = half_sq(&r_trial);
+            let c_trial = problem.cost(&trial)?;
             if c_trial < cost {
+                let r_trial = problem.apply(&trial)?;
                 self.lambda = (self.lambda / 3.0).max(1e-12);
                 if (cost - c_trial) <= self.cost_tolerance * cost.max(1e-300) {
                     self.converged = true;

@@ -8,21 +8,9 @@ use crate::data::Drive;
 use crate::fit::FitOptions;
 use crate::misfit::MisfitTests;
 use crate::profile::Interval;
+use crate::structure::{Hypothesis, StructureVerdict};
 use crate::uncertainty::Identifiability;
 use crate::verdict::Combination;
-
-/// One structural hypothesis and how well it fits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Hypothesis {
-    /// Values of the discrete parameters.
-    pub structure: BTreeMap<String, f64>,
-    /// Sum of squared whitened residuals at its optimum.
-    pub chi2: f64,
-    /// Bayesian information criterion (known noise): chi2 + k ln N.
-    pub bic: f64,
-    /// Whether it was chosen.
-    pub chosen: bool,
-}
 
 /// The result file of an identification.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +61,10 @@ pub struct Fit {
     pub identifiability: Identifiability,
     /// Structure hypotheses (when the scene has discrete parameters).
     pub hypotheses: Vec<Hypothesis>,
+    /// The structure verdict: the BIC difference to the runner-up and the posterior odds
+    /// ([`crate::structure`]; `null` without discrete parameters).
+    #[serde(default)]
+    pub structure: Option<StructureVerdict>,
     /// Half the sum of squared whitened residuals at the estimate.
     pub cost: f64,
     /// Residual-based noise scale (1 when the scene's sigmas are right).

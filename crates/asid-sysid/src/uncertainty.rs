@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 /// One direction of parameter space and how well the data determine it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Direction {
-    /// Eigenvalue of the Fisher information with parameters in prior-std units (>= 1: the data pin
-    /// this direction down better than the prior does).
+    /// Eigenvalue of the Fisher information `J^T J / s^2` with parameters in prior-std units (>= 1:
+    /// the data pin this direction down better than the prior does).
     pub eigenvalue: f64,
     /// Weight of each parameter in the direction (unit vector in prior-std units).
     pub weights: BTreeMap<String, f64>,
@@ -20,6 +20,14 @@ pub struct Direction {
 /// The identifiability report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Identifiability {
+    /// Residual variance `s^2` (sum of squared whitened residuals over the degrees of freedom, at
+    /// least 1) the information was divided by: the noise the data show where it exceeds the
+    /// scene's sigmas.
+    #[serde(default = "one")]
+    pub residual_variance: f64,
+    /// Eigenvalue (prior-std units) a direction needs to count as determined: [`THRESHOLD`].
+    #[serde(default = "threshold")]
+    pub threshold: f64,
     /// Directions, weakest first.
     pub directions: Vec<Direction>,
     /// Per parameter: not part of any unidentifiable direction.
@@ -28,14 +36,42 @@ pub struct Identifiability {
     pub verdict: String,
 }
 
+fn one() -> f64 {
+    1.0
+}
+
+fn threshold() -> f64 {
+    THRESHOLD
+}
+
 /// Weight above which a parameter counts as part of a direction.
 const PART_OF: f64 = 0.3;
 
-/// Eigen-decomposition of `S J^T J S` (S = prior std) and a verdict.
-pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) -> Identifiability {
+/// Eigenvalue of the scaled Fisher information above which a direction is determined: the data
+/// then pin it down better than the prior does (its posterior variance in prior-std units is
+/// below one half).
+pub const THRESHOLD: f64 = 1.0;
+
+/// Eigen-decomposition of the Fisher information `S J^T J S / s^2` (S = prior std, `s^2` =
+/// `residual_variance`, the whitened residuals' variance at the estimate, taken as at least 1) and
+/// a verdict: a direction with an eigenvalue below [`THRESHOLD`] is not determined.
+pub fn identifiability(
+    jtj: &DMatrix<f64>,
+    names: &[String],
+    prior_std: &[f64],
+    residual_variance: f64,
+) -> Identifiability {
     let p = names.len();
     let s = DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(prior_std));
-    let scaled = &s * jtj * &s;
+    // The residuals may show more noise than the scene's sigmas say (misfit, underestimated
+    // noise), which takes information away; never less: residuals below the noise (a noise-free
+    // replay, an overfit) would turn rounding-level sensitivities into determined directions.
+    let s2 = if residual_variance.is_finite() {
+        residual_variance.max(1.0)
+    } else {
+        1.0
+    };
+    let scaled = &s * jtj * &s / s2;
     let eig = SymmetricEigen::new(scaled);
     let max = eig.eigenvalues.iter().copied().fold(0.0, f64::max);
     let mut order: Vec<usize> = (0..p).collect();
@@ -62,7 +98,7 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
                     .cloned()
                     .zip(v.iter().map(|x| sign * x))
                     .collect(),
-                identifiable: l >= 1.0 && l >= 1e-10 * max,
+                identifiable: l >= THRESHOLD && l >= 1e-10 * max,
             }
         })
         .collect();
@@ -76,8 +112,12 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
         })
         .collect();
     let weak: Vec<&Direction> = directions.iter().filter(|d| !d.identifiable).collect();
+    let rule = format!(
+        "Fisher information J^T J / s^2 with s^2 = {s2:.3} (the residual variance, at least 1), in \
+         prior-std units; a direction is determined when its eigenvalue is at least {THRESHOLD}"
+    );
     let verdict = if weak.is_empty() {
-        "every parameter is identifiable from these episodes".to_string()
+        format!("every parameter is identifiable from these episodes ({rule})")
     } else {
         weak.iter()
             .map(|d| {
@@ -104,8 +144,11 @@ pub fn identifiability(jtj: &DMatrix<f64>, names: &[String], prior_std: &[f64]) 
             })
             .collect::<Vec<_>>()
             .join("; ")
+            + &format!(" ({rule})")
     };
     Identifiability {
+        residual_variance: s2,
+        threshold: THRESHOLD,
         directions,
         identifiable,
         verdict,
@@ -202,4 +245,34 @@ pub fn diagonal_std(names: &[String], m: &DMatrix<f64>) -> BTreeMap<String, Opti
             (n.clone(), v.is_finite().then_some(v))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiability_divides_the_information_by_the_residual_variance() {
+        // Information 4 in prior-std units: determined when the noise is what the scene says,
+        // not when the residuals show three times that noise (variance 9).
+        let jtj = DMatrix::from_element(1, 1, 4.0);
+        let names = vec!["k".to_string()];
+        let fine = identifiability(&jtj, &names, &[1.0], 1.0);
+        assert!(fine.identifiable["k"], "{}", fine.verdict);
+        let noisy = identifiability(&jtj, &names, &[1.0], 9.0);
+        assert!(!noisy.identifiable["k"], "{}", noisy.verdict);
+        assert!((noisy.directions[0].eigenvalue - 4.0 / 9.0).abs() < 1e-12);
+        assert_eq!(noisy.residual_variance, 9.0);
+        assert_eq!(noisy.threshold, THRESHOLD);
+        assert!(
+            noisy.verdict.contains("s^2 = 9.000") && noisy.verdict.contains("at least 1"),
+            "the rule is stated: {}",
+            noisy.verdict
+        );
+        // Residuals below the scene's noise do not add information.
+        let weak = DMatrix::from_element(1, 1, 0.5);
+        let quiet = identifiability(&weak, &names, &[1.0], 1e-4);
+        assert!(!quiet.identifiable["k"], "{}", quiet.verdict);
+        assert_eq!(quiet.residual_variance, 1.0);
+    }
 }

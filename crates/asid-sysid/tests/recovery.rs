@@ -228,15 +228,13 @@ fn bad_episodes_give_clear_errors() {
 }
 
 #[test]
-fn the_hinge_structure_is_chosen_by_bic() {
+fn the_hinge_structure_is_chosen_by_bic_for_either_truth() {
     let s = sim("articulation");
     let space = &s.scene().space;
     let present = space
         .index_of("lid.hinge.present")
         .expect("structure parameter");
-    let mut truth = space.nominal();
-    truth[present] = 1.0;
-    // Push the lid backwards at its top edge: a hinged lid swings, a welded one does not move.
+    // Push the lid backwards at its top edge: a hinged lid swings open, a welded one does not move.
     let actions: Vec<Vec<f64>> = (0..30)
         .map(|k| {
             if (4..16).contains(&k) {
@@ -246,38 +244,71 @@ fn the_hinge_structure_is_chosen_by_bic() {
             }
         })
         .collect();
-    let ep = s
-        .record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0)
-        .expect("episode");
-    let data = dataset(s.scene(), &[("hinge".into(), ep)], None).expect("dataset");
     let opts = FitOptions {
         solver: SolverKind::Lm,
         starts: 1,
         max_iters: 15,
         ..Default::default()
     };
-    let f = identify(&s, &data, &opts, "articulation", &[]).expect("fit");
-    assert_eq!(f.hypotheses.len(), 2);
-    let chosen = f
-        .hypotheses
-        .iter()
-        .find(|h| h.chosen)
-        .expect("a chosen hypothesis");
-    assert_eq!(
-        chosen.structure["lid.hinge.present"], 1.0,
-        "{:?}",
-        f.hypotheses
-    );
-    assert_eq!(f.estimate["lid.hinge.present"], 1.0);
-    let other = f
-        .hypotheses
-        .iter()
-        .find(|h| !h.chosen)
-        .expect("the other hypothesis");
-    assert!(
-        other.chi2 > 100.0 * (chosen.chi2 + 1.0),
-        "a welded lid cannot explain a swinging one: {:?}",
-        f.hypotheses
-    );
-    assert!(f.identifiable["lid.hinge.present"]);
+    for hinged in [true, false] {
+        let mut truth = space.nominal();
+        truth[present] = if hinged { 1.0 } else { 0.0 };
+        let ep = s
+            .record_episode::<rand::rngs::StdRng>(&truth, &actions, None, 0.0)
+            .expect("episode");
+        let data = dataset(s.scene(), &[("hinge".into(), ep)], None).expect("dataset");
+        let f = identify(&s, &data, &opts, "articulation", &[]).expect("fit");
+        assert_eq!(f.hypotheses.len(), 2);
+        let chosen = f
+            .hypotheses
+            .iter()
+            .find(|h| h.chosen)
+            .expect("a chosen hypothesis");
+        assert_eq!(
+            chosen.structure["lid.hinge.present"], truth[present],
+            "{:?}",
+            f.hypotheses
+        );
+        assert_eq!(f.estimate["lid.hinge.present"], truth[present]);
+        // Each hypothesis counts the parameters that act under it: a welded lid has no damping
+        // and no axis.
+        for h in &f.hypotheses {
+            let expected = if h.structure["lid.hinge.present"] == 1.0 {
+                2
+            } else {
+                0
+            };
+            assert_eq!(h.parameters.len(), expected, "{h:?}");
+        }
+        let v = f.structure.as_ref().expect("a structure verdict");
+        assert!(
+            v.identified && v.delta_bic > 100.0,
+            "the other structure cannot explain this lid: {v:?}"
+        );
+        assert!(
+            (v.posterior_odds.ln() - v.delta_bic / 2.0).abs() < 1e-6 * v.delta_bic
+                || v.posterior_odds.is_infinite(),
+            "{v:?}"
+        );
+        assert!(f.identifiable["lid.hinge.present"]);
+        assert!(
+            f.identifiability.verdict.contains("posterior odds"),
+            "{}",
+            f.identifiability.verdict
+        );
+        if !hinged {
+            assert!(
+                !f.identifiable["lid.hinge.damping"],
+                "{}",
+                f.identifiability.verdict
+            );
+            assert!(
+                f.identifiability
+                    .verdict
+                    .contains("does not act under the chosen structure"),
+                "{}",
+                f.identifiability.verdict
+            );
+        }
+    }
 }

@@ -119,16 +119,16 @@ impl Belief {
             .hypotheses
             .iter()
             .map(|h| {
-                let label: Vec<String> =
-                    h.structure.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let label: Vec<String> = h
+                    .structure
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
                 (label.join(","), (-0.5 * (h.bic - best_bic)).exp())
             })
             .collect();
         let total: f64 = raw.iter().map(|(_, w)| w).sum();
-        let structure_weights = raw
-            .into_iter()
-            .map(|(l, w)| (l, w / total))
-            .collect();
+        let structure_weights = raw.into_iter().map(|(l, w)| (l, w / total)).collect();
         Ok(Self {
             source: BeliefSource::Fit,
             estimate,

@@ -16,7 +16,7 @@
 //! let task = SlideTask::new(sim.scene(), Some("far"))?;
 //! let belief = Belief::prior(&sim.scene().space); // domain randomisation
 //! let opts = TaskPlanOptions { mode: Mode::Robust, ..Default::default() };
-//! let plan = plan_task(&sim, &task, &belief, &opts)?;
+//! let plan = plan_task(&sim, &task, &belief, &opts, &|_| Ok(()))?;
 //! println!("push {:?}: predicted success {:.0} %", plan.primitive, 100.0 * plan.predicted_success);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -26,7 +26,7 @@ mod planner;
 mod primitive;
 
 pub use belief::{Belief, BeliefSource};
-pub use planner::{Mode, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task};
+pub use planner::{ArmCheck, Mode, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task};
 pub use primitive::{Outcome, REST_SPEED_MPS, REST_SPIN_RAD_S, SlideTask};
 
 /// Errors of task planning.

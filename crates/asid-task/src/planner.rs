@@ -74,15 +74,22 @@ pub struct TaskPlan {
 /// The format tag of task plans.
 pub const TASK_PLAN_FORMAT: &str = "asid-task-plan/1";
 
+/// The arm's check of an action sequence (the safety layer's limits at the control rate): `Err`
+/// with the reason when the arm would refuse it.
+pub type ArmCheck<'a> = &'a (dyn Fn(&[Vec<f64>]) -> Result<(), String> + Sync);
+
 struct Problem<'a> {
     task: &'a SlideTask,
     sim: &'a Simulator,
     thetas: &'a [Vec<f64>],
+    check: ArmCheck<'a>,
 }
 
 impl Problem<'_> {
     /// Success rate and mean distance over the samples.
     fn score(&self, x: &[f64]) -> Result<(f64, f64), TaskError> {
+        let (actions, _) = self.task.actions(x)?;
+        (self.check)(&actions).map_err(TaskError::Primitive)?;
         let outcomes: Vec<Outcome> = self
             .thetas
             .iter()
@@ -107,19 +114,21 @@ impl CostFunction for Problem<'_> {
     fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
         match self.score(x) {
             Ok((s, d)) => Ok(cost_of(s, d)),
-            // A push that does not fit the horizon is a candidate to avoid, not a failure.
+            // A push that does not fit the horizon or that the arm would refuse is a candidate to
+            // avoid, not a failure.
             Err(TaskError::Primitive(_)) => Ok(INFEASIBLE_COST),
             Err(e) => Err(e.into()),
         }
     }
 }
 
-/// Plans one goal of the task against `belief`.
+/// Plans one goal of the task against `belief`; every candidate must pass `check`.
 pub fn plan_task(
     sim: &Simulator,
     task: &SlideTask,
     belief: &Belief,
     opts: &TaskPlanOptions,
+    check: ArmCheck<'_>,
 ) -> Result<TaskPlan, TaskError> {
     let space = &sim.scene().space;
     let mut rng = StdRng::seed_from_u64(opts.seed);
@@ -131,6 +140,7 @@ pub fn plan_task(
         task,
         sim,
         thetas: &thetas,
+        check,
     };
     let solver = CrossEntropy::new(task.bounds(), opts.population, opts.seed)
         .map_err(|e| TaskError::Plan(e.to_string()))?;
@@ -143,7 +153,8 @@ pub fn plan_task(
         .map(|(p, _)| p.clone())
         .ok_or_else(|| {
             TaskError::Plan(format!(
-                "no push in speed_mps {:?} x travel_m {:?} fits task.horizon_steps {}",
+                "no push in speed_mps {:?} x travel_m {:?} fits task.horizon_steps {} and the \
+                 arm's limits",
                 task.spec.speed_mps, task.spec.travel_m, task.spec.horizon_steps
             ))
         })?;
@@ -151,6 +162,7 @@ pub fn plan_task(
         task,
         sim,
         thetas: &thetas,
+        check,
     };
     let (predicted_success, predicted_distance_m) = problem.score(&best)?;
     let (actions, _) = task.actions(&best)?;

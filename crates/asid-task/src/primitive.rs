@@ -1,9 +1,11 @@
 //! The slide-to-zone primitive: push or strike along the line from the object to a goal zone.
 //!
 //! The tool first moves (gently) to a pre-push point behind the object on that line, as far from the
-//! object as the arm's start position is; then it accelerates at the task's `accel_mps2` to the
-//! chosen speed, travels the chosen distance along the line and brakes at the same rate; then it
-//! holds still while the object slides or rolls out. Two numbers: `[speed_mps, travel_m]`.
+//! object as the arm's start position is (the line may be turned by an aim offset the planner
+//! chooses, when the task allows it); then it accelerates at most at the task's `accel_mps2` to
+//! (at most) the chosen speed, travels exactly the chosen distance along the line and brakes at the
+//! same rate; then it holds still while the object slides or rolls out. Two numbers:
+//! `[speed_mps, travel_m]`.
 
 use asid_core::scene::ActionSpec;
 use asid_core::{GoalZone, Scene, TaskSpec};
@@ -27,8 +29,8 @@ pub struct Outcome {
 
 /// An object counts as at rest below this speed...
 pub const REST_SPEED_MPS: f64 = 0.003;
-/// ... and this spin rate.
-pub const REST_SPIN_RAD_S: f64 = 0.05;
+/// ... and this rate of rolling (angular velocity about a horizontal axis).
+pub const REST_SPIN_RAD_S: f64 = 0.1;
 
 /// One goal of a slide-to-zone task, ready to turn primitive parameters into actions.
 #[derive(Debug, Clone)]
@@ -81,7 +83,7 @@ impl SlideTask {
             .ok_or_else(|| TaskError::Config(format!("task.object `{}`", spec.object)))?;
         let period_s = scene.control_period_s();
         // A diagonal line needs the speed per axis; the largest speed must fit one step per axis.
-        if spec.speed_mps[1] * period_s > max_step_m {
+        if spec.speed_mps[1] * period_s > max_step_m * (1.0 + 1e-9) {
             return Err(TaskError::Config(format!(
                 "{}: task.speed_mps high end {} m/s needs {:.4} m per control step; the action \
                  space allows {} m (allowed: speed_mps <= max_step_m / control period = {:.3})",
@@ -103,19 +105,24 @@ impl SlideTask {
         })
     }
 
-    /// The primitive's parameter box: `[speed_mps, travel_m]`.
+    /// The primitive's parameter box: `[speed_mps, travel_m]`, and `aim_rad` when the task lets
+    /// the planner aim.
     pub fn bounds(&self) -> Vec<[f64; 2]> {
-        vec![self.spec.speed_mps, self.spec.travel_m]
+        let mut b = vec![self.spec.speed_mps, self.spec.travel_m];
+        b.extend(self.spec.aim_rad);
+        b
     }
 
-    /// Unit push direction (object towards the goal's centre) and the pre-push point.
-    fn line(&self) -> ([f64; 2], [f64; 2]) {
+    /// Unit push direction (object towards the goal's centre, turned by `aim_rad`) and the pre-push
+    /// point.
+    fn line(&self, aim_rad: f64) -> ([f64; 2], [f64; 2]) {
         let d = [
             self.goal.center_xy_m[0] - self.object_xy_m[0],
             self.goal.center_xy_m[1] - self.object_xy_m[1],
         ];
         let n = d[0].hypot(d[1]).max(1e-9);
-        let u = [d[0] / n, d[1] / n];
+        let (s, c) = aim_rad.sin_cos();
+        let u = [(c * d[0] - s * d[1]) / n, (s * d[0] + c * d[1]) / n];
         let standoff = (self.object_xy_m[0] - self.start_xy_m[0])
             .hypot(self.object_xy_m[1] - self.start_xy_m[1]);
         let pre = [
@@ -125,21 +132,21 @@ impl SlideTask {
         (u, pre)
     }
 
-    /// The actions of one attempt for `x = [speed_mps, travel_m]`, padded with holds to the task's
+    /// The actions of one attempt for `x` (see [`Self::bounds`]), padded with holds to the task's
     /// horizon; the second value is the number of actions before the holds.
     pub fn actions(&self, x: &[f64]) -> Result<(Vec<Vec<f64>>, usize), TaskError> {
-        let [speed, travel] = [x[0], x[1]];
         let b = self.bounds();
-        if !(x.len() == 2
-            && (b[0][0]..=b[0][1]).contains(&speed)
-            && (b[1][0]..=b[1][1]).contains(&travel))
+        if x.len() != b.len()
+            || x.iter()
+                .zip(&b)
+                .any(|(v, [lo, hi])| !(lo..=hi).contains(&v))
         {
             return Err(TaskError::Primitive(format!(
-                "parameters {x:?} outside speed_mps {:?} and travel_m {:?}",
-                b[0], b[1]
+                "parameters {x:?} outside the box {b:?} (speed_mps, travel_m, aim_rad)"
             )));
         }
-        let (u, pre) = self.line();
+        let [speed, travel] = [x[0], x[1]];
+        let (u, pre) = self.line(x.get(2).copied().unwrap_or(0.0));
         let mut actions = Vec::new();
         // Move to the pre-push point at half the largest step, with a smooth start and end.
         let gap = [pre[0] - self.start_xy_m[0], pre[1] - self.start_xy_m[1]];
@@ -153,22 +160,27 @@ impl SlideTask {
                 last = s;
             }
         }
-        // Trapezoidal speed profile over `travel`, discretised per control period.
-        let (dt, accel) = (self.period_s, self.spec.accel_mps2);
-        let (mut v, mut done) = (0.0_f64, 0.0_f64);
-        let mut guard = 0;
-        while travel - done > 1e-9 {
-            let remaining = travel - done;
-            let v_next = speed.min(v + accel * dt).min((2.0 * accel * remaining).sqrt());
-            // Distance this period at the mean of the old and new speed, never past the end.
-            let step = (0.5 * (v + v_next) * dt).min(remaining).max(1e-6_f64.min(remaining));
+        // Trapezoidal speed profile in whole control periods: `n_ramp` periods of linearly rising
+        // speed, `n_cruise` at the peak, `n_ramp` falling; the speed changes by at most
+        // `accel * period` from one period to the next (also into and out of rest), and the peak is
+        // lowered just enough for the travel to fit whole periods exactly.
+        let dt = self.period_s;
+        let n_ramp = ((speed / (self.spec.accel_mps2 * dt)).ceil() as usize).max(1) - 1;
+        let n_cruise = ((travel / (speed * dt)).ceil() as usize).saturating_sub(n_ramp);
+        let periods = 2 * n_ramp + n_cruise;
+        // Travel = peak * dt * (n_ramp + n_cruise).
+        let peak = travel / (dt * (n_ramp + n_cruise).max(1) as f64);
+        for k in 1..=periods {
+            let level = if k <= n_ramp {
+                k as f64 / (n_ramp + 1) as f64
+            } else if k <= n_ramp + n_cruise {
+                1.0
+            } else {
+                (periods + 1 - k) as f64 / (n_ramp + 1) as f64
+            };
+            // (Rounding aside, never more than the action space's step.)
+            let step = (peak * level * dt).min(self.max_step_m);
             actions.push(vec![u[0] * step, u[1] * step]);
-            done += step;
-            v = v_next;
-            guard += 1;
-            if guard > 10_000 {
-                return Err(TaskError::Primitive("the push does not end".into()));
-            }
         }
         let moving = actions.len();
         if moving > self.spec.horizon_steps {
@@ -194,7 +206,12 @@ impl SlideTask {
 
     /// One attempt in the simulator at `theta`: the push, then holds until the object comes to
     /// rest (the remaining holds cannot move it) or the horizon ends.
-    pub fn simulate(&self, sim: &Simulator, theta: &[f64], x: &[f64]) -> Result<Outcome, TaskError> {
+    pub fn simulate(
+        &self,
+        sim: &Simulator,
+        theta: &[f64],
+        x: &[f64],
+    ) -> Result<Outcome, TaskError> {
         let (actions, moving) = self.actions(x)?;
         let mut w = sim.world(theta).map_err(TaskError::Sim)?;
         let mut at_rest = false;
@@ -227,6 +244,7 @@ impl SlideTask {
         let omega = w
             .object_angular_velocity(name)
             .ok_or_else(|| TaskError::Config(format!("no object `{name}`")))?;
-        Ok(v.norm() < REST_SPEED_MPS && omega.norm() < REST_SPIN_RAD_S)
+        // Spin about the vertical alone does not move the object's centre; rolling does.
+        Ok(v.norm() < REST_SPEED_MPS && omega.x.hypot(omega.y) < REST_SPIN_RAD_S)
     }
 }
