@@ -124,7 +124,8 @@ fn plan_execute_episode_identify() {
     let fit = identify(&ep);
     holds_the_truth(&fit, truth);
 
-    // Given truths, no sensor noise: the replay reproduces the recording and the verdicts hold.
+    // Given truths, the ideal lab (exact sensors, the joints on the command, no latency): the
+    // replay reproduces the recording and the verdicts hold.
     // Two truths, so a fit that ignores the data cannot pass.
     for (k, (mu, c)) in [(0.3, 0.01), (0.45, 0.005)].into_iter().enumerate() {
         let ep = dir.join(&format!("truth{k}.mcap"));
@@ -138,6 +139,8 @@ fn plan_execute_episode_identify() {
             &given,
             "--noise",
             "0",
+            "--lab",
+            "ideal",
         ])
         .ok("asid execute --truth");
         assert!(out.stdout.contains("20 of 20 actions"), "{}", out.stdout);

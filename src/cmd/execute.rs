@@ -321,6 +321,7 @@ pub async fn run_in_lab(
     let scene = job.sim.scene();
     let truth = lab_truth(scene, lab.seed, lab.truth)?;
     let cfg = lab_config(lab.seed, lab.noise, lab.imperfections)?;
+    let (noise_scale, latency_ms) = (cfg.noise_scale, cfg.pose_latency_ms);
     let (arm, tracker) = SimLab::new(job.sim, &truth, cfg)?;
     let mut extra = BTreeMap::new();
     let named: serde_json::Map<String, serde_json::Value> = scene
@@ -332,7 +333,9 @@ pub async fn run_in_lab(
         .collect();
     extra.insert("true_parameters".into(), serde_json::Value::Object(named));
     extra.insert("lab_seed".into(), serde_json::json!(lab.seed));
-    extra.insert("noise_scale".into(), serde_json::json!(lab.noise));
+    // The lab's effective settings (`--lab ideal` overrides --noise).
+    extra.insert("noise_scale".into(), serde_json::json!(noise_scale));
+    extra.insert("lab_pose_latency_ms".into(), serde_json::json!(latency_ms));
     let summary = run_arm(arm, tracker, job, limits, signal, extra).await?;
     Ok((summary, truth))
 }
