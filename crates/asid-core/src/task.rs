@@ -149,15 +149,15 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
             ));
         }
     }
-    if let Some([lo, hi]) = t.aim_rad {
-        if !(lo.is_finite() && hi.is_finite() && lo < hi && lo >= -1.0 && hi <= 1.0) {
-            return Err(invalid(
-                file,
-                "task.aim_rad",
-                format!("range [{lo}, {hi}] is not allowed"),
-                "-1 <= low < high <= 1",
-            ));
-        }
+    if let Some([lo, hi]) = t.aim_rad
+        && !(lo.is_finite() && hi.is_finite() && lo < hi && lo >= -1.0 && hi <= 1.0)
+    {
+        return Err(invalid(
+            file,
+            "task.aim_rad",
+            format!("range [{lo}, {hi}] is not allowed"),
+            "-1 <= low < high <= 1",
+        ));
     }
     if !(t.accel_mps2.is_finite() && t.accel_mps2 > 0.0 && t.accel_mps2 <= 50.0) {
         return Err(invalid(
@@ -194,7 +194,7 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
                 "unique goal names",
             ));
         }
-        for k in 0..2 {
+        for (k, half_k) in half.iter().enumerate() {
             let (c, w) = (g.center_xy_m[k], g.size_xy_m[k]);
             if !(w.is_finite() && w > 0.0 && w <= s.table.size_m[k]) {
                 return Err(invalid(
@@ -205,8 +205,8 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
                 ));
             }
             let (lo, hi) = (
-                s.table.center_xy_m[k] - half[k],
-                s.table.center_xy_m[k] + half[k],
+                s.table.center_xy_m[k] - half_k,
+                s.table.center_xy_m[k] + half_k,
             );
             if !(c.is_finite() && c - 0.5 * w >= lo && c + 0.5 * w <= hi) {
                 return Err(invalid(
