@@ -56,8 +56,8 @@ pub struct Args {
     /// tracking_offset_sigma_rad, joint_sigma_rad, seed (0 turns one off).
     #[arg(long)]
     lab: Option<String>,
-    /// Watchdog: no arm state for this long beyond the control period stops the run.
-    #[arg(long, default_value_t = 100)]
+    /// Watchdog: no arm state for this long beyond the control period stops the run (1..=10000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     watchdog_ms: u64,
     /// No pose of a tracked object for this long stops the run.
     #[arg(long, default_value_t = 250)]
@@ -75,7 +75,8 @@ pub struct LoadedPlan {
 /// Reads a plan and the scene it was made for.
 pub fn load_plan(path: &Path, scene: Option<&Path>) -> anyhow::Result<LoadedPlan> {
     let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        asid_core::read_limit::read_limited_string(path, asid_core::read_limit::JSON_MAX_BYTES)
+            .with_context(|| format!("reading {}", path.display()))?;
     let plan: asid_explore::Plan = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a plan file", path.display()))?;
     let scene_path = scene.map_or_else(|| PathBuf::from(&plan.scene_file), Path::to_path_buf);
@@ -89,6 +90,7 @@ pub fn load_plan(path: &Path, scene: Option<&Path>) -> anyhow::Result<LoadedPlan
             scene_path.display()
         );
     }
+    crate::cmd::input_check::check_plan(path, &plan, sim.scene())?;
     Ok(LoadedPlan { plan, sim })
 }
 
@@ -368,6 +370,9 @@ async fn execute_on(
         return Ok(run_in_lab(&job, &lab, limits, signal).await?.0);
     }
     if let Some(file) = args.arm.strip_prefix("replay://") {
+        if let Some(p) = &args.poses {
+            bail!("--poses `{p}`: a replay plays back the poses it recorded; drop --poses");
+        }
         let rec = asid_record::read_recording(Path::new(file))?;
         let arm = asid_arm::ReplayArm::new(&rec)
             .with_context(|| format!("{file}: no run info or no arm state to replay"))?;

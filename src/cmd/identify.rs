@@ -84,7 +84,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let scene = sim.scene();
     let mut sources = Vec::new();
     for p in &args.episodes {
-        sources.push(read_source(p)?);
+        let source = read_source(p)?;
+        if let Source::Json(input) = &source {
+            crate::cmd::input_check::check_episode(p, &input.episode, scene)?;
+        }
+        sources.push(source);
     }
     let mut names = Vec::new();
     let mut off = 0;
@@ -251,7 +255,20 @@ pub fn read_source(path: &std::path::Path) -> anyhow::Result<Source> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("mcap"))
     {
-        let recording = Box::new(asid_record::read_recording(path)?);
+        let (recording, report) = asid_record::read_with_report(path)?;
+        for d in &report.damaged {
+            eprintln!(
+                "warning: {source}: damaged: {} bytes from byte {} skipped ({}); the rest was read",
+                d.bytes, d.offset, d.reason
+            );
+        }
+        if report.orphan_messages > 0 {
+            eprintln!(
+                "warning: {source}: {} messages lost with their damaged channel definition",
+                report.orphan_messages
+            );
+        }
+        let recording = Box::new(recording);
         return Ok(Source::Mcap { source, recording });
     }
     Ok(Source::Json(Box::new(EpisodeInput {
@@ -306,6 +323,12 @@ pub fn input_at(
         }
         for u in &c.unavailable {
             eprintln!("{source}: {u}: not in the recording (left missing)");
+        }
+        for (object, n) in &c.invalid_poses {
+            eprintln!(
+                "{source}: /tracker/{object}: {n} invalid poses (zero or non-unit quaternion, \
+                 non-finite position) left out"
+            );
         }
     }
     let t0_ns = c

@@ -10,5 +10,6 @@ pub mod eval;
 pub mod execute;
 pub mod explore;
 pub mod identify;
+pub mod input_check;
 pub mod run;
 pub mod simulate;

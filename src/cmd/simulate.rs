@@ -70,8 +70,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let actions = match &args.plan {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text = asid_core::read_limit::read_limited_string(
+                p,
+                asid_core::read_limit::JSON_MAX_BYTES,
+            )
+            .with_context(|| format!("reading {}", p.display()))?;
             let plan: asid_explore::Plan = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a plan file", p.display()))?;
             if plan.scene != scene.spec.name {
@@ -82,6 +85,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     scene.spec.name
                 );
             }
+            crate::cmd::input_check::check_plan(p, &plan, scene)?;
             plan.actions
         }
         None => ActionBounds::of(scene).random(scene.spec.arm.action.horizon_steps(), &mut rng),

@@ -20,6 +20,15 @@ pub(crate) fn increasing(a: f64, b: f64) -> bool {
     a < b
 }
 
+/// A number as people write it: exponent notation for the very small and the very large.
+pub(crate) fn number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 pub(crate) fn finite_nonneg(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
@@ -42,7 +51,11 @@ impl Validator<'_> {
         if ok {
             Ok(())
         } else {
-            Err(self.err(key, format!("value {value} is not allowed"), allowed))
+            Err(self.err(
+                key,
+                format!("value {} is not allowed", number(value)),
+                allowed,
+            ))
         }
     }
 
@@ -284,6 +297,7 @@ impl Validator<'_> {
         if name.trim().is_empty() {
             return Err(self.err(key, "empty name", "a non-empty name"));
         }
+        crate::validate_layout::printable(self, key, name)?;
         if !names.insert(name.to_string()) {
             return Err(self.err(
                 key,

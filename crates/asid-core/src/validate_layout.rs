@@ -57,13 +57,7 @@ impl Validator<'_> {
                     .map(|j| (format!("object[{i}].joint.name"), &j.name))
             }));
         for (key, name) in names {
-            if let Some(c) = name.chars().find(|c| c.is_control()) {
-                return Err(self.err(
-                    key,
-                    format!("name {name:?} holds the control character {c:?}"),
-                    "printable characters",
-                ));
-            }
+            printable(self, &key, name)?;
         }
         let t = &s.table;
         for (i, o) in s.objects.iter().enumerate() {
@@ -120,6 +114,18 @@ impl Validator<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Names hold no control characters (NUL and newlines break file names, topics and logs).
+pub(crate) fn printable(v: &Validator<'_>, key: &str, name: &str) -> Result<(), ConfigError> {
+    match name.chars().find(|c| c.is_control()) {
+        Some(c) => Err(v.err(
+            key,
+            format!("name {name:?} holds the control character {c:?}"),
+            "printable characters",
+        )),
+        None => Ok(()),
     }
 }
 

@@ -54,6 +54,9 @@ pub struct Conversion {
     pub unavailable: Vec<String>,
     /// Rows with missing values, per channel.
     pub missing_rows: BTreeMap<String, usize>,
+    /// Tracker samples that were not poses (a quaternion such as (0, 0, 0, 0), a non-finite
+    /// position), per object: left out, so their rows are interpolated or missing.
+    pub invalid_poses: BTreeMap<String, usize>,
 }
 
 /// Reads an MCAP recording and converts it for `scene`.
@@ -136,6 +139,7 @@ pub fn to_episode(
     let mut layout = Vec::new();
     let mut unavailable = Vec::new();
     let mut missing_rows = BTreeMap::new();
+    let mut invalid_poses = BTreeMap::new();
     for c in channels {
         let label = channel_label(c);
         let missing = |reason: String| ConvertError::MissingChannel {
@@ -168,6 +172,9 @@ pub fn to_episode(
             ChannelKind::ObjectPosition | ChannelKind::ObjectPose => {
                 let object = c.of.as_deref().unwrap_or_default();
                 let track = PoseTrack::new(&recording.poses, object);
+                if track.invalid() > 0 {
+                    invalid_poses.insert(object.to_string(), track.invalid());
+                }
                 if track.is_empty() {
                     return Err(missing(format!(
                         "the recording has no tracker pose of `{object}` (topic /tracker/{object})"
@@ -254,6 +261,7 @@ pub fn to_episode(
         },
         unavailable,
         missing_rows,
+        invalid_poses,
     })
 }
 

@@ -3,18 +3,29 @@
 use asid_arm::PoseSample;
 use nalgebra::{Isometry3, Quaternion, Translation3, UnitQuaternion};
 
-/// One object's poses, sorted by stamp with duplicate stamps dropped.
+/// One object's poses, sorted by stamp with duplicate stamps dropped; samples whose position is
+/// not finite or whose quaternion is not a rotation (zero, NaN, far from unit length) are left
+/// out and counted.
 pub struct PoseTrack<'a> {
     samples: Vec<&'a PoseSample>,
+    invalid: usize,
 }
 
 impl<'a> PoseTrack<'a> {
     /// The poses of `object` in `poses`.
     pub fn new(poses: &'a [PoseSample], object: &str) -> Self {
         let mut samples: Vec<&PoseSample> = poses.iter().filter(|p| p.object == object).collect();
+        let all = samples.len();
+        samples.retain(|p| valid_pose(p));
+        let invalid = all - samples.len();
         samples.sort_by_key(|p| p.stamp_ns);
         samples.dedup_by_key(|p| p.stamp_ns);
-        Self { samples }
+        Self { samples, invalid }
+    }
+
+    /// Samples left out because their pose is not a pose (e.g. the quaternion (0, 0, 0, 0)).
+    pub fn invalid(&self) -> usize {
+        self.invalid
     }
 
     /// Number of samples.
@@ -60,6 +71,12 @@ impl<'a> PoseTrack<'a> {
             q,
         ))
     }
+}
+
+/// A finite position and a quaternion within 10 % of unit length.
+fn valid_pose(p: &PoseSample) -> bool {
+    let norm = p.q_wxyz.iter().map(|v| v * v).sum::<f64>().sqrt();
+    p.p_m.iter().all(|v| v.is_finite()) && norm.is_finite() && (0.9..=1.1).contains(&norm)
 }
 
 fn isometry(p: [f64; 3], q_wxyz: [f64; 4]) -> Isometry3<f64> {
@@ -130,6 +147,20 @@ mod tests {
             angle < 1e-9,
             "a quarter of the way is 175 degrees, off by {angle} rad"
         );
+    }
+
+    #[test]
+    fn zero_quaternions_are_counted_as_invalid_not_used() {
+        let mut zero = sample(150, 9.0);
+        zero.q_wxyz = [0.0; 4];
+        let mut nan = sample(160, 9.0);
+        nan.q_wxyz[1] = f64::NAN;
+        let poses = vec![sample(100, 0.0), zero, nan, sample(200, 1.0)];
+        let track = PoseTrack::new(&poses, "puck");
+        assert_eq!(track.invalid(), 2);
+        assert_eq!(track.len(), 2);
+        let x = track.at(150, 150).map(|p| p.translation.vector.x);
+        assert_eq!(x, Some(0.5), "interpolated over the invalid samples");
     }
 
     #[test]
