@@ -128,6 +128,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "crb_std": plan.crb_std,
             "random_crb_std": plan.random.median_crb_std,
             "fisher_eigenvalues": plan.fisher_eigenvalues,
+            "structure": plan.structure,
+            "random_structure_chi2_difference": plan.random.median_structure_chi2_difference,
             "evaluations": plan.evaluations,
             "rejections": plan.rejections,
             "wall_s": plan.wall_s,
@@ -178,6 +180,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "  (posterior: predicted std after this plan; random: median over random explorations; \
              Cramer-Rao: without the prior)"
         );
+        for (name, d) in &plan.structure {
+            println!(
+                "  structure {name}: expected chi-square difference between its hypotheses {:.3e} \
+                 (random median {:.3e}); bound on its posterior variance {:.3e} of the prior's",
+                d.chi2_difference,
+                plan.random
+                    .median_structure_chi2_difference
+                    .get(name)
+                    .copied()
+                    .unwrap_or(f64::NAN),
+                d.posterior_variance_bound
+            );
+        }
         println!(
             "  Fisher eigenvalues (scaled, held-out samples): {:?}",
             plan.fisher_eigenvalues

@@ -15,6 +15,7 @@ use asid_core::ParamSpace;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::discriminate::{continuous_params, discrete_params};
 use crate::experiment::Experiment;
 use crate::fisher::{crb_std, eigenvalues, posterior_std};
 use crate::plan::RandomBaseline;
@@ -96,10 +97,13 @@ pub fn random_baseline<E: Experiment>(
     opts: &PlanOptions,
 ) -> RandomBaseline {
     let space = exp.space();
-    let scale = space.scales();
+    let continuous = continuous_params(space);
+    let discrete = discrete_params(space);
+    let scale: Vec<f64> = continuous.iter().map(|&i| space.scales()[i]).collect();
     let bounds = exp.action_bounds();
     let mut rng = Stream::RandomActions.rng(opts.seed);
     let (mut values, mut crbs, mut posts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut chi2s: Vec<Vec<f64>> = Vec::new();
     let (mut infeasible, mut informative, mut non_smooth, mut tries) = (0, 0, 0, 0);
     let mut scaled_down = 0;
     while values.len() < opts.random_draws && tries < 10 * opts.random_draws.max(1) {
@@ -127,21 +131,22 @@ pub fn random_baseline<E: Experiment>(
                 values.push(a.value);
                 crbs.push(crb_std(&a.mean_info, &scale));
                 posts.push(posterior_std(&a.mean_posterior_cov, &scale));
+                chi2s.push(a.structure.iter().map(|d| d.chi2_difference).collect());
             }
             None => infeasible += 1,
         }
     }
-    let per_param = |rows: &[Vec<f64>]| -> BTreeMap<String, f64> {
-        space
-            .params
+    let per_param = |rows: &[Vec<f64>], which: &[usize]| -> BTreeMap<String, f64> {
+        which
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                let column: Vec<f64> = rows.iter().map(|r| r[i]).collect();
-                (p.name.clone(), median(&column))
+            .map(|(k, &i)| {
+                let column: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+                (space.params[i].name.clone(), median(&column))
             })
             .collect()
     };
+    let discrete: Vec<usize> = discrete.into_iter().map(|(d, _)| d).collect();
     RandomBaseline {
         draws: values.len(),
         infeasible,
@@ -149,8 +154,9 @@ pub fn random_baseline<E: Experiment>(
         rejected_by_smoothness: non_smooth,
         informative,
         median_value: median(&values),
-        median_crb_std: per_param(&crbs),
-        median_posterior_std: per_param(&posts),
+        median_crb_std: per_param(&crbs, &continuous),
+        median_posterior_std: per_param(&posts, &continuous),
+        median_structure_chi2_difference: per_param(&chi2s, &discrete),
     }
 }
 

@@ -81,6 +81,23 @@ pub trait Experiment: Sync {
     fn violations(&self, _nominal: &Trajectory) -> Vec<Constraint> {
         Vec::new()
     }
+    /// Observations (`H + 1` rows) of the open-loop rollout of `actions` at `theta`: what the
+    /// discrimination between structures compares (default: the nominal trajectory of
+    /// [`Experiment::sensitivities`]; a model that returns none cannot discriminate).
+    fn observations(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<Vec<Vec<f64>>, Constraint> {
+        match self.sensitivities(theta, actions, NoiseModel::Measurement)? {
+            (_, Some(t)) => Ok(t.obs),
+            (_, None) => Err(Constraint::Simulation),
+        }
+    }
+    /// Offsets of unit quaternions in the observation vector (compared up to their sign).
+    fn quaternion_offsets(&self) -> Vec<usize> {
+        Vec::new()
+    }
 }
 
 /// The simulator as an experiment, with the checks a lab would insist on.
@@ -234,6 +251,32 @@ impl Experiment for SimExperiment<'_> {
         let a = crate::fisher::fisher_information(jacobians, &self.sigmas, &scale);
         let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
         Ok((&a - &b).norm() <= tol * a.norm().max(b.norm()))
+    }
+
+    fn observations(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+    ) -> Result<Vec<Vec<f64>>, Constraint> {
+        let t = self.sim.rollout(theta, actions).map_err(constraint_of)?;
+        match self.violations(&t).first() {
+            Some(c) => Err(*c),
+            None => Ok(t.obs),
+        }
+    }
+
+    fn quaternion_offsets(&self) -> Vec<usize> {
+        let scene = self.sim.scene();
+        let n = scene.n_joints();
+        let mut off = 0;
+        let mut out = Vec::new();
+        for c in &scene.spec.observation.channels {
+            if c.kind == asid_core::scene::ChannelKind::ObjectPose {
+                out.push(off + 3);
+            }
+            off += c.kind.dim(n);
+        }
+        out
     }
 
     fn violations(&self, nominal: &Trajectory) -> Vec<Constraint> {

@@ -8,6 +8,11 @@
 //!   prior as regulariser: an experiment that tells nothing scores the number of parameters, a
 //!   perfectly informative one tends to 0), Bayesian D and E on the same posterior covariance, and
 //!   T = `-tr(I)` (what the paper's public code rewards);
+//! - discrete parameters (is the lid hinged?) stay out of the Fisher matrix; their term is how far
+//!   apart the hypotheses predict the observations ([`discriminate`]: the expected chi-square
+//!   difference, through the Bhattacharyya bound on the structure's posterior variance), added to
+//!   the criterion of the continuous parameters, so a plan that never tells the hypotheses apart
+//!   scores the prior for them;
 //! - Bayesian design: the criterion averaged over samples of the prior, common to all candidates;
 //! - [`Design`]: open-loop actions, via-point splines, or push / strike primitives, always decoded into
 //!   feasible actions; plans that break a constraint ([`Constraint`]) or whose sensitivities are not
@@ -48,6 +53,7 @@ pub mod arm_check;
 pub mod baseline;
 pub mod choose;
 pub mod design;
+pub mod discriminate;
 pub mod experiment;
 pub mod fisher;
 pub mod plan;
@@ -57,6 +63,7 @@ pub mod receding;
 pub use baseline::{PriorSamples, Stream, prior_samples, random_baseline};
 pub use choose::{AUTO, plan_best};
 pub use design::{Design, DesignKind, Target};
+pub use discriminate::Discrimination;
 pub use experiment::{Constraint, Experiment, NoiseModel, SimExperiment};
 pub use fisher::{
     Criterion, crb_std, eigenvalues, fisher_information, posterior_covariance, posterior_std,

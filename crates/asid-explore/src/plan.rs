@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::design::DesignKind;
+use crate::discriminate::Discrimination;
 use crate::experiment::Constraint;
 use crate::planner::PlanOptions;
 
@@ -49,6 +50,9 @@ pub struct RandomBaseline {
     /// Median predicted posterior std per parameter.
     #[serde(default, deserialize_with = "nulls_as_nan")]
     pub median_posterior_std: BTreeMap<String, f64>,
+    /// Median expected chi-square difference between the hypotheses of each discrete parameter.
+    #[serde(default)]
+    pub median_structure_chi2_difference: BTreeMap<String, f64>,
 }
 
 /// A plan file.
@@ -86,8 +90,8 @@ pub struct Plan {
     /// (the planner only checked its own samples; false too when `held_out_violation` is set).
     #[serde(default = "yes")]
     pub held_out_smooth: bool,
-    /// Eigenvalues of the expected Fisher information on the held-out samples (parameters scaled
-    /// by their prior std), ascending.
+    /// Eigenvalues of the expected Fisher information of the continuous parameters on the held-out
+    /// samples (parameters scaled by their prior std), ascending.
     pub fisher_eigenvalues: Vec<f64>,
     /// Predicted Cramer-Rao std per parameter (one episode, no prior) from the expected information
     /// on the held-out samples (`null`: not determined by this plan).
@@ -100,6 +104,11 @@ pub struct Plan {
     /// I)^-1))` in prior-std units, the posterior variance averaged over the held-out samples.
     #[serde(default, deserialize_with = "nulls_as_nan")]
     pub posterior_std: BTreeMap<String, f64>,
+    /// Per discrete (structural) parameter, left out of the Fisher matrix: how far apart its
+    /// hypotheses predict this plan's observations on the held-out samples
+    /// ([`crate::discriminate`]).
+    #[serde(default)]
+    pub structure: BTreeMap<String, Discrimination>,
     /// Random exploration of the same length.
     pub random: RandomBaseline,
     /// How many times better than the random median, both on the held-out samples (> 1: better;

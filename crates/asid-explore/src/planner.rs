@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ExploreError;
 use crate::baseline::{prior_samples, random_baseline};
 use crate::design::Design;
+use crate::discriminate::{Discrimination, continuous_params, discrete_params, discriminate};
 use crate::experiment::{Constraint, Experiment, NoiseModel};
 use crate::fisher::{Criterion, crb_std, eigenvalues, fisher_information, posterior_covariance};
 use crate::plan::{ParamSummary, Plan};
@@ -71,12 +72,17 @@ pub const PLAN_STD_FLOOR: f64 = 0.02;
 /// How one action sequence scores.
 #[derive(Debug, Clone)]
 pub struct Assessment {
-    /// Criterion averaged over the prior samples.
+    /// Criterion averaged over the prior samples (continuous parameters and structure terms).
     pub value: f64,
-    /// Scaled Fisher information averaged over the prior samples.
+    /// Scaled Fisher information of the continuous parameters (in the order of
+    /// [`crate::discriminate::continuous_params`]) averaged over the prior samples.
     pub mean_info: DMatrix<f64>,
-    /// Posterior covariance `(Sigma0^-1 + I)^-1` in prior-std units, averaged over the samples.
+    /// Posterior covariance `(Sigma0^-1 + I)^-1` of the continuous parameters in prior-std units,
+    /// averaged over the samples.
     pub mean_posterior_cov: DMatrix<f64>,
+    /// Per discrete parameter (in the order of [`crate::discriminate::discrete_params`]): how far
+    /// apart its hypotheses predict the observations, averaged over the samples.
+    pub structure: Vec<Discrimination>,
     /// Whether the observations were smooth in the parameters at every sample (always true for
     /// [`assess`], which rejects the rest).
     pub smooth: bool,
@@ -117,9 +123,12 @@ fn score<E: Experiment>(
     let space = exp.space();
     let scale: Vec<f64> = space.scales();
     let sigmas = exp.obs_sigmas();
-    let p = space.dim();
-    let mut mean_info = DMatrix::zeros(p, p);
-    let mut mean_posterior_cov = DMatrix::zeros(p, p);
+    let continuous = continuous_params(space);
+    let discrete = discrete_params(space);
+    let pc = continuous.len();
+    let mut mean_info = DMatrix::zeros(pc, pc);
+    let mut mean_posterior_cov = DMatrix::zeros(pc, pc);
+    let mut structure = vec![Discrimination::default(); discrete.len()];
     let mut value = 0.0;
     let mut smooth = true;
     for theta in thetas {
@@ -142,16 +151,37 @@ fn score<E: Experiment>(
             }
             smooth = false;
         }
-        let info = fisher_information(&jacs, &sigmas, &scale);
-        value += criterion.value(&info);
+        // Discrete parameters have no derivative: out of the Fisher matrix, judged by how far apart
+        // their hypotheses predict the observations.
+        let full = fisher_information(&jacs, &sigmas, &scale);
+        let info = full.select_rows(&continuous).select_columns(&continuous);
+        let here = if discrete.is_empty() {
+            Vec::new()
+        } else {
+            let obs = match nominal {
+                Some(t) => t.obs,
+                None => exp.observations(theta, actions)?,
+            };
+            discriminate(exp, theta, actions, &obs, &discrete)?
+        };
+        value += criterion.with_structure(criterion.value(&info), &here);
+        for (acc, d) in structure.iter_mut().zip(&here) {
+            acc.chi2_difference += d.chi2_difference;
+            acc.posterior_variance_bound += d.posterior_variance_bound;
+        }
         mean_posterior_cov += posterior_covariance(&info);
         mean_info += info;
     }
     let k = thetas.len().max(1) as f64;
+    for d in &mut structure {
+        d.chi2_difference /= k;
+        d.posterior_variance_bound /= k;
+    }
     Ok(Assessment {
         value: value / k,
         mean_info: mean_info / k,
         mean_posterior_cov: mean_posterior_cov / k,
+        structure,
         smooth,
     })
 }
@@ -276,10 +306,20 @@ pub fn plan_with_warm_starts<E: Experiment>(
         .criterion
         .gain(held_out_value, random.median_value, space.dim());
 
-    let scale: Vec<f64> = space.scales();
+    let continuous = continuous_params(space);
+    let scale: Vec<f64> = continuous.iter().map(|&i| space.scales()[i]).collect();
     let by_name = |v: Vec<f64>| -> BTreeMap<String, f64> {
-        space.params.iter().map(|p| p.name.clone()).zip(v).collect()
+        continuous
+            .iter()
+            .map(|&i| space.params[i].name.clone())
+            .zip(v)
+            .collect()
     };
+    let structure = discrete_params(space)
+        .iter()
+        .map(|(d, _)| space.params[*d].name.clone())
+        .zip(judged.structure.iter().copied())
+        .collect();
     Ok(Plan {
         format: "asid-plan/1".into(),
         scene: labels.0.into(),
@@ -310,6 +350,7 @@ pub fn plan_with_warm_starts<E: Experiment>(
             &judged.mean_posterior_cov,
             &scale,
         )),
+        structure,
         random,
         gain,
         evaluations,

@@ -56,10 +56,11 @@ fn on_the_rod_the_a_optimal_plan_beats_the_t_optimal_plan_on_the_a_criterion() {
         false,
     )
     .expect("T plan");
-    // Judge both on the A criterion on the planner's own prior samples (same seed), without the
-    // smoothness check (that is for planning).
+    // Judge both on the A criterion on held-out prior samples that neither plan was optimised on
+    // (on the A plan's own samples it would win by construction), without the smoothness check
+    // (that is for planning).
     let judge = SimExperiment::new(&s).with_smoothness_check(None);
-    let thetas = prior_samples(exp.space(), &small(Criterion::A, 5)).planning;
+    let thetas = prior_samples(exp.space(), &small(Criterion::A, 5)).held_out;
     let a_of_a = assess(
         &judge,
         &a_plan.actions,
@@ -140,8 +141,13 @@ fn returned_sim_plans_are_feasible_and_reproducible() {
             // A push through the puck reveals its friction; 20 random steps rarely touch it. Judged
             // on held-out prior samples, random draws scored without the smoothness filter.
             assert!(p.held_out_violation.is_none(), "{:?}", p.held_out_violation);
-            assert!(p.gain > 1.0, "{kind:?}: gain {}", p.gain);
-            assert!(p.held_out_value < 2.0 && p.random.median_value <= 2.0);
+            // The push determines the sliding friction: on held-out samples its predicted
+            // posterior std is under half the prior's (an A value is at most 2 whatever the plan).
+            let (post, prior) = (
+                p.posterior_std["puck.friction"],
+                p.prior_std["puck.friction"],
+            );
+            assert!(post < 0.5 * prior, "{post} vs prior {prior}");
             assert!(
                 p.random.draws > 0,
                 "no feasible random exploration: {:?}",
@@ -235,9 +241,12 @@ fn receding_horizon_replanning_from_a_mid_episode_state_is_feasible_from_that_st
             cont.violations(&traj)
         );
     }
+    // Informative from where the arm and the puck are, judged on held-out prior samples (an A
+    // value is at most 2 by construction, and the warm start bounds it on the planning samples).
     assert!(
-        again.value.is_finite() && again.value <= 2.0,
-        "{}",
+        again.held_out_value < 1.5,
+        "held out {} (planning {})",
+        again.held_out_value,
         again.value
     );
 }
@@ -288,4 +297,56 @@ fn auto_plans_with_every_parameterisation_and_keeps_the_most_informative() {
     .expect("spline plan");
     assert_eq!(tried.len(), 1, "{tried:?}");
     assert_eq!(p.design, DesignKind::Spline);
+}
+
+#[test]
+fn articulation_plans_touch_the_lid_and_tell_the_structures_apart() {
+    let s = sim("articulation");
+    let exp = SimExperiment::new(&s);
+    let target = asid_explore::Target::first_free_object(s.scene());
+    let design = Design::new(
+        DesignKind::Primitive,
+        exp.action_bounds(),
+        exp.horizon(),
+        target,
+    )
+    .expect("design");
+    let opts = PlanOptions {
+        population: 10,
+        iterations: 3,
+        random_draws: 3,
+        ..small(Criterion::A, 3)
+    };
+    let p = plan(&exp, &design, &opts, ("articulation", "", 0.1), false).expect("plan");
+    // The structure is out of the Fisher matrix: two continuous parameters there.
+    assert_eq!(p.fisher_eigenvalues.len(), 2);
+    assert!(!p.crb_std.contains_key("lid.hinge.present"));
+    let d = p.structure["lid.hinge.present"];
+    assert!(
+        d.chi2_difference > 100.0 && d.posterior_variance_bound < 1e-3,
+        "{d:?}"
+    );
+    // Untouched, a hinged lid rests against its stop like a welded one: no discrimination.
+    let still = vec![vec![0.0; 3]; exp.horizon()];
+    let thetas = prior_samples(exp.space(), &opts).held_out;
+    let a = asid_explore::assess_unfiltered(
+        &exp,
+        &still,
+        &thetas,
+        Criterion::A,
+        NoiseModel::Measurement,
+    )
+    .expect("feasible");
+    assert!(a.structure[0].chi2_difference < 1e-6, "{:?}", a.structure);
+    assert!((a.value - 3.0).abs() < 1e-6, "uninformative: {}", a.value);
+    // The plan moves a hinged lid.
+    let mut truth = s.scene().space.center();
+    truth[0] = 1.0;
+    let traj = s.rollout(&truth, &p.actions).expect("runs");
+    let (first, last) = (&traj.obs[0], traj.obs.last().expect("obs"));
+    let moved = (0..3)
+        .map(|i| (last[i] - first[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(moved > 0.02, "the lid moved {moved} m");
 }
