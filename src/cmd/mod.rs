@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_control;
 pub mod bench_identify;
 pub mod bench_push;
+pub mod bench_verdicts;
 pub mod check;
 pub mod episode;
 pub mod eval;
