@@ -12,6 +12,7 @@
 
 pub mod episode;
 pub mod error;
+pub mod fuzz;
 pub mod geometry;
 pub mod load;
 pub mod param;

@@ -210,7 +210,61 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<(Recording, ReadReport), 
 
 /// Largest uncompressed chunk read (asid writes chunks of about 64 KiB): a damaged size field
 /// must not make the decompressor reserve the machine's memory.
-const MAX_CHUNK_BYTES: u64 = 1 << 30;
+const MAX_CHUNK_BYTES: u64 = 256 << 20;
+
+/// A chunk's records decompressed, CRC-checked and with every record length inside the data,
+/// with a header saying so: what the mcap crate may then parse without trusting any length.
+fn unpack_chunk(
+    header: records::ChunkHeader,
+    data: &[u8],
+) -> Result<(records::ChunkHeader, Vec<u8>), String> {
+    let size = header.uncompressed_size;
+    if size > MAX_CHUNK_BYTES {
+        return Err(format!(
+            "claims {size} uncompressed bytes (at most {MAX_CHUNK_BYTES})"
+        ));
+    }
+    // Streaming, so a size field that lies costs no more than the data really holds.
+    let read = |r: &mut dyn std::io::Read| -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(r, size + 1), &mut out)?;
+        Ok(out)
+    };
+    let plain = match header.compression.as_str() {
+        "" => data.to_vec(),
+        "zstd" => zstd::stream::read::Decoder::new(data)
+            .and_then(|mut d| read(&mut d))
+            .map_err(|e| format!("zstd: {e}"))?,
+        "lz4" => lz4::Decoder::new(data)
+            .and_then(|mut d| read(&mut d))
+            .map_err(|e| format!("lz4: {e}"))?,
+        other => return Err(format!("unsupported compression `{other}`")),
+    };
+    if plain.len() as u64 != size {
+        return Err(format!(
+            "{} bytes after decompression, the header says {size}",
+            plain.len()
+        ));
+    }
+    if header.uncompressed_crc != 0 && crc32fast::hash(&plain) != header.uncompressed_crc {
+        return Err("bad CRC of the uncompressed data".into());
+    }
+    let mut pos = 0;
+    while pos < plain.len() {
+        let rest = &plain[pos..];
+        if rest.len() < 9 || record_len(rest) > (rest.len() - 9) as u64 {
+            return Err(format!("record at chunk byte {pos} runs past the chunk"));
+        }
+        pos += 9 + record_len(rest) as usize;
+    }
+    let header = records::ChunkHeader {
+        compression: String::new(),
+        uncompressed_crc: 0,
+        compressed_size: size,
+        ..header
+    };
+    Ok((header, plain))
+}
 
 /// The length field of the record whose header starts `rest` (9 bytes or more).
 fn record_len(rest: &[u8]) -> u64 {
@@ -247,12 +301,14 @@ fn resync(bytes: &[u8], from: usize) -> Option<usize> {
         if opcode == op::FOOTER {
             return &bytes[end..] == MAGIC;
         }
-        let Ok(records::Record::Chunk { header, data }) = parse_record(opcode, &rest[9..end])
+        let Ok(records::Record::Chunk { header, data }) = parse_record(opcode, &bytes[q + 9..end])
         else {
             return false;
         };
-        header.uncompressed_size <= MAX_CHUNK_BYTES
-            && ChunkReader::new(header, &data).is_ok_and(|mut records| records.all(|r| r.is_ok()))
+        let Ok((header, data)) = unpack_chunk(header, &data) else {
+            return false;
+        };
+        ChunkReader::new(header, &data).is_ok_and(|mut records| records.all(|r| r.is_ok()))
     })
 }
 
@@ -318,6 +374,10 @@ impl Reader {
                     header.uncompressed_size
                 )));
             }
+            let (header, data) = match unpack_chunk(header, &data) {
+                Ok(x) => x,
+                Err(e) => return Ok(Some(format!("chunk: {e}"))),
+            };
             let reader = match ChunkReader::new(header, &data) {
                 Ok(r) => r,
                 Err(e) => return Ok(Some(format!("chunk: {e}"))),
