@@ -120,19 +120,22 @@ impl Episode {
     pub fn on_control_grid(&self) -> Vec<Vec<Option<f64>>> {
         let h = self.actions.len();
         let dim = self.obs_dim();
+        // A file with fewer observations than times (or the reverse) uses the common part.
+        let n = self.obs_t_s.len().min(self.obs.len());
+        let (obs_t_s, obs) = (&self.obs_t_s[..n], &self.obs[..n]);
         (0..=h)
             .map(|k| {
                 let t = self.t0_s + k as f64 * self.control_period_s;
-                let i = self.obs_t_s.partition_point(|s| *s < t - 1e-9);
-                if i < self.obs_t_s.len() && (self.obs_t_s[i] - t).abs() <= 1e-9 {
-                    return self.obs[i].clone();
+                let i = obs_t_s.partition_point(|s| *s < t - 1e-9);
+                if i < n && (obs_t_s[i] - t).abs() <= 1e-9 {
+                    return obs[i].clone();
                 }
-                if i == 0 || i >= self.obs_t_s.len() {
+                if i == 0 || i >= n {
                     return vec![None; dim];
                 }
-                let (t0, t1) = (self.obs_t_s[i - 1], self.obs_t_s[i]);
+                let (t0, t1) = (obs_t_s[i - 1], obs_t_s[i]);
                 let u = (t - t0) / (t1 - t0);
-                self.obs[i - 1]
+                obs[i - 1]
                     .iter()
                     .zip(&self.obs[i])
                     .map(|(a, b)| match (a, b) {
