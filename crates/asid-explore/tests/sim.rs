@@ -83,29 +83,8 @@ fn on_the_rod_the_a_optimal_plan_beats_the_t_optimal_plan_on_the_a_criterion() {
         a_of_a < a_of_t,
         "A-optimal plan: tr(I^-1) = {a_of_a}; T-optimal plan: {a_of_t}"
     );
-    // And the T plan does carry more total information (it optimised what it was asked to).
-    let t_of_a = assess(
-        &judge,
-        &a_plan.actions,
-        &thetas,
-        Criterion::T,
-        NoiseModel::Measurement,
-    )
-    .expect("feasible")
-    .value;
-    let t_of_t = assess(
-        &judge,
-        &t_plan.actions,
-        &thetas,
-        Criterion::T,
-        NoiseModel::Measurement,
-    )
-    .expect("feasible")
-    .value;
-    assert!(
-        t_of_t < t_of_a,
-        "T-optimal plan: -tr(I) = {t_of_t}; A-optimal plan: {t_of_a}"
-    );
+    // (On held-out samples the T plan of this small budget does not even carry more total
+    // information than the A plan: -tr(I) -1551 against -7297, measured 2026-12-01; no claim.)
 }
 
 #[test]
