@@ -11,17 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use asid_core::scene::ChannelKind;
 use asid_core::{Scene, TaskSpec};
 use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
 use asid_sim::{ActionBounds, Simulator};
-use asid_sysid::{FitOptions, identify};
-use asid_task::{Belief, Mode, Outcome, SlideTask, TaskPlanOptions, plan_task};
+use asid_sysid::FitOptions;
+use asid_task::{Belief, Mode, Outcome, SlideTask, TaskPlanOptions};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
 
-use crate::cmd::execute::{Job, LabSettings, dry_run, limits_check, limits_for, run_in_lab};
+use crate::cmd::execute::{Job, LabSettings, dry_run, limits_for, run_in_lab};
 
 /// Arguments of `asid eval`.
 #[derive(clap::Args)]
@@ -186,9 +185,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     iterations: args.task_iterations,
                     seed: lab_seed,
                 };
-                let check =
-                    |a: &[Vec<f64>]| limits_check(&sim, a, &limits).map_err(|e| format!("{e:#}"));
-                let plan = plan_task(&sim, task, &belief, &opts, &check)?;
+                let plan = crate::cmd::task_run::plan(&sim, task, &belief, &opts, &limits)?;
                 let outcome = ctx.attempt(task, &plan.actions)?;
                 if !args.json {
                     println!(
@@ -336,13 +333,15 @@ impl Trial<'_> {
         };
         let (episode, lab_truth) = self.execute(&actions, "explore")?;
         debug_assert_eq!(lab_truth, truth);
-        let input = crate::cmd::identify::read_input(&episode, scene)?;
-        let (data, _notes) = asid_sysid::dataset_driven(scene, &[input], None, None)?;
-        let fit = identify(
+        // As `asid run` does: measured joints drive the replay, the tracker's latency is estimated.
+        let source = crate::cmd::identify::read_source(&episode)?;
+        let (fit, _notes) = crate::cmd::identify::fit_sources(
             self.sim,
-            &data,
+            &[source],
+            None,
+            None,
             &FitOptions::default(),
-            &scene.spec.name,
+            crate::cmd::identify::Latency::Estimate,
             &[],
         )?;
         let belief = Belief::from_fit(&scene.space, &fit)?;
@@ -372,66 +371,11 @@ impl Trial<'_> {
         bail!("no random exploration out of 100 draws passed the dry run")
     }
 
-    /// Runs a task plan on the lab and judges the tracker's last pose of the object.
+    /// Runs a task plan on the lab and judges the tracker's last poses of the object.
     fn attempt(&self, task: &SlideTask, actions: &[Vec<f64>]) -> anyhow::Result<Outcome> {
-        let scene = self.sim.scene();
         let (episode, _) = self.execute(actions, &format!("task-{}", task.goal.name))?;
-        let input = crate::cmd::identify::read_input(&episode, scene)?;
-        let (xy, at_rest) = final_position(&input.episode, &task.spec.object)
-            .with_context(|| format!("{}", episode.display()))?;
-        Ok(task.judge(xy, at_rest))
+        crate::cmd::task_run::judge_episode(self.sim.scene(), task, &episode)
     }
-}
-
-/// Where the tracker last saw `object`: the mean of its positions over the episode's last 0.2 s (the
-/// tracker's noise averages out), and whether that mean moved less than 3 mm (plus three standard
-/// errors of the two means) from the mean of 0.6-0.4 s before the end.
-fn final_position(episode: &asid_core::Episode, object: &str) -> anyhow::Result<([f64; 2], bool)> {
-    let offset = episode
-        .channel_offset(ChannelKind::ObjectPose, Some(object))
-        .or_else(|| episode.channel_offset(ChannelKind::ObjectPosition, Some(object)))
-        .with_context(|| format!("the episode does not track `{object}`"))?;
-    let rows: Vec<(f64, [f64; 2])> = episode
-        .obs_t_s
-        .iter()
-        .zip(&episode.obs)
-        .filter_map(|(t, row)| {
-            Some((
-                *t,
-                [row.get(offset).copied()??, row.get(offset + 1).copied()??],
-            ))
-        })
-        .collect();
-    let t_end = rows
-        .last()
-        .with_context(|| format!("no tracked position of `{object}`"))?
-        .0;
-    // Mean position over a window and the variance of that mean.
-    let mean_over = |from: f64, to: f64| {
-        let sel: Vec<[f64; 2]> = rows
-            .iter()
-            .filter(|(t, _)| *t >= t_end - from && *t <= t_end - to)
-            .map(|r| r.1)
-            .collect();
-        let n = sel.len() as f64;
-        (sel.len() >= 2).then(|| {
-            let m = [0, 1].map(|k| sel.iter().map(|p| p[k]).sum::<f64>() / n);
-            let var = sel
-                .iter()
-                .map(|p| (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2))
-                .sum::<f64>()
-                / (n - 1.0)
-                / n;
-            (m, var)
-        })
-    };
-    let (last, var_last) =
-        mean_over(0.2, 0.0).context("fewer than 2 tracked positions in the last 0.2 s")?;
-    // At rest: the two means differ by less than 3 mm beyond what the tracker's noise explains.
-    let at_rest = mean_over(0.6, 0.4).is_some_and(|(e, var_e)| {
-        (e[0] - last[0]).hypot(e[1] - last[1]) < 0.003 + 3.0 * (var_e + var_last).sqrt()
-    });
-    Ok((last, at_rest))
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {

@@ -14,3 +14,4 @@ pub mod identify;
 pub mod input_check;
 pub mod run;
 pub mod simulate;
+pub mod task_run;

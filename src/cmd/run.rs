@@ -1,7 +1,8 @@
 //! `asid run <scene>`: the loop against the embedded simulated lab: plan the exploration, execute it
 //! on the simulated lab (hidden true parameters drawn from the prior, sensor noise, tracker latency,
 //! control-rate jitter, an arm that lags its commands with per-joint offsets) through the same safety and recording layers as a real
-//! arm, identify from the MCAP recording, and compare with the truth.
+//! arm, identify from the MCAP recording, compare with the truth, and (when the scene declares a
+//! `[task]`) plan the task in the identified simulator and run it on the same lab.
 
 use std::path::PathBuf;
 
@@ -33,10 +34,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let scene = sim.scene();
     let dir = args.out_dir.join(&scene.spec.name);
+    let steps = if scene.spec.task.is_some() { 4 } else { 3 };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
     println!(
-        "1/3 planning the exploration of {} ({} unknown parameters) ...",
+        "1/{steps} planning the exploration of {} ({} unknown parameters) ...",
         scene.spec.name,
         scene.space.dim()
     );
@@ -73,7 +75,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     println!("    {}", crate::cmd::explore::versus_random(&plan));
 
     println!(
-        "2/3 executing it on the simulated lab (hidden parameters, sensor noise, tracker latency, \
+        "2/{steps} executing it on the simulated lab (hidden parameters, sensor noise, tracker latency, \
          jitter, a lagging arm), behind the safety layer ..."
     );
     let limits = crate::cmd::execute::limits_for(scene, 100);
@@ -115,7 +117,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     );
     let source = crate::cmd::identify::read_source(&ep_path)?;
 
-    println!("3/3 identifying ...");
+    println!("3/{steps} identifying ...");
     // The arm's measured joint positions drive the replay (the lab's arm lags its commands), and
     // the tracker's latency is estimated with the parameters.
     let (fit, notes) = crate::cmd::identify::fit_sources(
@@ -160,6 +162,81 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     println!("    {}", fit.identifiability.verdict);
+    if scene.spec.task.is_some() {
+        run_task(&sim, &fit, &dir, &lab, &rt, args.seed)?;
+    }
     println!("files: {}", dir.display());
+    Ok(())
+}
+
+/// The loop's last step: the task planned in the identified simulator (robustly over the fit's
+/// belief), checked by the dry run and run on the same lab, for every goal of the scene's task.
+fn run_task(
+    sim: &asid_sim::Simulator,
+    fit: &asid_sysid::Fit,
+    dir: &std::path::Path,
+    lab: &crate::cmd::execute::LabSettings<'_>,
+    rt: &tokio::runtime::Runtime,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let scene = sim.scene();
+    let Some(spec) = &scene.spec.task else {
+        return Ok(());
+    };
+    println!(
+        "4/4 planning the task in the identified simulator (robust over the fit's belief) and \
+         running it on the lab ..."
+    );
+    let belief = asid_task::Belief::from_fit(&scene.space, fit)?;
+    let limits = crate::cmd::execute::limits_for(scene, 100);
+    for goal in &spec.goals {
+        let task = asid_task::SlideTask::new(scene, Some(&goal.name))?;
+        let opts = asid_task::TaskPlanOptions {
+            seed,
+            ..Default::default()
+        };
+        let plan = crate::cmd::task_run::plan(sim, &task, &belief, &opts, &limits)?;
+        let plan_file = dir.join(format!("task-{}.json", goal.name));
+        std::fs::write(&plan_file, serde_json::to_string_pretty(&plan)?)?;
+        crate::cmd::execute::dry_run(sim, &plan.actions, &limits)?;
+        let episode = dir.join(format!("task-{}.mcap", goal.name));
+        let job = crate::cmd::execute::Job {
+            sim,
+            actions: &plan.actions,
+            plan_label: plan_file.display().to_string(),
+            out: episode.clone(),
+        };
+        let (summary, _) = rt.block_on(crate::cmd::execute::run_in_lab(
+            &job,
+            lab,
+            limits.clone(),
+            asid_arm::StopSignal::new(),
+        ))?;
+        if let Some(why) = summary.stopped_by {
+            anyhow::bail!(
+                "the task attempt stopped early: {why} (episode kept: {})",
+                episode.display()
+            );
+        }
+        let outcome = crate::cmd::task_run::judge_episode(scene, &task, &episode)?;
+        println!(
+            "    goal {:<6} push {:.3?} (predicted success {:.0} % over {} belief samples): the \
+             {} ended at ({:.3}, {:.3}) m, {:.3} m from the zone: {}{}",
+            goal.name,
+            plan.primitive,
+            100.0 * plan.predicted_success,
+            plan.options.samples,
+            task.spec.object,
+            outcome.object_xy_m[0],
+            outcome.object_xy_m[1],
+            outcome.distance_m,
+            if outcome.success { "success" } else { "missed" },
+            if outcome.at_rest {
+                ""
+            } else {
+                " (still moving when the episode ended)"
+            }
+        );
+    }
     Ok(())
 }

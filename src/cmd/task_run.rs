@@ -1,0 +1,87 @@
+//! The task step shared by `asid run` and `asid eval`: plan a task against a belief with every
+//! candidate checked against the arm's limits, and judge an attempt from its recorded episode.
+
+use std::path::Path;
+
+use anyhow::Context;
+use asid_arm::SafetyLimits;
+use asid_core::Scene;
+use asid_core::scene::ChannelKind;
+use asid_sim::Simulator;
+use asid_task::{Belief, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
+
+/// Plans `task` against `belief`; candidates the safety layer would refuse are left out.
+pub fn plan(
+    sim: &Simulator,
+    task: &SlideTask,
+    belief: &Belief,
+    opts: &TaskPlanOptions,
+    limits: &SafetyLimits,
+) -> anyhow::Result<TaskPlan> {
+    let check = |a: &[Vec<f64>]| {
+        crate::cmd::execute::limits_check(sim, a, limits).map_err(|e| format!("{e:#}"))
+    };
+    Ok(asid_task::plan_task(sim, task, belief, opts, &check)?)
+}
+
+/// Judges an attempt from its episode: the tracker's last poses of the task's object.
+pub fn judge_episode(scene: &Scene, task: &SlideTask, episode: &Path) -> anyhow::Result<Outcome> {
+    let input = crate::cmd::identify::read_input(episode, scene)?;
+    let (xy, at_rest) = final_position(&input.episode, &task.spec.object)
+        .with_context(|| format!("{}", episode.display()))?;
+    Ok(task.judge(xy, at_rest))
+}
+
+/// Where the tracker last saw `object`: the mean of its positions over the episode's last 0.2 s (the
+/// tracker's noise averages out), and whether that mean moved less than 3 mm (plus three standard
+/// errors of the two means) from the mean of 0.6-0.4 s before the end.
+pub fn final_position(
+    episode: &asid_core::Episode,
+    object: &str,
+) -> anyhow::Result<([f64; 2], bool)> {
+    let offset = episode
+        .channel_offset(ChannelKind::ObjectPose, Some(object))
+        .or_else(|| episode.channel_offset(ChannelKind::ObjectPosition, Some(object)))
+        .with_context(|| format!("the episode does not track `{object}`"))?;
+    let rows: Vec<(f64, [f64; 2])> = episode
+        .obs_t_s
+        .iter()
+        .zip(&episode.obs)
+        .filter_map(|(t, row)| {
+            Some((
+                *t,
+                [row.get(offset).copied()??, row.get(offset + 1).copied()??],
+            ))
+        })
+        .collect();
+    let t_end = rows
+        .last()
+        .with_context(|| format!("no tracked position of `{object}`"))?
+        .0;
+    // Mean position over a window and the variance of that mean.
+    let mean_over = |from: f64, to: f64| {
+        let sel: Vec<[f64; 2]> = rows
+            .iter()
+            .filter(|(t, _)| *t >= t_end - from && *t <= t_end - to)
+            .map(|r| r.1)
+            .collect();
+        let n = sel.len() as f64;
+        (sel.len() >= 2).then(|| {
+            let m = [0, 1].map(|k| sel.iter().map(|p| p[k]).sum::<f64>() / n);
+            let var = sel
+                .iter()
+                .map(|p| (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2))
+                .sum::<f64>()
+                / (n - 1.0)
+                / n;
+            (m, var)
+        })
+    };
+    let (last, var_last) =
+        mean_over(0.2, 0.0).context("fewer than 2 tracked positions in the last 0.2 s")?;
+    // At rest: the two means differ by less than 3 mm beyond what the tracker's noise explains.
+    let at_rest = mean_over(0.6, 0.4).is_some_and(|(e, var_e)| {
+        (e[0] - last[0]).hypot(e[1] - last[1]) < 0.003 + 3.0 * (var_e + var_last).sqrt()
+    });
+    Ok((last, at_rest))
+}

@@ -1,0 +1,79 @@
+//! `asid eval` and the task step end to end on the simulated lab, on small budgets.
+
+mod common;
+
+use common::{TempDir, asid, json, s, small_plan};
+
+/// Every method runs the whole loop (exploration episode, identification, task plan through the
+/// dry run and the safety layer, task episode) and prints the record the README documents.
+#[test]
+fn eval_runs_every_method_and_prints_one_record_each() {
+    let dir = TempDir::new("eval-task");
+    let plan = dir.join("plan.json");
+    small_plan("scenes/shuffleboard.toml", &plan);
+    let out = asid(&[
+        "eval",
+        "scenes/shuffleboard.toml",
+        "--trials",
+        "1",
+        "--goals",
+        "near",
+        "--plan",
+        s(&plan),
+        "--task-samples",
+        "2",
+        "--task-population",
+        "6",
+        "--task-iterations",
+        "2",
+        "--out-dir",
+        s(&dir.join("runs")),
+        "--json",
+    ])
+    .ok("asid eval");
+    let records: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| json(l, "eval record"))
+        .collect();
+    let methods: Vec<&str> = records
+        .iter()
+        .map(|r| r["method"].as_str().expect("method"))
+        .collect();
+    assert_eq!(methods, ["dr", "random", "asid", "oracle"]);
+    for r in &records {
+        assert_eq!(r["scene"], "shuffleboard");
+        assert_eq!(r["trials"], 1);
+        assert_eq!(r["attempts"], 1, "{r}");
+        let rate = r["success_rate"].as_f64().expect("success_rate");
+        assert!(rate == 0.0 || rate == 1.0, "{r}");
+        let d = r["metric_mean"].as_f64().expect("metric_mean");
+        assert!((0.0..1.0).contains(&d), "distance to the zone {d} m: {r}");
+        assert!(r["wall_s_per_trial"].as_f64().expect("wall") > 0.0);
+        let identified = matches!(r["method"].as_str(), Some("random" | "asid"));
+        assert_eq!(r["id_error"].is_number(), identified, "{r}");
+    }
+    // Each exploration and task attempt left its episode.
+    let episodes = std::fs::read_dir(dir.join("runs").join("shuffleboard"))
+        .expect("episodes")
+        .count();
+    assert_eq!(episodes, 2 + 4, "2 explorations and 4 task attempts");
+}
+
+#[test]
+fn eval_refuses_bad_arguments_with_the_allowed_values() {
+    let out = asid(&["eval", "scenes/shuffleboard.toml", "--methods", "dr,magic"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`magic`") && out.stderr.contains("allowed: dr, random, asid, oracle"),
+        "{}",
+        out.stderr
+    );
+    let out = asid(&["eval", "scenes/shuffleboard.toml", "--goals", "nowhere"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no goal `nowhere`"), "{}", out.stderr);
+    let out = asid(&["eval", "scenes/rod.toml"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("declares no [task]"), "{}", out.stderr);
+}
