@@ -118,11 +118,17 @@ struct MethodFigures {
     success_by_goal: Vec<(String, f64)>,
     /// Attempts whose object was still moving when the episode ended.
     not_at_rest: usize,
+    /// Attempts that failed before they were judged (exploration, fit, plan or run); they count
+    /// as unsuccessful and are left out of the metric.
+    failed: usize,
+    /// Wall time of planning the exploration, once per run (not in `wall_s_per_trial`).
+    explore_plan_s: Option<f64>,
 }
 
 #[derive(Default)]
 struct Tally {
-    outcomes: Vec<(String, Outcome)>,
+    /// Per attempt: the goal and its outcome (`None`: the attempt failed before it was judged).
+    outcomes: Vec<(String, Option<Outcome>)>,
     id_errors: Vec<f64>,
     wall_s: Vec<f64>,
 }
@@ -149,11 +155,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let dir = args.out_dir.join(&scene.spec.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let limits = limits_for(scene, 100);
+    let t_plan = Instant::now();
     let exploration = if methods.contains(&Method::Asid) {
         Some(exploration_plan(args, &sim)?)
     } else {
         None
     };
+    let explore_plan_s =
+        (exploration.is_some() && args.plan.is_none()).then(|| t_plan.elapsed().as_secs_f64());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -171,7 +180,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 rt: &rt,
                 lab: args.lab.as_deref(),
             };
-            let (belief, id_error) = ctx.belief(exploration.as_ref())?;
+            // A failed exploration, fit, plan or attempt counts as a failed attempt; the run goes on.
+            let (belief, id_error) = match ctx.belief(exploration.as_ref()) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("trial {trial} {}: failed: {e:#}", method.name());
+                    for task in &tasks {
+                        tallies[mi].outcomes.push((task.goal.name.clone(), None));
+                    }
+                    tallies[mi].wall_s.push(t0.elapsed().as_secs_f64());
+                    continue;
+                }
+            };
             let mode = if method == Method::Oracle {
                 Mode::Point
             } else {
@@ -185,8 +205,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     iterations: args.task_iterations,
                     seed: lab_seed,
                 };
-                let plan = crate::cmd::task_run::plan(&sim, task, &belief, &opts, &limits)?;
-                let outcome = ctx.attempt(task, &plan.actions)?;
+                let attempt = crate::cmd::task_run::plan(&sim, task, &belief, &opts, &limits)
+                    .and_then(|plan| Ok((ctx.attempt(task, &plan.actions)?, plan)));
+                let (outcome, plan) = match attempt {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!(
+                            "trial {trial} {} {}: failed: {e:#}",
+                            method.name(),
+                            task.goal.name
+                        );
+                        tallies[mi].outcomes.push((task.goal.name.clone(), None));
+                        continue;
+                    }
+                };
                 if !args.json {
                     println!(
                         "trial {trial:>3} {:<7} {:<7} push {:.3?}: predicted {:>3.0} %, \
@@ -206,7 +238,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         }
                     );
                 }
-                tallies[mi].outcomes.push((task.goal.name.clone(), outcome));
+                tallies[mi]
+                    .outcomes
+                    .push((task.goal.name.clone(), Some(outcome)));
             }
             if let Some(e) = id_error {
                 tallies[mi].id_errors.push(e);
@@ -214,7 +248,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             tallies[mi].wall_s.push(t0.elapsed().as_secs_f64());
         }
     }
-    report(args, scene, &methods, &tallies, &goals);
+    report(args, scene, &methods, &tallies, &goals, explore_plan_s);
     Ok(())
 }
 
@@ -385,21 +419,33 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn report(args: &Args, scene: &Scene, methods: &[Method], tallies: &[Tally], goals: &[String]) {
+fn report(
+    args: &Args,
+    scene: &Scene,
+    methods: &[Method],
+    tallies: &[Tally],
+    goals: &[String],
+    explore_plan_s: Option<f64>,
+) {
     let figures: Vec<MethodFigures> = methods
         .iter()
         .zip(tallies)
         .map(|(m, t)| {
-            let d: Vec<f64> = t.outcomes.iter().map(|(_, o)| o.distance_m).collect();
+            let judged: Vec<&Outcome> = t.outcomes.iter().filter_map(|(_, o)| o.as_ref()).collect();
+            let d: Vec<f64> = judged.iter().map(|o| o.distance_m).collect();
             let (metric_mean, metric_std) = mean_std(&d);
+            // Failed attempts count as unsuccessful.
             let rate = |f: &dyn Fn(&String) -> bool| {
-                let sel: Vec<&Outcome> = t
+                let sel: Vec<&Option<Outcome>> = t
                     .outcomes
                     .iter()
                     .filter(|(g, _)| f(g))
                     .map(|(_, o)| o)
                     .collect();
-                sel.iter().filter(|o| o.success).count() as f64 / sel.len().max(1) as f64
+                sel.iter()
+                    .filter(|o| o.as_ref().is_some_and(|o| o.success))
+                    .count() as f64
+                    / sel.len().max(1) as f64
             };
             MethodFigures {
                 scene: scene.spec.name.clone(),
@@ -418,13 +464,18 @@ fn report(args: &Args, scene: &Scene, methods: &[Method], tallies: &[Tally], goa
                     .iter()
                     .map(|g| (g.clone(), rate(&|x| x == g)))
                     .collect(),
-                not_at_rest: t.outcomes.iter().filter(|(_, o)| !o.at_rest).count(),
+                not_at_rest: judged.iter().filter(|o| !o.at_rest).count(),
+                failed: t.outcomes.len() - judged.len(),
+                explore_plan_s: (*m == Method::Asid).then_some(explore_plan_s).flatten(),
             }
         })
         .collect();
     if args.json {
         for f in &figures {
-            println!("{}", serde_json::to_string(f).unwrap_or_default());
+            match serde_json::to_string(f) {
+                Ok(line) => println!("{line}"),
+                Err(e) => eprintln!("error: the {} record does not serialise: {e}", f.method),
+            }
         }
         return;
     }
@@ -455,8 +506,15 @@ fn report(args: &Args, scene: &Scene, methods: &[Method], tallies: &[Tally], goa
                 format!(" ({} still moving at the end)", f.not_at_rest)
             } else {
                 String::new()
+            } + &if f.failed > 0 {
+                format!(" ({} failed before judging)", f.failed)
+            } else {
+                String::new()
             }
         );
     }
     println!("id error: RMS over trials and parameters of (estimate - truth) / prior std");
+    if let Some(t) = explore_plan_s {
+        println!("the exploration plan (once for every asid trial) took {t:.1} s, not in wall s");
+    }
 }

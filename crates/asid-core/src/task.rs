@@ -35,6 +35,9 @@ pub enum TaskKind {
     SlideToZone,
 }
 
+/// How far outside a zone's edge a point still counts as on it.
+pub const ON_EDGE_M: f64 = 1e-9;
+
 /// A rectangular goal zone on the table (axis-aligned).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,9 +58,18 @@ impl GoalZone {
         dx.hypot(dy)
     }
 
-    /// The success rule: the object's centre inside the zone; a centre exactly on the edge counts.
+    /// How far `xy` lies from the zone's centre, per axis in half-sizes, the larger of the two: at
+    /// most 1 inside the zone, 0 at its centre.
+    pub fn offset_in_half_sizes(&self, xy: [f64; 2]) -> f64 {
+        let ox = (xy[0] - self.center_xy_m[0]).abs() / (0.5 * self.size_xy_m[0]);
+        let oy = (xy[1] - self.center_xy_m[1]).abs() / (0.5 * self.size_xy_m[1]);
+        ox.max(oy)
+    }
+
+    /// The success rule: the object's centre inside the zone; a centre on the edge counts (to 1 nm,
+    /// so that an edge written in decimals is on the edge in floating point too).
     pub fn contains(&self, xy: [f64; 2]) -> bool {
-        self.distance_m(xy) == 0.0
+        self.distance_m(xy) <= ON_EDGE_M
     }
 }
 
@@ -244,7 +256,10 @@ mod tests {
         assert!(z.contains([0.65, 0.1]));
         assert!(!z.contains([0.7501, 0.0]));
         assert!((z.distance_m([0.80, 0.0]) - 0.05).abs() < 1e-12);
-        assert!((z.distance_m([0.78, 0.13]) - 0.05).abs() < 1e-12);
+        assert!((z.distance_m([0.78, 0.14]) - 0.05).abs() < 1e-12);
         assert_eq!(z.distance_m([0.7, 0.05]), 0.0);
+        assert_eq!(z.offset_in_half_sizes([0.7, 0.0]), 0.0);
+        assert!((z.offset_in_half_sizes([0.725, 0.05]) - 0.5).abs() < 1e-12);
+        assert!((z.offset_in_half_sizes([0.8, 0.0]) - 2.0).abs() < 1e-12);
     }
 }

@@ -149,14 +149,16 @@ impl Belief {
     ) -> Vec<Vec<f64>> {
         let idx: Vec<usize> = (0..space.dim()).filter(|&i| self.determined[i]).collect();
         let m = idx.len();
-        let chol = (m > 0)
-            .then(|| {
-                let c = DMatrix::from_fn(m, m, |a, b| self.covariance[idx[a]][idx[b]]);
-                // A tiny jitter keeps a nearly singular (confounded) covariance factorisable.
-                let jitter = DMatrix::from_diagonal(&c.diagonal().map(|d| d * 1e-9 + 1e-300));
-                (c + jitter).cholesky().map(|ch| ch.l())
-            })
-            .flatten();
+        let chol = (m > 0).then(|| {
+            let c = DMatrix::from_fn(m, m, |a, b| self.covariance[idx[a]][idx[b]]);
+            // A tiny jitter keeps a nearly singular (confounded) covariance factorisable; if it
+            // still is not, the diagonal keeps each parameter's own spread (never the bare point).
+            let jitter = DMatrix::from_diagonal(&c.diagonal().map(|d| d * 1e-9 + 1e-300));
+            (c.clone() + jitter)
+                .cholesky()
+                .map(|ch| ch.l())
+                .unwrap_or_else(|| DMatrix::from_diagonal(&c.diagonal().map(f64::sqrt)))
+        });
         (0..n)
             .map(|_| {
                 let mut theta: Vec<f64> = match self.source {

@@ -63,13 +63,17 @@ pub struct TaskPlan {
     pub primitive: Vec<f64>,
     /// Actions at the scene's control rate (the push, then holds).
     pub actions: Vec<Vec<f64>>,
-    /// Predicted success rate over the belief samples (1 or 0 in point mode).
+    /// Predicted success rate over [`PREDICTION_SAMPLES`] fresh belief samples that the plan was
+    /// not chosen on (robust mode; 1 or 0 in point mode).
     pub predicted_success: f64,
-    /// Predicted mean distance to the zone over the samples.
+    /// Predicted mean distance to the zone over the same samples.
     pub predicted_distance_m: f64,
     /// Simulated attempts the planner ran.
     pub rollouts: usize,
 }
+
+/// Fresh belief samples the robust mode's prediction is scored on.
+pub const PREDICTION_SAMPLES: usize = 24;
 
 /// The format tag of task plans.
 pub const TASK_PLAN_FORMAT: &str = "asid-task-plan/1";
@@ -86,6 +90,30 @@ struct Problem<'a> {
 }
 
 impl Problem<'_> {
+    /// The planner's cost: the failure rate first; then, worth less than one more success, how far
+    /// the end points lie from the zone's centre (in half-sizes), so that CEM aims for the middle
+    /// of the zone rather than its edge, and is led towards the zone while no sample succeeds.
+    fn cost(&self, x: &[f64]) -> Result<f64, TaskError> {
+        let outcomes = self.outcomes(x)?;
+        let n = outcomes.len() as f64;
+        let success = outcomes.iter().filter(|o| o.success).count() as f64 / n;
+        let offset = outcomes
+            .iter()
+            .map(|o| self.task.goal.offset_in_half_sizes(o.object_xy_m))
+            .sum::<f64>()
+            / n;
+        Ok((1.0 - success) + offset / (1.0 + offset) / (n + 1.0))
+    }
+
+    fn outcomes(&self, x: &[f64]) -> Result<Vec<Outcome>, TaskError> {
+        let (actions, _) = self.task.actions(x)?;
+        (self.check)(&actions).map_err(TaskError::Primitive)?;
+        self.thetas
+            .iter()
+            .map(|t| self.task.simulate(self.sim, t, x))
+            .collect()
+    }
+
     /// Success rate and mean distance over the samples.
     fn score(&self, x: &[f64]) -> Result<(f64, f64), TaskError> {
         let (actions, _) = self.task.actions(x)?;
@@ -102,18 +130,12 @@ impl Problem<'_> {
     }
 }
 
-/// The planner's cost: the failure rate, with the mean distance in metres as the tie-breaker that
-/// leads CEM towards the zone while no sample succeeds.
-fn cost_of(success: f64, distance_m: f64) -> f64 {
-    (1.0 - success) + distance_m
-}
-
 impl CostFunction for Problem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
-        match self.score(x) {
-            Ok((s, d)) => Ok(cost_of(s, d)),
+        match Problem::cost(self, x) {
+            Ok(c) => Ok(c),
             // A push that does not fit the horizon or that the arm would refuse is a candidate to
             // avoid, not a failure.
             Err(TaskError::Primitive(_)) => Ok(INFEASIBLE_COST),
@@ -158,10 +180,15 @@ pub fn plan_task(
                 task.spec.speed_mps, task.spec.travel_m, task.spec.horizon_steps
             ))
         })?;
+    // The prediction is scored on fresh belief samples, not on the ones the plan was chosen on.
+    let held_out = match opts.mode {
+        Mode::Point => thetas.clone(),
+        Mode::Robust => belief.samples(space, PREDICTION_SAMPLES, &mut rng),
+    };
     let problem = Problem {
         task,
         sim,
-        thetas: &thetas,
+        thetas: &held_out,
         check,
     };
     let (predicted_success, predicted_distance_m) = problem.score(&best)?;

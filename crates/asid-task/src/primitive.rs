@@ -199,7 +199,7 @@ impl SlideTask {
         Outcome {
             object_xy_m,
             distance_m,
-            success: distance_m == 0.0 && at_rest,
+            success: self.goal.contains(object_xy_m) && at_rest,
             at_rest,
         }
     }
