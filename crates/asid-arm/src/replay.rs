@@ -99,6 +99,17 @@ impl Arm for ReplayArm {
 
     async fn stop(&mut self) -> Result<ArmState, ArmError> {
         self.stopped = true;
+        // Stopping takes the recorded arm time too (a brake, a control period of hold): it
+        // reported where it came to rest in the state recorded next. Playing that state back keeps
+        // the replayed clock, and with it the tracker poses delivered up to it, where the recorded
+        // run ended; staying at the last step's state would drop the run's last poses.
+        let now = self.states[self.pos].stamp_ns;
+        if let Some(i) = self.states[self.pos + 1..]
+            .iter()
+            .position(|s| s.stamp_ns > now)
+        {
+            self.pos += 1 + i;
+        }
         let mut s = self.states[self.pos].clone();
         s.mode = ArmMode::Stopped;
         Ok(s)

@@ -128,6 +128,64 @@ async fn replay_ends_with_a_clear_error() {
     }
 }
 
+/// Regression (replay of the simulated lab's recordings): the recorded arm reported one more
+/// state when it stopped, a control period after the last step, and the tracker's poses up to it
+/// belong to the run. The replay's stop plays that state back, so the poses drained up to it are
+/// every pose the recorded run drained.
+#[tokio::test]
+async fn replay_stop_plays_the_recorded_stop_state() {
+    let mut arm = dummy();
+    let mut rec = Recording {
+        info: Some(RunInfo {
+            robot: "dummy".into(),
+            scene: "none".into(),
+            arm: arm.capabilities().clone(),
+            plan: "p".into(),
+            software_version: "t".into(),
+            extra: BTreeMap::new(),
+        }),
+        ..Recording::default()
+    };
+    rec.states.push(arm.state().await.expect("state"));
+    for _ in 0..3 {
+        rec.states
+            .push(arm.step(&ArmCommand::Hold).await.expect("step"));
+    }
+    // The recorded arm's stop came one period after its last step (as the simulated lab's does).
+    let mut stopped = arm.step(&ArmCommand::Hold).await.expect("brake");
+    stopped.mode = ArmMode::Stopped;
+    rec.states.push(stopped.clone());
+    let period_ns = (arm.capabilities().control_period_s * 1e9) as u64;
+    let t0 = rec.states[0].stamp_ns;
+    // A 4x faster tracker over the whole run, the stop's period included.
+    for k in 0..=16 {
+        rec.poses.push(PoseSample {
+            stamp_ns: t0 + k * period_ns / 4,
+            sender_t_s: 0.0,
+            object: "puck".into(),
+            p_m: [0.0; 3],
+            q_wxyz: [1.0, 0.0, 0.0, 0.0],
+        });
+    }
+    let mut replay = ReplayArm::new(&rec).expect("replayable");
+    let mut poses = ReplayPoses::new(&rec);
+    let mut got = 0;
+    let mut last = replay.state().await.expect("state");
+    for _ in 0..3 {
+        got += poses.poll(last.stamp_ns).expect("poll").len();
+        last = replay.step(&ArmCommand::Hold).await.expect("step");
+    }
+    let end = replay.stop().await.expect("stop");
+    assert_eq!(end.stamp_ns, stopped.stamp_ns, "the recorded stop state");
+    assert_eq!(end.mode, ArmMode::Stopped);
+    got += poses.poll(end.stamp_ns).expect("poll").len();
+    assert_eq!(got, rec.poses.len(), "every recorded pose replayed");
+    assert!(matches!(
+        replay.step(&ArmCommand::Hold).await,
+        Err(ArmError::Stopped(_))
+    ));
+}
+
 #[tokio::test]
 async fn a_failing_recorder_stops_the_arm() {
     let mem = Memory {
