@@ -3,7 +3,6 @@
 //! The binary is the only place that knows every concrete type; the work lives in the library crates.
 
 mod cmd;
-mod station;
 
 use std::process::ExitCode;
 
@@ -19,8 +18,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The loop against the embedded simulated lab: plan, run with hidden true parameters, identify.
+    /// The whole loop on the embedded simulated lab or a Franka: plan the exploration, run it,
+    /// identify, plan and run the task; writes runs/<time>-<scene>/ with report.json.
     Run(cmd::run::Args),
+    /// Re-identify a recorded run (or episode) with other settings and re-plan its task, no arm.
+    Replay(cmd::replay::Args),
     /// Validate a scene with its robot, tool and URDF, and print a summary.
     Check(cmd::check::Args),
     /// Plan the exploration that maximises the Fisher information of the unknown parameters.
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(&args),
+        Command::Replay(args) => cmd::replay::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Explore(args) => cmd::explore::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
@@ -58,7 +61,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// The exit code of a failure: the station's own kind where the error came from the library (bad
+/// input or a refused motion 2, an arm fault 3, anything else 1); 2 for the CLI's own argument and
+/// file checks.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<asid_station::StationError>())
+        .map_or(2, asid_station::StationError::exit_code)
 }

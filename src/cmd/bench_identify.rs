@@ -11,8 +11,8 @@ use asid_sim::{ActionBounds, Simulator};
 use asid_sysid::{Drive, FitOptions, SolverKind, crb_std_at, dataset_driven};
 
 use crate::cmd::bench_verdicts::{Verdicts, hold, parse_holds};
-use crate::cmd::execute::{Job, LabSettings, run_in_lab};
-use crate::cmd::identify::{Latency, fit_sources, input_at, read_source};
+use asid_station::arms::{Job, LabSettings, run_in_lab};
+use asid_station::identify::{Latency, fit_sources, input_at, read_source};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -179,7 +179,7 @@ fn configs(args: &Args) -> anyhow::Result<Vec<Config>> {
             "ideal" => ("ideal", "ideal,noise_scale=1".to_string(), Drive::Measured),
             other => bail!("--configs: `{other}`: allowed measured, commanded, ideal"),
         };
-        let cfg = crate::cmd::execute::lab_config(0, 1.0, Some(&lab))?;
+        let cfg = asid_station::arms::lab_config(0, 1.0, Some(&lab))?;
         out.push(Config {
             name,
             lab,
@@ -274,8 +274,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let truth_text = truth_text.join(",");
             let lab_seed = args.seed * 100_000 + kind_index as u64 * 10_000 + trial as u64;
             // One episode per distinct lab, shared by the configurations on it.
-            let mut episodes: BTreeMap<String, Option<crate::cmd::identify::Source>> =
-                BTreeMap::new();
+            let mut episodes: BTreeMap<String, Option<asid_station::Source>> = BTreeMap::new();
             for (c, cfg) in configs.iter().enumerate() {
                 if !episodes.contains_key(&cfg.lab) {
                     let out = args.work_dir.join(format!("trial-{c}.mcap"));
@@ -284,6 +283,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         actions: &actions,
                         plan_label: format!("bench {kind} trial {trial}"),
                         out: out.clone(),
+                        what: "plan",
                     };
                     let lab = LabSettings {
                         seed: lab_seed,
@@ -291,9 +291,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         noise: 1.0,
                         imperfections: Some(&cfg.lab),
                     };
-                    let limits = crate::cmd::execute::limits_for(scene, 100);
+                    let limits = asid_station::checks::limits_for(scene, 100);
                     let signal = asid_arm::StopSignal::new();
-                    let (summary, _) = rt.block_on(run_in_lab(&job, &lab, limits, signal))?;
+                    let (summary, _) = rt.block_on(run_in_lab(
+                        &job,
+                        &lab,
+                        limits,
+                        signal,
+                        &mut asid_station::Silent,
+                    ))?;
                     let src = if summary.stopped_by.is_none() {
                         Some(read_source(&out)?)
                     } else {
@@ -320,7 +326,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 };
                 verdicts[c].add(&scene.space, &truth, &fit);
                 let shift = fit.pose_latency.as_ref().map_or(0.0, |l| l.estimate_s);
-                let input = input_at(src, scene, shift, false)?;
+                let input = input_at(src, scene, shift, None)?;
                 let (data, _) = dataset_driven(scene, &[input], None, Some(cfg.drive))?;
                 let crb_truth = crb_std_at(&sim, &data, &truth)?;
                 wall[c] += fit.wall_s;

@@ -20,7 +20,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
 
-use crate::cmd::execute::{Job, LabSettings, dry_run, limits_for, run_in_lab};
+use asid_station::arms::{Job, LabSettings, run_in_lab};
+use asid_station::checks::{dry_run, limits_for};
 
 /// Arguments of `asid eval`.
 #[derive(clap::Args)]
@@ -205,7 +206,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     iterations: args.task_iterations,
                     seed: lab_seed,
                 };
-                let attempt = crate::cmd::task_run::plan(&sim, task, &belief, &opts, &limits)
+                let attempt = asid_station::task::plan(&sim, task, &belief, &opts, &limits)
+                    .map_err(anyhow::Error::from)
                     .and_then(|plan| Ok((ctx.attempt(task, &plan.actions)?, plan)));
                 let (outcome, plan) = match attempt {
                     Ok(r) => r,
@@ -338,12 +340,14 @@ impl Trial<'_> {
             actions,
             plan_label: format!("{} {what}", self.method.name()),
             out: out.clone(),
+            what,
         };
         let (summary, truth) = self.rt.block_on(run_in_lab(
             &job,
             &self.lab(),
             self.limits.clone(),
             asid_arm::StopSignal::new(),
+            &mut asid_station::Silent,
         ))?;
         if let Some(why) = summary.stopped_by {
             bail!(
@@ -358,7 +362,7 @@ impl Trial<'_> {
     /// The method's belief after its exploration budget and its identification error.
     fn belief(&self, plan: Option<&asid_explore::Plan>) -> anyhow::Result<(Belief, Option<f64>)> {
         let scene = self.sim.scene();
-        let truth = crate::cmd::execute::lab_truth(scene, self.lab_seed, None)?;
+        let truth = asid_station::arms::lab_truth(scene, self.lab_seed, None)?;
         let actions = match self.method {
             Method::Dr => return Ok((Belief::prior(&scene.space), None)),
             Method::Oracle => return Ok((Belief::point(&scene.space, &truth)?, None)),
@@ -368,14 +372,14 @@ impl Trial<'_> {
         let (episode, lab_truth) = self.execute(&actions, "explore")?;
         debug_assert_eq!(lab_truth, truth);
         // As `asid run` does: measured joints drive the replay, the tracker's latency is estimated.
-        let source = crate::cmd::identify::read_source(&episode)?;
-        let (fit, _notes) = crate::cmd::identify::fit_sources(
+        let source = asid_station::identify::read_source(&episode)?;
+        let (fit, _notes) = asid_station::identify::fit_sources(
             self.sim,
             &[source],
             None,
             None,
             &FitOptions::default(),
-            crate::cmd::identify::Latency::Estimate,
+            asid_station::Latency::Estimate,
             &[],
         )?;
         let belief = Belief::from_fit(&scene.space, &fit)?;
@@ -408,7 +412,11 @@ impl Trial<'_> {
     /// Runs a task plan on the lab and judges the tracker's last poses of the object.
     fn attempt(&self, task: &SlideTask, actions: &[Vec<f64>]) -> anyhow::Result<Outcome> {
         let (episode, _) = self.execute(actions, &format!("task-{}", task.goal.name))?;
-        crate::cmd::task_run::judge_episode(self.sim.scene(), task, &episode)
+        Ok(asid_station::task::judge_episode(
+            self.sim.scene(),
+            task,
+            &episode,
+        )?)
     }
 }
 

@@ -29,32 +29,6 @@ pub struct Args {
     out: PathBuf,
 }
 
-/// Parses `name=value,...` into a full parameter vector (others from `base`).
-pub fn parse_truth(
-    space: &asid_core::ParamSpace,
-    text: &str,
-    mut base: Vec<f64>,
-) -> anyhow::Result<Vec<f64>> {
-    for item in text.split(',').filter(|s| !s.trim().is_empty()) {
-        let Some((name, value)) = item.split_once('=') else {
-            bail!("--truth item `{item}`: expected name=value")
-        };
-        let i = space.index_of(name.trim()).with_context(|| {
-            format!(
-                "--truth: no parameter `{}` (allowed: {})",
-                name.trim(),
-                space.names().join(", ")
-            )
-        })?;
-        base[i] = value
-            .trim()
-            .parse()
-            .with_context(|| format!("--truth {name}: `{value}` is not a number"))?;
-    }
-    space.check(&base)?;
-    Ok(base)
-}
-
 /// Runs the simulated lab.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     if !(args.noise.is_finite() && args.noise >= 0.0) {
@@ -65,7 +39,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(args.seed);
     let drawn = scene.space.sample(&mut rng);
     let truth = match &args.truth {
-        Some(t) => parse_truth(&scene.space, t, drawn)?,
+        Some(t) => asid_station::arms::parse_truth(&scene.space, t, drawn)?,
         None => drawn,
     };
     let actions = match &args.plan {

@@ -8,10 +8,10 @@ use asid_arm::{
 };
 use asid_core::Scene;
 use nalgebra::Isometry3;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a run went.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Plan actions executed.
     pub steps_done: usize,

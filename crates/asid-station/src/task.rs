@@ -1,14 +1,15 @@
-//! The task step shared by `asid run` and `asid eval`: plan a task against a belief with every
+//! The task step of the loop (and of `asid eval`): plan a task against a belief with every
 //! candidate checked against the arm's limits, and judge an attempt from its recorded episode.
 
 use std::path::Path;
 
-use anyhow::Context;
 use asid_arm::SafetyLimits;
 use asid_core::Scene;
 use asid_core::scene::ChannelKind;
 use asid_sim::Simulator;
 use asid_task::{Belief, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
+
+use crate::error::{Context, Result};
 
 /// Plans `task` against `belief`; candidates the safety layer would refuse are left out.
 pub fn plan(
@@ -17,16 +18,15 @@ pub fn plan(
     belief: &Belief,
     opts: &TaskPlanOptions,
     limits: &SafetyLimits,
-) -> anyhow::Result<TaskPlan> {
-    let check = |a: &[Vec<f64>]| {
-        crate::cmd::execute::limits_check(sim, a, limits).map_err(|e| format!("{e:#}"))
-    };
+) -> Result<TaskPlan> {
+    let check =
+        |a: &[Vec<f64>]| crate::checks::limits_check(sim, a, limits).map_err(|e| e.to_string());
     Ok(asid_task::plan_task(sim, task, belief, opts, &check)?)
 }
 
 /// Judges an attempt from its episode: the tracker's last poses of the task's object.
-pub fn judge_episode(scene: &Scene, task: &SlideTask, episode: &Path) -> anyhow::Result<Outcome> {
-    let input = crate::cmd::identify::read_input(episode, scene)?;
+pub fn judge_episode(scene: &Scene, task: &SlideTask, episode: &Path) -> Result<Outcome> {
+    let input = crate::identify::read_input(episode, scene)?;
     let (xy, at_rest) = final_position(&input.episode, &task.spec.object)
         .with_context(|| format!("{}", episode.display()))?;
     Ok(task.judge(xy, at_rest))
@@ -35,10 +35,7 @@ pub fn judge_episode(scene: &Scene, task: &SlideTask, episode: &Path) -> anyhow:
 /// Where the tracker last saw `object`: the mean of its positions over the episode's last 0.2 s (the
 /// tracker's noise averages out), and whether that mean moved less than 3 mm (plus three standard
 /// errors of the two means) from the mean of 0.6-0.4 s before the end.
-pub fn final_position(
-    episode: &asid_core::Episode,
-    object: &str,
-) -> anyhow::Result<([f64; 2], bool)> {
+pub fn final_position(episode: &asid_core::Episode, object: &str) -> Result<([f64; 2], bool)> {
     let offset = episode
         .channel_offset(ChannelKind::ObjectPose, Some(object))
         .or_else(|| episode.channel_offset(ChannelKind::ObjectPosition, Some(object)))

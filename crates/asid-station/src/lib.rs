@@ -1,0 +1,54 @@
+//! The lab station of asid: the loop as one library call over the arm trait.
+//!
+//! ```text
+//! plan the exploration -> dry run -> execute and record -> identify
+//!     -> plan the task -> dry run -> execute the task -> report
+//! ```
+//!
+//! [`Station::run`] runs it on the embedded simulated lab ([`ArmTarget::SimLab`]) or on a Franka
+//! with the lab's pose stream ([`ArmTarget::Franka`]), confirming every motion of a real arm first;
+//! [`reanalyse`] re-identifies recorded episodes and re-plans the task without an arm. Every step,
+//! every record the arm layer writes (action, command, state, pose), every plan, fit and task
+//! outcome is an [`Event`] for the [`Observer`]s: the CLI's progress printer, the report, a rerun
+//! logger. The MCAP recorder receives the same records. A run writes its directory (see
+//! [`create_run_dir`]): `plan.json`, `episode.mcap`, `fit.json`, `task-<goal>.json|.mcap` and
+//! `report.json` ([`Report`]), the last also when a step fails.
+//!
+//! Errors are [`StationError`]s whose [`Kind`] decides the exit code: bad input or a refused
+//! motion 2, an arm fault 3.
+//!
+//! ```no_run
+//! use asid_station::{ArmTarget, LabSettings, LoopOptions, Silent, Station, create_run_dir};
+//! # fn main() -> asid_station::Result<()> {
+//! let sim = asid_sim::Simulator::load(std::path::Path::new("scenes/rod.toml"))?;
+//! let dir = create_run_dir("runs".as_ref(), &sim.scene().spec.name)?;
+//! let mut station = Station {
+//!     sim: &sim,
+//!     scene_file: "scenes/rod.toml".as_ref(),
+//!     dir: &dir,
+//!     arm: ArmTarget::SimLab(LabSettings { seed: 1, truth: None, noise: 1.0, imperfections: None }),
+//!     opts: LoopOptions::default(),
+//!     signal: asid_arm::StopSignal::new(),
+//! };
+//! let report = station.run(&mut Silent)?;
+//! println!("{}", report.human());
+//! # Ok(()) }
+//! ```
+
+pub mod arms;
+pub mod checks;
+pub mod error;
+pub mod event;
+pub mod executor;
+pub mod identify;
+pub mod report;
+pub mod session;
+pub mod task;
+
+pub use arms::{FrankaSettings, Job, LabSettings};
+pub use error::{Context, Kind, Result, StationError};
+pub use event::{Event, Observer, Observers, Silent};
+pub use executor::{RunSummary, Start};
+pub use identify::{Latency, Source};
+pub use report::{Report, TaskReport};
+pub use session::{ArmTarget, LoopOptions, Reanalysis, Station, create_run_dir, reanalyse};

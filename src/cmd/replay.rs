@@ -1,0 +1,139 @@
+//! `asid replay <run dir | episode.mcap>`: re-identify from recorded episodes with other settings
+//! and re-plan the task against the new fit, without an arm; the result goes to a new directory
+//! (`<run dir>/<UTC time>-replay/`, or `<out-dir>/<UTC time>-<scene>-replay/` for an episode).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use asid_station::{LoopOptions, Reanalysis, Report, create_run_dir, reanalyse};
+
+use crate::cmd::console::Console;
+
+/// Arguments of `asid replay`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A run directory of `asid run` (its `report.json` names the scene and the seed) or an MCAP
+    /// episode (then --scene is needed).
+    input: PathBuf,
+    /// Scene (default: the run's).
+    #[arg(long)]
+    scene: Option<PathBuf>,
+    /// The tracker's latency: `estimate`, `off` or a value in ms.
+    #[arg(long, default_value = "estimate")]
+    latency: String,
+    /// Solver: lm, cem, nm or pso.
+    #[arg(long, default_value = "lm")]
+    solver: String,
+    /// Starts of local solvers.
+    #[arg(long, default_value_t = 3)]
+    starts: usize,
+    /// Huber loss threshold in sigmas (default: squared loss).
+    #[arg(long)]
+    huber: Option<f64>,
+    /// Seed of the fit and the task planner (default: the run's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Do not re-plan the task.
+    #[arg(long)]
+    no_task: bool,
+    /// Where the result directory of an episode goes.
+    #[arg(long, default_value = "runs")]
+    out_dir: PathBuf,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the re-analysis.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let latency = asid_station::Latency::parse(&args.latency)?;
+    let (scene_file, episode, run, parent) = if args.input.is_dir() {
+        let report = Report::read(&args.input.join("report.json"))?;
+        let episode = args.input.join("episode.mcap");
+        if !episode.is_file() {
+            bail!(
+                "{}: no episode.mcap in the run directory (the run stopped before exploring?)",
+                args.input.display()
+            );
+        }
+        let scene = args
+            .scene
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&report.scene_file));
+        (scene, episode, Some(report), args.input.clone())
+    } else if args.input.is_file() {
+        let Some(scene) = args.scene.clone() else {
+            bail!(
+                "{}: an episode file needs --scene (the scene it was recorded in)",
+                args.input.display()
+            )
+        };
+        (scene, args.input.clone(), None, args.out_dir.clone())
+    } else {
+        bail!(
+            "{}: no such run directory or episode file",
+            args.input.display()
+        )
+    };
+    let sim = asid_sim::Simulator::load(&scene_file)?;
+    let scene = sim.scene();
+    if let Some(r) = &run
+        && r.scene != scene.spec.name
+    {
+        bail!(
+            "{}: the run is of scene `{}`, {} is `{}`",
+            args.input.display(),
+            r.scene,
+            scene_file.display(),
+            scene.spec.name
+        );
+    }
+    let seed = args.seed.or(run.as_ref().map(|r| r.seed)).unwrap_or(1);
+    // The simulated lab's hidden values, when the run recorded them, for the error column.
+    let truth: Option<Vec<f64>> = run.as_ref().and_then(|r| {
+        scene
+            .space
+            .params
+            .iter()
+            .map(|p| {
+                r.parameters
+                    .iter()
+                    .find(|q| q.name == p.name)
+                    .and_then(|q| q.truth)
+            })
+            .collect()
+    });
+    let dir = match &run {
+        Some(_) => create_run_dir(&parent, "replay")?,
+        None => create_run_dir(&parent, &format!("{}-replay", scene.spec.name))?,
+    };
+    let opts = LoopOptions {
+        seed,
+        fit: crate::cmd::identify::fit_options(&args.solver, args.starts, seed, args.huber)?,
+        latency,
+        task: !args.no_task,
+        ..LoopOptions::default()
+    };
+    let mut console = Console::new(args.json, false);
+    console.say(&format!("result directory: {}", dir.display()));
+    let label = format!("replay of {}", display(&args.input));
+    let episodes = [episode];
+    let job = Reanalysis {
+        sim: &sim,
+        scene_file: &scene_file,
+        episodes: &episodes,
+        truth: truth.as_deref(),
+        dir: &dir,
+        label,
+    };
+    let report = reanalyse(&job, &opts, &mut console)
+        .with_context(|| format!("replaying {}", args.input.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
