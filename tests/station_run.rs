@@ -1,0 +1,203 @@
+//! `asid run` and `asid replay` through the station library: the whole loop on the simulated lab
+//! writes a complete run directory with its report, a replay of that run reproduces the fit, bad
+//! arguments are refused before anything is planned, and exit codes follow the README (2 bad
+//! input, 3 arm fault).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TempDir, asid, json, json_file, s};
+
+fn run_dirs(out: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|p| p.is_dir());
+    dirs.sort();
+    dirs
+}
+
+/// The whole loop on the sphere scene (exploration, identification, the task) with a small
+/// planning budget, then `asid replay` of the run directory.
+#[test]
+fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
+    let tmp = TempDir::new("station-run");
+    let out = tmp.join("runs");
+    let t0 = std::time::Instant::now();
+    let run = asid(&[
+        "run",
+        "scenes/sphere.toml",
+        "--seed",
+        "4",
+        "--prior-samples",
+        "1",
+        "--population",
+        "8",
+        "--iterations",
+        "2",
+        "--random-draws",
+        "1",
+        "--out-dir",
+        s(&out),
+    ])
+    .ok("asid run");
+    println!("asid run in {:.1} s", t0.elapsed().as_secs_f64());
+    let dirs = run_dirs(&out);
+    assert_eq!(dirs.len(), 1, "one run directory: {dirs:?}");
+    let dir = &dirs[0];
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    assert!(
+        name.ends_with("-sphere") && name.starts_with("20"),
+        "named <UTC time>-<scene>: {name}"
+    );
+    let scene_task = "target";
+    for f in [
+        "plan.json",
+        "episode.mcap",
+        "fit.json",
+        "report.json",
+        &format!("task-{scene_task}.json"),
+        &format!("task-{scene_task}.mcap"),
+    ] {
+        assert!(dir.join(f).is_file(), "{f} in {}", dir.display());
+    }
+    let report = json_file(&dir.join("report.json"));
+    assert_eq!(report["format"], "asid.report.v1", "{report:#}");
+    assert_eq!(report["scene"], "sphere");
+    assert!(report["stopped_by"].is_null(), "{report:#}");
+    let fit = json_file(&dir.join("fit.json"));
+    let params = report["parameters"].as_array().expect("parameters");
+    assert_eq!(
+        params.len(),
+        fit["names"].as_array().map_or(0, Vec::len),
+        "{report:#}"
+    );
+    for p in params {
+        let name = p["name"].as_str().expect("name");
+        assert_eq!(p["estimate"], fit["estimate"][name], "{name}");
+        assert!(p["truth"].is_f64(), "the lab's truth is reported: {p}");
+        let [lo, hi] = [0, 1].map(|k| p["interval95"][k].as_f64().expect("interval"));
+        assert!(lo <= hi, "{p}");
+    }
+    let tasks = report["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 1, "{report:#}");
+    assert_eq!(tasks[0]["goal"], scene_task);
+    assert!(tasks[0]["success"].is_boolean(), "{report:#}");
+    assert!(tasks[0]["distance_m"].as_f64().is_some_and(|d| d >= 0.0));
+    let times = &report["timings_s"];
+    let total = times["total"].as_f64().expect("total");
+    let steps: f64 = [
+        "plan_exploration",
+        "execute_exploration",
+        "identify",
+        "plan_task",
+        "execute_task",
+    ]
+    .iter()
+    .map(|k| times[*k].as_f64().unwrap_or_else(|| panic!("{k}: {times}")))
+    .sum();
+    assert!(steps > 0.0 && steps <= total + 1e-6, "{times}");
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(files.contains(&"episode.mcap") && files.contains(&"report.json"));
+    assert!(
+        run.stdout.contains("run of sphere") && run.stdout.contains(scene_task),
+        "the human-readable report on stdout:\n{}",
+        run.stdout
+    );
+
+    // A replay of the run with the run's settings reproduces the estimate.
+    let replay = asid(&["replay", s(dir), "--no-task", "--json"]).ok("asid replay");
+    let again = json(&replay.stdout, "replay report");
+    assert!(
+        again["arm"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("replay of")),
+        "{again:#}"
+    );
+    for p in params {
+        let name = p["name"].as_str().expect("name");
+        let q = again["parameters"]
+            .as_array()
+            .and_then(|v| v.iter().find(|q| q["name"] == name))
+            .unwrap_or_else(|| panic!("{name} in the replay: {again:#}"));
+        let (a, b) = (
+            p["estimate"].as_f64().expect("estimate"),
+            q["estimate"].as_f64().expect("replayed estimate"),
+        );
+        let std = p["std"].as_f64().unwrap_or(1.0);
+        assert!(
+            (a - b).abs() <= 1e-3 * std + 1e-12,
+            "{name}: run {a}, replay {b} (std {std})"
+        );
+        assert_eq!(q["truth"], p["truth"], "the truth carried over");
+    }
+    let inner = run_dirs(dir);
+    assert_eq!(
+        inner.len(),
+        1,
+        "the replay's directory inside the run: {inner:?}"
+    );
+    assert!(inner[0].join("report.json").is_file() && inner[0].join("fit.json").is_file());
+}
+
+#[test]
+fn run_and_replay_refuse_bad_arguments_before_planning() {
+    let tmp = TempDir::new("station-refuse");
+    let out = tmp.join("runs");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--arm", "bogus"], "--arm `bogus`"),
+        (&["--poses", "udp://127.0.0.1:5999"], "--poses"),
+        (&["--lab", "noise_scale=-1"], "--lab"),
+        (&["--latency", "5000"], "--latency `5000`"),
+        (&["--param", "wiggle"], "wiggle"),
+    ];
+    for (extra, words) in cases {
+        let mut args = vec!["run", "scenes/rod.toml", "--out-dir", s(&out)];
+        args.extend_from_slice(extra);
+        let r = asid(&args);
+        assert_eq!(r.code, 2, "{args:?}: exit code\n{}", r.stderr);
+        assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
+    }
+    assert!(
+        run_dirs(&out).is_empty(),
+        "no run directory for a refused run"
+    );
+    let r = asid(&["run", "scenes/no-such-scene.toml", "--out-dir", s(&out)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no-such-scene.toml"), "{}", r.stderr);
+
+    let r = asid(&["replay", s(&tmp.join("nothing-here"))]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no such run directory"), "{}", r.stderr);
+    let episode = tmp.join("episode.mcap");
+    std::fs::write(&episode, b"not an mcap file").expect("write");
+    let r = asid(&["replay", s(&episode)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--scene"), "{}", r.stderr);
+}
+
+/// An arm that cannot be reached is an arm fault: exit code 3, and the message names the host.
+#[test]
+fn an_unreachable_franka_exits_with_the_arm_fault_code() {
+    let tmp = TempDir::new("station-fault");
+    let plan = tmp.join("plan.json");
+    common::small_plan("scenes/shuffleboard.toml", &plan);
+    // A loopback address where nothing listens on the Franka's port (1337).
+    let host = "franka://127.0.0.77";
+    let r = asid(&[
+        "execute",
+        s(&plan),
+        "--arm",
+        host,
+        "--out",
+        s(&tmp.join("ep.mcap")),
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("127.0.0.77"), "{}", r.stderr);
+}
