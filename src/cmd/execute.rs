@@ -146,12 +146,12 @@ fn print_summary(s: &RunSummary, out: &Path) {
 pub fn console_observer() -> impl FnMut(&Event<'_>) + Send {
     let mut next = 0;
     move |e: &Event<'_>| match e {
-        Event::Progress { what, done, total } => {
+        Event::Progress { done, total, .. } => {
             if *done == 1 {
                 next = 0;
             }
             if done * 10 >= next * total {
-                eprintln!("  {done}/{total} {what}");
+                eprintln!("  {done}/{total} actions");
                 next += 1;
             }
         }
