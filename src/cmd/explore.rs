@@ -131,6 +131,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "structure": plan.structure,
             "random_structure_chi2_difference": plan.random.median_structure_chi2_difference,
             "evaluations": plan.evaluations,
+            "rollouts": plan.rollouts,
+            "iterations_run": plan.iterations_run,
             "rejections": plan.rejections,
             "wall_s": plan.wall_s,
             "out": args.out.display().to_string(),
@@ -198,8 +200,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             plan.fisher_eigenvalues
         );
         println!(
-            "  {} candidates, rejected {:?}, {:.1} s",
-            plan.evaluations, plan.rejections, plan.wall_s
+            "  {} candidates ({} CEM iterations), rejected {:?}, {:.1} s; {:.0} rollouts (all \
+             parameterisations tried, with the held-out check and the random baseline)",
+            plan.evaluations, plan.iterations_run, plan.rejections, plan.wall_s, plan.rollouts
         );
     }
     Ok(())

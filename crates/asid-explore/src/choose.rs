@@ -6,7 +6,7 @@ use crate::ExploreError;
 use crate::design::{Design, DesignKind, Target};
 use crate::experiment::Experiment;
 use crate::plan::Plan;
-use crate::planner::{PlanOptions, plan};
+use crate::planner::{PlanOptions, plan_with_baseline};
 
 /// The parameterisations `auto` tries, in order.
 pub const AUTO: [DesignKind; 2] = [DesignKind::Spline, DesignKind::Primitive];
@@ -24,6 +24,7 @@ pub fn plan_best<E: Experiment>(
 ) -> Result<(Plan, Vec<(DesignKind, f64)>), ExploreError> {
     let mut best: Option<Plan> = None;
     let mut tried = Vec::new();
+    let steps0 = exp.simulated_steps();
     let mut last_err = None;
     for &kind in kinds {
         let design = match Design::new(kind, exp.action_bounds(), exp.horizon(), target) {
@@ -32,7 +33,17 @@ pub fn plan_best<E: Experiment>(
             Err(ExploreError::Unsupported(_)) if kinds.len() > 1 => continue,
             Err(e) => return Err(e),
         };
-        match plan(exp, &design, opts, labels, progress) {
+        // The random baseline is the same for every parameterisation: computed with the first.
+        let baseline = best.as_ref().map(|b| b.random.clone());
+        match plan_with_baseline(
+            exp,
+            &design,
+            opts,
+            labels,
+            progress,
+            Vec::new(),
+            baseline.as_ref(),
+        ) {
             Ok(p) => {
                 tried.push((kind, p.value));
                 if best.as_ref().is_none_or(|b| p.value < b.value) {
@@ -44,7 +55,11 @@ pub fn plan_best<E: Experiment>(
         }
     }
     match best {
-        Some(p) => Ok((p, tried)),
+        Some(mut p) => {
+            // The cost of the whole choice, not only of the kept parameterisation.
+            p.rollouts = (exp.simulated_steps() - steps0) as f64 / exp.horizon().max(1) as f64;
+            Ok((p, tried))
+        }
         None => Err(last_err.unwrap_or_else(|| {
             ExploreError::Unsupported("no parameterisation applies to this scene".into())
         })),

@@ -77,6 +77,24 @@ pub trait Experiment: Sync {
     ) -> Result<bool, Constraint> {
         Ok(true)
     }
+    /// As [`Experiment::is_smooth`], given the nominal trajectory [`Experiment::sensitivities`]
+    /// returned with the `jacobians`, so a model can reuse it instead of simulating it again
+    /// (default: [`Experiment::is_smooth`]).
+    fn is_smooth_around(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        noise: NoiseModel,
+        jacobians: &[DMatrix<f64>],
+        _nominal: Option<&Trajectory>,
+    ) -> Result<bool, Constraint> {
+        self.is_smooth(theta, actions, noise, jacobians)
+    }
+    /// Control steps the model has simulated so far (0 for a model that does not count): the
+    /// planner reports the difference as its cost in rollouts.
+    fn simulated_steps(&self) -> u64 {
+        0
+    }
     /// Constraints a nominal trajectory violates (empty: feasible).
     fn violations(&self, _nominal: &Trajectory) -> Vec<Constraint> {
         Vec::new()
@@ -240,17 +258,33 @@ impl Experiment for SimExperiment<'_> {
         noise: NoiseModel,
         jacobians: &[DMatrix<f64>],
     ) -> Result<bool, Constraint> {
+        self.is_smooth_around(theta, actions, noise, jacobians, None)
+    }
+
+    fn is_smooth_around(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        noise: NoiseModel,
+        jacobians: &[DMatrix<f64>],
+        nominal: Option<&Trajectory>,
+    ) -> Result<bool, Constraint> {
         let (NoiseModel::Measurement, Some(tol)) = (noise, self.smoothness) else {
             return Ok(true);
         };
+        // The nominal rollout is shared with the sensitivities at the scene's step.
         let wide = self
             .sim
-            .trajectory_sensitivity_scaled(theta, actions, 2.0)
+            .trajectory_sensitivity_around(theta, actions, 2.0, nominal)
             .map_err(constraint_of)?;
         let scale: Vec<f64> = self.space().scales();
         let a = crate::fisher::fisher_information(jacobians, &self.sigmas, &scale);
         let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
         Ok((&a - &b).norm() <= tol * a.norm().max(b.norm()))
+    }
+
+    fn simulated_steps(&self) -> u64 {
+        self.sim.control_steps()
     }
 
     fn observations(

@@ -117,6 +117,14 @@ pub struct Plan {
     pub gain: f64,
     /// Candidate plans evaluated.
     pub evaluations: usize,
+    /// What the plan cost in simulation: control steps simulated (every rollout of the search, the
+    /// smoothness checks, the held-out assessment and the random baseline) divided by the horizon,
+    /// i.e. whole-episode rollouts; with `auto`, summed over every parameterisation tried.
+    #[serde(default)]
+    pub rollouts: f64,
+    /// CEM iterations run (fewer than `options.iterations` when the criterion stopped improving).
+    #[serde(default)]
+    pub iterations_run: u64,
     /// Candidates rejected, per constraint.
     pub rejections: BTreeMap<Constraint, usize>,
     /// Wall time.

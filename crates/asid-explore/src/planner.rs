@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use argmin::core::observers::{Observe, ObserverMode};
-use argmin::core::{CostFunction, Error, Executor, KV, State};
+use argmin::core::observers::Observe;
+use argmin::core::{
+    CostFunction, Error, KV, Problem, SendAlias, Solver, State, SyncAlias, TerminationStatus,
+};
 use asid_opt::{CemState, CrossEntropy};
+use asid_sim::Trajectory;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +20,7 @@ use crate::design::Design;
 use crate::discriminate::{Discrimination, continuous_params, discrete_params, discriminate};
 use crate::experiment::{Constraint, Experiment, NoiseModel};
 use crate::fisher::{Criterion, crb_std, eigenvalues, fisher_information, posterior_covariance};
-use crate::plan::{ParamSummary, Plan};
+use crate::plan::{ParamSummary, Plan, RandomBaseline};
 
 /// Settings of a planning run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +72,22 @@ pub const INFEASIBLE: f64 = asid_opt::INFEASIBLE_COST;
 /// exploring around the elites until the last iteration.
 pub const PLAN_STD_FLOOR: f64 = 0.02;
 
+/// The planning CEM stops early when its best criterion has improved by no more than
+/// [`PLAN_STALL_TOLERANCE`] (relative) over this many iterations.
+pub const PLAN_STALL_ITERATIONS: u64 = 3;
+
+/// Relative improvement of the best criterion at or below which the planning CEM counts as
+/// stalled. Zero: only a best that has not moved at all for [`PLAN_STALL_ITERATIONS`] iterations
+/// stops the search (measured: stopping at under 1 % over 2 iterations ended the shuffleboard's
+/// search at iteration 4 with a plan 5 % worse on the held-out samples).
+pub const PLAN_STALL_TOLERANCE: f64 = 0.0;
+
+/// Elites of the planning CEM: the solver's default, a fifth of the population (at least
+/// [`asid_opt::MIN_ELITES`]), capped at the population.
+fn plan_elites(population: usize) -> usize {
+    (population / 5).max(asid_opt::MIN_ELITES).min(population)
+}
+
 /// How one action sequence scores.
 #[derive(Debug, Clone)]
 pub struct Assessment {
@@ -112,6 +131,21 @@ pub fn assess_unfiltered<E: Experiment>(
     score(exp, actions, thetas, criterion, noise, false)
 }
 
+/// What [`score`] does with the smoothness check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SmoothCheck {
+    /// A sequence that is not smooth at a sample is rejected (the planner).
+    Reject,
+    /// It is scored all the same and flagged (the random baseline, the held-out check).
+    Flag,
+    /// Not checked here: the sensitivities are kept for [`check_smooth`] (the planner's lazy check).
+    Later,
+}
+
+/// The sensitivities at each sample (jacobians and nominal trajectory), kept for a later
+/// smoothness check.
+type Kept = Vec<(Vec<DMatrix<f64>>, Option<Trajectory>)>;
+
 fn score<E: Experiment>(
     exp: &E,
     actions: &[Vec<f64>],
@@ -120,6 +154,22 @@ fn score<E: Experiment>(
     noise: NoiseModel,
     filter: bool,
 ) -> Result<Assessment, Constraint> {
+    let mode = if filter {
+        SmoothCheck::Reject
+    } else {
+        SmoothCheck::Flag
+    };
+    score_with(exp, actions, thetas, criterion, noise, mode).map(|(a, _)| a)
+}
+
+fn score_with<E: Experiment>(
+    exp: &E,
+    actions: &[Vec<f64>],
+    thetas: &[Vec<f64>],
+    criterion: Criterion,
+    noise: NoiseModel,
+    mode: SmoothCheck,
+) -> Result<(Assessment, Kept), Constraint> {
     let space = exp.space();
     let scale: Vec<f64> = space.scales();
     let sigmas = exp.obs_sigmas();
@@ -131,6 +181,7 @@ fn score<E: Experiment>(
     let mut structure = vec![Discrimination::default(); discrete.len()];
     let mut value = 0.0;
     let mut smooth = true;
+    let mut kept = Vec::new();
     for theta in thetas {
         let (jacs, nominal) = exp.sensitivities(theta, actions, noise)?;
         if let Some(c) = nominal
@@ -139,17 +190,23 @@ fn score<E: Experiment>(
         {
             return Err(c);
         }
-        let smooth_here = if filter {
-            exp.is_smooth(theta, actions, noise, &jacs)?
-        } else {
-            // The check itself failing (the wider step refused) counts as not smooth, not as a limit.
-            exp.is_smooth(theta, actions, noise, &jacs).unwrap_or(false)
-        };
-        if !smooth_here {
-            if filter {
-                return Err(Constraint::Smoothness);
+        match mode {
+            SmoothCheck::Reject => {
+                if !exp.is_smooth_around(theta, actions, noise, &jacs, nominal.as_ref())? {
+                    return Err(Constraint::Smoothness);
+                }
             }
-            smooth = false;
+            SmoothCheck::Flag => {
+                // The check itself failing (the wider step refused) counts as not smooth, not as a
+                // limit.
+                if !exp
+                    .is_smooth_around(theta, actions, noise, &jacs, nominal.as_ref())
+                    .unwrap_or(false)
+                {
+                    smooth = false;
+                }
+            }
+            SmoothCheck::Later => {}
         }
         // Discrete parameters have no derivative: out of the Fisher matrix, judged by how far apart
         // their hypotheses predict the observations.
@@ -158,11 +215,15 @@ fn score<E: Experiment>(
         let here = if discrete.is_empty() {
             Vec::new()
         } else {
-            let obs = match nominal {
-                Some(t) => t.obs,
-                None => exp.observations(theta, actions)?,
+            let own;
+            let obs = match &nominal {
+                Some(t) => &t.obs,
+                None => {
+                    own = exp.observations(theta, actions)?;
+                    &own
+                }
             };
-            discriminate(exp, theta, actions, &obs, &discrete)?
+            discriminate(exp, theta, actions, obs, &discrete)?
         };
         value += criterion.with_structure(criterion.value(&info), &here);
         for (acc, d) in structure.iter_mut().zip(&here) {
@@ -171,19 +232,42 @@ fn score<E: Experiment>(
         }
         mean_posterior_cov += posterior_covariance(&info);
         mean_info += info;
+        if mode == SmoothCheck::Later {
+            kept.push((jacs, nominal));
+        }
     }
     let k = thetas.len().max(1) as f64;
     for d in &mut structure {
         d.chi2_difference /= k;
         d.posterior_variance_bound /= k;
     }
-    Ok(Assessment {
-        value: value / k,
-        mean_info: mean_info / k,
-        mean_posterior_cov: mean_posterior_cov / k,
-        structure,
-        smooth,
-    })
+    Ok((
+        Assessment {
+            value: value / k,
+            mean_info: mean_info / k,
+            mean_posterior_cov: mean_posterior_cov / k,
+            structure,
+            smooth,
+        },
+        kept,
+    ))
+}
+
+/// The smoothness check of a sequence [`score_with`] scored with [`SmoothCheck::Later`]: sample by
+/// sample, stopping at the first that is not smooth (as [`SmoothCheck::Reject`] would have).
+fn check_smooth<E: Experiment>(
+    exp: &E,
+    actions: &[Vec<f64>],
+    thetas: &[Vec<f64>],
+    noise: NoiseModel,
+    kept: &Kept,
+) -> Result<bool, Constraint> {
+    for (theta, (jacs, nominal)) in thetas.iter().zip(kept) {
+        if !exp.is_smooth_around(theta, actions, noise, jacs, nominal.as_ref())? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The argmin problem: design vector -> expected criterion (or [`INFEASIBLE`]).
@@ -194,6 +278,17 @@ pub struct DesignProblem<'a, E: Experiment> {
     criterion: Criterion,
     noise: NoiseModel,
     rejections: Mutex<BTreeMap<Constraint, usize>>,
+    /// Elites the CEM keeps per iteration: in a population, only the best candidates up to this
+    /// many smooth ones need the smoothness check (see [`CostFunction::bulk_cost`] below).
+    elites: usize,
+}
+
+impl<E: Experiment> DesignProblem<'_, E> {
+    fn reject(&self, c: Constraint) {
+        if let Ok(mut r) = self.rejections.lock() {
+            *r.entry(c).or_default() += 1;
+        }
+    }
 }
 
 impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
@@ -205,12 +300,84 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
         match assess(self.exp, &actions, &self.thetas, self.criterion, self.noise) {
             Ok(a) => Ok(a.value),
             Err(c) => {
-                if let Ok(mut r) = self.rejections.lock() {
-                    *r.entry(c).or_default() += 1;
-                }
+                self.reject(c);
                 Ok(INFEASIBLE)
             }
         }
+    }
+
+    /// A whole CEM population at once, with the smoothness check (half of a candidate's rollouts)
+    /// only where it decides something: every candidate is scored and checked against the limits,
+    /// then the feasible ones are checked for smoothness in order of their criterion until
+    /// `elites` have passed. The CEM only uses the elites and the best candidate, which are
+    /// exactly those a check of every candidate would have found (same values, same order), so the
+    /// search and the plan are unchanged; a candidate ranked below them keeps its unchecked value
+    /// and never becomes an elite or the best. Smoothness rejections then count only the
+    /// candidates checked.
+    fn bulk_cost<P>(&self, zs: &[P]) -> Result<Vec<f64>, Error>
+    where
+        P: std::borrow::Borrow<Vec<f64>> + SyncAlias,
+        f64: SendAlias,
+        Self: SyncAlias,
+    {
+        use rayon::prelude::*;
+        let actions: Vec<Vec<Vec<f64>>> =
+            zs.iter().map(|z| self.design.decode(z.borrow())).collect();
+        let scored: Vec<Result<(f64, Kept), Constraint>> = actions
+            .par_iter()
+            .map(|a| {
+                score_with(
+                    self.exp,
+                    a,
+                    &self.thetas,
+                    self.criterion,
+                    self.noise,
+                    SmoothCheck::Later,
+                )
+                .map(|(assessment, kept)| (assessment.value, kept))
+            })
+            .collect();
+        let mut costs = vec![INFEASIBLE; zs.len()];
+        let mut order = Vec::new();
+        for (i, s) in scored.iter().enumerate() {
+            match s {
+                Ok((v, _)) if v.is_finite() && *v < INFEASIBLE => order.push(i),
+                Ok((v, _)) => costs[i] = *v,
+                Err(c) => self.reject(*c),
+            }
+        }
+        let value = |i: usize| scored[i].as_ref().map_or(INFEASIBLE, |s| s.0);
+        // Stable in the index, as the CEM's own sort of the costs.
+        order.sort_by(|&a, &b| value(a).total_cmp(&value(b)));
+        let mut passed = 0;
+        let mut next = 0;
+        while passed < self.elites && next < order.len() {
+            let batch = &order[next..(next + self.elites - passed).min(order.len())];
+            let checks: Vec<Result<bool, Constraint>> = batch
+                .par_iter()
+                .map(|&i| match &scored[i] {
+                    Ok((_, kept)) => {
+                        check_smooth(self.exp, &actions[i], &self.thetas, self.noise, kept)
+                    }
+                    Err(c) => Err(*c),
+                })
+                .collect();
+            for (&i, check) in batch.iter().zip(checks) {
+                match check {
+                    Ok(true) => {
+                        costs[i] = value(i);
+                        passed += 1;
+                    }
+                    Ok(false) => self.reject(Constraint::Smoothness),
+                    Err(c) => self.reject(c),
+                }
+            }
+            next += batch.len();
+        }
+        for &i in &order[next..] {
+            costs[i] = value(i);
+        }
+        Ok(costs)
     }
 }
 
@@ -230,6 +397,17 @@ impl Observe<CemState> for Progress {
         );
         Ok(())
     }
+}
+
+/// Whether the best criterion (one entry per iteration) has stalled: a feasible best that improved
+/// by less than [`PLAN_STALL_TOLERANCE`] of itself over the last [`PLAN_STALL_ITERATIONS`].
+fn stalled(best: &[f64]) -> bool {
+    let k = PLAN_STALL_ITERATIONS as usize;
+    if best.len() <= k {
+        return false;
+    }
+    let (then, now) = (best[best.len() - 1 - k], best[best.len() - 1]);
+    then < INFEASIBLE && now.is_finite() && then - now <= PLAN_STALL_TOLERANCE * now.abs()
 }
 
 /// Plans an exploration. `labels` (scene name, scene file, control period) only label the plan file.
@@ -253,6 +431,21 @@ pub fn plan_with_warm_starts<E: Experiment>(
     progress: bool,
     warm_starts: Vec<Vec<f64>>,
 ) -> Result<Plan, ExploreError> {
+    plan_with_baseline(exp, design, opts, labels, progress, warm_starts, None)
+}
+
+/// As [`plan_with_warm_starts`], with the random baseline already computed for the same
+/// experiment and options (it depends on neither the design nor the search: [`crate::plan_best`]
+/// computes it once for every parameterisation it tries).
+pub(crate) fn plan_with_baseline<E: Experiment>(
+    exp: &E,
+    design: &Design,
+    opts: &PlanOptions,
+    labels: (&str, &str, f64),
+    progress: bool,
+    warm_starts: Vec<Vec<f64>>,
+    baseline: Option<&RandomBaseline>,
+) -> Result<Plan, ExploreError> {
     let start = Instant::now();
     let space = exp.space();
     if space.dim() == 0 {
@@ -260,7 +453,9 @@ pub fn plan_with_warm_starts<E: Experiment>(
             "the scene has no unknown parameter".into(),
         ));
     }
+    let steps0 = exp.simulated_steps();
     let samples = prior_samples(space, opts);
+    let elites = plan_elites(opts.population);
     let problem = DesignProblem {
         exp,
         design,
@@ -268,19 +463,38 @@ pub fn plan_with_warm_starts<E: Experiment>(
         criterion: opts.criterion,
         noise: opts.noise,
         rejections: Mutex::new(BTreeMap::new()),
+        elites,
     };
-    let solver = CrossEntropy::new(design.box_bounds(), opts.population, opts.seed)?
+    let mut solver = CrossEntropy::new(design.box_bounds(), opts.population, opts.seed)?
+        .with_elites(elites)?
         .with_std_floor(PLAN_STD_FLOOR)?
         .with_infeasible_at(INFEASIBLE)
         .with_warm_starts(warm_starts);
-    let mut exec = Executor::new(problem, solver).configure(|s| s.max_iters(opts.iterations));
-    if progress {
-        exec = exec.add_observer(Progress, ObserverMode::Always);
+    // The executor's loop, with one more way to stop: the best criterion stalls.
+    let mut problem = Problem::new(problem);
+    let (mut state, _) = solver.init(&mut problem, CemState::new())?;
+    state.update();
+    let mut best_by_iteration: Vec<f64> = Vec::new();
+    while state.get_iter() < opts.iterations {
+        if let TerminationStatus::Terminated(_) =
+            Solver::<DesignProblem<'_, E>, CemState>::terminate(&mut solver, &state)
+        {
+            break;
+        }
+        let (next, kv) = solver.next_iter(&mut problem, state)?;
+        state = next;
+        state.update();
+        if progress {
+            Progress.observe_iter(&state, &kv.unwrap_or_default())?;
+        }
+        state.increment_iter();
+        best_by_iteration.push(state.get_best_cost());
+        if stalled(&best_by_iteration) {
+            break;
+        }
     }
-    let result = exec.run()?;
-    let state = result.state();
-    let rejections = result
-        .problem
+    let iterations_run = state.get_iter();
+    let rejections = problem
         .problem
         .as_ref()
         .and_then(|p| p.rejections.lock().ok().map(|r| r.clone()))
@@ -289,13 +503,16 @@ pub fn plan_with_warm_starts<E: Experiment>(
         Some(b) if state.get_best_cost() < INFEASIBLE => b.clone(),
         _ => return Err(ExploreError::NoPlan(rejections)),
     };
-    let evaluations = (state.get_iter() as usize) * opts.population;
+    let evaluations = (iterations_run as usize) * opts.population;
     let actions = design.decode(&best);
     let planned = assess(exp, &actions, &samples.planning, opts.criterion, opts.noise)?;
 
     // Judged on the held-out samples, by the same rules as the random baseline.
     let held_out = assess_unfiltered(exp, &actions, &samples.held_out, opts.criterion, opts.noise);
-    let random = random_baseline(exp, &samples.held_out, opts);
+    let random = match baseline {
+        Some(r) => r.clone(),
+        None => random_baseline(exp, &samples.held_out, opts),
+    };
     let (held_out_value, held_out_violation, held_out_smooth, judged) = match held_out {
         Ok(a) => (a.value, None, a.smooth, a),
         // The plan breaks a limit at a held-out sample: no fair comparison; its figures are then
@@ -354,7 +571,85 @@ pub fn plan_with_warm_starts<E: Experiment>(
         random,
         gain,
         evaluations,
+        rollouts: (exp.simulated_steps() - steps0) as f64 / exp.horizon().max(1) as f64,
+        iterations_run,
         rejections,
         wall_s: start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use argmin::core::CostFunction;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::design::DesignKind;
+    use crate::experiment::SimExperiment;
+
+    /// The population check that skips the smoothness check below the elites ranks the same
+    /// elites, with the same values, in the same order, as checking every candidate.
+    #[test]
+    fn the_lazy_smoothness_check_finds_the_elites_of_a_full_check() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/rod.toml");
+        let sim = asid_sim::Simulator::load(&path).expect("rod scene");
+        let exp = SimExperiment::new(&sim);
+        let design = Design::new(DesignKind::Spline, exp.action_bounds(), exp.horizon(), None)
+            .expect("design");
+        let opts = PlanOptions {
+            prior_samples: 1,
+            ..PlanOptions::default()
+        };
+        let elites = 3;
+        let problem = DesignProblem {
+            exp: &exp,
+            design: &design,
+            thetas: prior_samples(exp.space(), &opts).planning,
+            criterion: opts.criterion,
+            noise: opts.noise,
+            rejections: Mutex::new(BTreeMap::new()),
+            elites,
+        };
+        let mut rng = StdRng::seed_from_u64(3);
+        let population: Vec<Vec<f64>> = (0..10)
+            .map(|_| {
+                design
+                    .box_bounds()
+                    .iter()
+                    .map(|[lo, hi]| rng.random_range(*lo..=*hi))
+                    .collect()
+            })
+            .collect();
+        let full: Vec<f64> = population
+            .iter()
+            .map(|z| problem.cost(z).expect("cost"))
+            .collect();
+        let lazy = problem.bulk_cost(&population).expect("bulk cost");
+        let ranked = |costs: &[f64]| -> Vec<(usize, f64)> {
+            let mut order: Vec<usize> = (0..costs.len()).collect();
+            order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]));
+            order
+                .into_iter()
+                .filter(|&i| costs[i] < INFEASIBLE)
+                .take(elites)
+                .map(|i| (i, costs[i]))
+                .collect()
+        };
+        assert_eq!(ranked(&lazy), ranked(&full), "full {full:?}, lazy {lazy:?}");
+        // Never better than the full check (an unchecked value stands for a smooth candidate).
+        for (l, f) in lazy.iter().zip(&full) {
+            assert!(*f >= INFEASIBLE || l == f, "full {full:?}, lazy {lazy:?}");
+        }
+    }
+
+    #[test]
+    fn the_search_stops_when_the_best_criterion_stalls() {
+        assert!(!stalled(&[1.0, 0.5, 0.5]));
+        assert!(!stalled(&[1.0, 0.5, 0.5, 0.499]));
+        assert!(stalled(&[1.0, 0.5, 0.5, 0.5, 0.5]));
+        assert!(!stalled(&[1.0, 0.5, 0.5, 0.5, 0.499]));
+        // Still infeasible k iterations ago: not a stall.
+        assert!(!stalled(&[INFEASIBLE, INFEASIBLE, INFEASIBLE, 0.5, 0.5]));
+    }
 }

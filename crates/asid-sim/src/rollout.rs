@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use asid_core::Scene;
 use asid_robot::Arm;
@@ -104,6 +105,9 @@ pub struct Simulator {
     scene: Arc<Scene>,
     arm: Arc<Arm>,
     template: SimWorld,
+    /// Control steps simulated by this simulator and its clones (rollouts, sensitivities): what
+    /// planning and fitting cost, counted rather than timed.
+    control_steps: Arc<AtomicU64>,
 }
 
 impl Simulator {
@@ -117,7 +121,19 @@ impl Simulator {
             scene,
             arm,
             template,
+            control_steps: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Control steps simulated so far by this simulator and its clones (every rollout and every
+    /// step of a sensitivity); divided by the horizon, the number of whole-episode rollouts.
+    pub fn control_steps(&self) -> u64 {
+        self.control_steps.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, steps: usize) {
+        self.control_steps
+            .fetch_add(steps as u64, Ordering::Relaxed);
     }
 
     /// Loads and validates a scene file, then prepares a simulator.
@@ -152,6 +168,7 @@ impl Simulator {
     /// Runs `actions` from the start with parameters `theta`.
     pub fn rollout(&self, theta: &[f64], actions: &[Vec<f64>]) -> Result<Trajectory, SimError> {
         let mut w = self.world(theta)?;
+        self.count(actions.len());
         run(&mut w, actions)
     }
 
@@ -210,35 +227,64 @@ impl Simulator {
         actions: &[Vec<f64>],
         step_scale: f64,
     ) -> Result<Sensitivity, SimError> {
+        self.trajectory_sensitivity_around(theta, actions, step_scale, None)
+    }
+
+    /// As [`Simulator::trajectory_sensitivity_scaled`], reusing `nominal` (the rollout of `actions`
+    /// at `theta`, e.g. from an earlier sensitivity at another step) instead of running it again.
+    /// One rollout per side that differs from the nominal: a central difference costs two, a
+    /// one-sided difference near a bound one (its other side is the nominal), a discrete parameter
+    /// none. The result is bit-identical to running every rollout (rollouts are deterministic).
+    pub fn trajectory_sensitivity_around(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        step_scale: f64,
+        nominal: Option<&Trajectory>,
+    ) -> Result<Sensitivity, SimError> {
         self.scene.space.check(theta)?;
         let n = self.scene.space.dim();
         let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i, step_scale)).collect();
-        let mut jobs = vec![RolloutJob {
-            theta: theta.to_vec(),
+        let job = |th: &Vec<f64>| RolloutJob {
+            theta: th.clone(),
             actions: actions.to_vec(),
-        }];
-        for (_, plus, minus, _) in &plans {
-            jobs.push(RolloutJob {
-                theta: plus.clone(),
-                actions: actions.to_vec(),
-            });
-            jobs.push(RolloutJob {
-                theta: minus.clone(),
-                actions: actions.to_vec(),
+        };
+        let mut jobs = Vec::with_capacity(1 + 2 * n);
+        if nominal.is_none() {
+            jobs.push(job(&theta.to_vec()));
+        }
+        // Index of each parameter's (plus, minus) rollout in `jobs`; None: the nominal.
+        let mut sides = Vec::with_capacity(n);
+        for (scheme, plus, minus, _) in &plans {
+            let mut side = |needed: bool, th: &Vec<f64>| {
+                needed.then(|| {
+                    jobs.push(job(th));
+                    jobs.len() - 1
+                })
+            };
+            sides.push(match scheme {
+                FdScheme::Central => (side(true, plus), side(true, minus)),
+                FdScheme::Forward => (side(true, plus), None),
+                FdScheme::Backward => (None, side(true, minus)),
+                FdScheme::None => (None, None),
             });
         }
         let results = self
             .rollouts(&jobs)
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
-        let nominal = results[0].clone();
+        let nominal = match nominal {
+            Some(t) => t.clone(),
+            None => results[0].clone(),
+        };
         let obs_dim = self.scene.obs_dim();
         let mut jacobians = vec![DMatrix::zeros(obs_dim, n); actions.len()];
         for (i, (scheme, _, _, step)) in plans.iter().enumerate() {
             if *scheme == FdScheme::None {
                 continue;
             }
-            let (p, m) = (&results[1 + 2 * i], &results[2 + 2 * i]);
+            let pick = |k: Option<usize>| k.map_or(&nominal, |k| &results[k]);
+            let (p, m) = (pick(sides[i].0), pick(sides[i].1));
             for (h, jac) in jacobians.iter_mut().enumerate() {
                 for r in 0..obs_dim {
                     jac[(r, i)] = (p.obs[h + 1][r] - m.obs[h + 1][r]) / step;
@@ -259,6 +305,7 @@ impl Simulator {
         let n = self.scene.space.dim();
         let mut snapshots = Vec::with_capacity(actions.len());
         let mut nominal = Trajectory::start(&w, actions.len() + 1);
+        self.count(actions.len());
         for a in actions {
             snapshots.push(w.snapshot());
             w.step_control(a)?;
@@ -276,6 +323,7 @@ impl Simulator {
                         continue;
                     }
                     let eval = |th: &[f64]| -> Result<Vec<f64>, SimError> {
+                        self.count(1);
                         let mut s = SimWorld::clone(&snap.0);
                         s.set_params(th)?;
                         s.step_control(a)?;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use asid_sim::{RolloutJob, SimError};
+use asid_sim::{FdScheme, RolloutJob, SimError};
 use common::{sim, wiggle};
 use nalgebra::Vector3;
 
@@ -286,4 +286,44 @@ fn inertia_sets_how_long_a_spinning_puck_keeps_turning() {
             .and_then(|p| p.parent())
             .expect("variant tree"),
     );
+}
+
+#[test]
+fn a_sensitivity_around_a_given_nominal_equals_the_full_one_and_costs_fewer_rollouts() {
+    let s = sim("rod");
+    let actions: Vec<Vec<f64>> = (0..6).map(|_| vec![0.05, 0.0]).collect();
+    let horizon = actions.len() as u64;
+    // Centre (central differences) and the upper bound of the centre of mass (a backward one,
+    // whose other side is the nominal itself).
+    for theta in [s.scene().space.center(), vec![0.06, 0.3]] {
+        let before = s.control_steps();
+        let full = s
+            .trajectory_sensitivity_scaled(&theta, &actions, 2.0)
+            .expect("full");
+        let full_rollouts = (s.control_steps() - before) / horizon;
+        let before = s.control_steps();
+        let shared = s
+            .trajectory_sensitivity_around(&theta, &actions, 2.0, Some(&full.nominal))
+            .expect("around the nominal");
+        let shared_rollouts = (s.control_steps() - before) / horizon;
+        assert_eq!(shared.jacobians, full.jacobians, "theta {theta:?}");
+        assert_eq!(shared.nominal, full.nominal);
+        assert_eq!(shared.steps, full.steps);
+        let one_sided = full
+            .schemes
+            .iter()
+            .filter(|&&k| k == FdScheme::Forward || k == FdScheme::Backward)
+            .count() as u64;
+        let central = full
+            .schemes
+            .iter()
+            .filter(|&&k| k == FdScheme::Central)
+            .count() as u64;
+        assert_eq!(
+            full_rollouts,
+            1 + 2 * central + one_sided,
+            "theta {theta:?}"
+        );
+        assert_eq!(shared_rollouts, 2 * central + one_sided, "theta {theta:?}");
+    }
 }
