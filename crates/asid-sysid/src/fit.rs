@@ -86,7 +86,7 @@ impl Default for FitOptions {
     }
 }
 
-fn optimise<M: ReplayModel>(
+pub(crate) fn optimise<M: ReplayModel>(
     problem: &SysIdProblem<'_, M>,
     opts: &FitOptions,
     starts: &[Vec<f64>],
@@ -201,15 +201,17 @@ impl<M: ReplayModel> argmin::core::Jacobian for ProblemRef<'_, '_, M> {
     }
 }
 
-/// Identifies the parameters of `model` from `data`.
-pub fn identify<M: ReplayModel>(
+/// Per structure hypothesis: the fitted parameters, the chi-square and the fitted names.
+type StructureFits = Vec<(Vec<f64>, f64, Vec<String>)>;
+
+/// Fits every structure hypothesis (multi-start over the continuous parameters that act under
+/// it; `warm`: full parameter vectors tried as extra starts); also returns the rollouts spent.
+fn fit_structures<M: ReplayModel>(
     model: &M,
     data: &Dataset,
     opts: &FitOptions,
-    scene_name: &str,
-    channel_names: &[(usize, String)],
-) -> Result<Fit, SysIdError> {
-    let start = Instant::now();
+    warm: &[Vec<f64>],
+) -> Result<(StructureFits, usize), SysIdError> {
     let space = model.space();
     let p = space.dim();
     if p == 0 {
@@ -218,10 +220,9 @@ pub fn identify<M: ReplayModel>(
         ));
     }
     let names: Vec<String> = space.params.iter().map(|q| q.name.clone()).collect();
-    let discrete: Vec<usize> = (0..p)
-        .filter(|&i| space.params[i].prior.is_discrete())
+    let free: Vec<usize> = (0..p)
+        .filter(|&i| !space.params[i].prior.is_discrete())
         .collect();
-    let free: Vec<usize> = (0..p).filter(|i| !discrete.contains(i)).collect();
     let center: Vec<f64> = free
         .iter()
         .map(|&i| space.params[i].prior.center())
@@ -233,7 +234,7 @@ pub fn identify<M: ReplayModel>(
     let combos = hypotheses(space, &space.nominal());
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut evaluations = 0usize;
-    let mut results: Vec<(Vec<f64>, f64, Vec<String>)> = Vec::new();
+    let mut results: StructureFits = Vec::new();
     for fixed in &combos {
         let acts = acting(space, fixed);
         let here: Vec<usize> = (0..free.len()).filter(|&k| acts[free[k]]).collect();
@@ -267,6 +268,13 @@ pub fn identify<M: ReplayModel>(
                     .map(|i| candidates[i].clone()),
             );
         }
+        if !problem.free.is_empty() {
+            starts.extend(
+                warm.iter()
+                    .filter(|w| w.len() == p)
+                    .map(|w| problem.scaled(w)),
+            );
+        }
         let (u, _) = if problem.free.is_empty() {
             (Vec::new(), 0.0)
         } else {
@@ -278,6 +286,57 @@ pub fn identify<M: ReplayModel>(
         let names_here = problem.free.iter().map(|&i| names[i].clone()).collect();
         results.push((theta, r.iter().map(|v| v * v).sum(), names_here));
     }
+    Ok((results, evaluations))
+}
+
+/// The parameters that fit `data` best (the structure the BIC chooses), without their
+/// uncertainty; `warm`: full parameter vectors tried as extra starts.
+pub(crate) fn point_estimate<M: ReplayModel>(
+    model: &M,
+    data: &Dataset,
+    opts: &FitOptions,
+    warm: &[Vec<f64>],
+) -> Result<Vec<f64>, SysIdError> {
+    let (results, _) = fit_structures(model, data, opts, warm)?;
+    let (chosen, _, _) = choose(model.space(), &results, data.total - data.skipped);
+    Ok(results[chosen].0.clone())
+}
+
+/// Identifies the parameters of `model` from `data`.
+pub fn identify<M: ReplayModel>(
+    model: &M,
+    data: &Dataset,
+    opts: &FitOptions,
+    scene_name: &str,
+    channel_names: &[(usize, String)],
+) -> Result<Fit, SysIdError> {
+    identify_from(model, data, opts, scene_name, channel_names, &[])
+}
+
+/// [`identify`] with full parameter vectors `warm` tried as extra starts.
+pub(crate) fn identify_from<M: ReplayModel>(
+    model: &M,
+    data: &Dataset,
+    opts: &FitOptions,
+    scene_name: &str,
+    channel_names: &[(usize, String)],
+    warm: &[Vec<f64>],
+) -> Result<Fit, SysIdError> {
+    let start = Instant::now();
+    let space = model.space();
+    let p = space.dim();
+    let names: Vec<String> = space.params.iter().map(|q| q.name.clone()).collect();
+    let discrete: Vec<usize> = (0..p)
+        .filter(|&i| space.params[i].prior.is_discrete())
+        .collect();
+    let free: Vec<usize> = (0..p).filter(|i| !discrete.contains(i)).collect();
+    let center: Vec<f64> = free
+        .iter()
+        .map(|&i| space.params[i].prior.center())
+        .collect();
+    let scales = space.scales();
+    let scale: Vec<f64> = free.iter().map(|&i| scales[i]).collect();
+    let (results, mut evaluations) = fit_structures(model, data, opts, warm)?;
     let n_res = data.total - data.skipped;
     let (chosen, hypotheses, structure) = choose(space, &results, n_res);
     let theta = results[chosen].0.clone();

@@ -29,6 +29,28 @@ pub trait ReplayModel: Sync {
     ) -> Result<Vec<Vec<f64>>, String> {
         Err("this model cannot follow a measured joint path: use the commanded drive".into())
     }
+    /// The control period of the replays (s), which the tracker-latency search needs to move the
+    /// observations in time; `None` (the default): not known, no latency estimate.
+    fn control_period_s(&self) -> Option<f64> {
+        None
+    }
+    /// Observations between the control steps: `(per_step, rows)` with `per_step` rows per control
+    /// period (`rows[0]` before any action, `rows[h * per_step]` those of [`Self::simulate`]), under
+    /// `actions` or, given, along `q_path`. The tracker-latency search moves these in time
+    /// ([`crate::latency`]); the default is the control steps themselves, for a model that cannot
+    /// say more.
+    fn simulate_fine(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        q_path: Option<&[Vec<f64>]>,
+    ) -> Result<(usize, Vec<Vec<f64>>), String> {
+        let rows = match q_path {
+            Some(q) => self.simulate_joint_path(theta, q)?,
+            None => self.simulate(theta, actions)?,
+        };
+        Ok((1, rows))
+    }
     /// As [`ReplayModel::sensitivities`], with the arm moved along `q_path`.
     fn joint_path_sensitivities(
         &self,

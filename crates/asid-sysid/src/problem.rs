@@ -174,7 +174,7 @@ fn finite(r: Vec<f64>) -> Result<Vec<f64>, String> {
 
 /// Appends the whitened residuals of one replay (and, given the observation Jacobians, their
 /// rows of the residual Jacobian) in the order of [`Dataset::index`].
-fn push_residuals(
+pub(crate) fn push_residuals(
     data: &Dataset,
     rep: &crate::data::Replay,
     sim: &[Vec<f64>],

@@ -30,6 +30,27 @@ impl Input<'_> {
 /// refused (rad): encoder noise, not another robot.
 const MEASURED_LIMIT_SLACK_RAD: f64 = 1e-3;
 
+/// A measured joint position inside the robot's limits (clamped onto them within an encoder
+/// noise's width); farther out, the recording does not belong to this robot (or its units).
+fn inside(sim: &Simulator, step: usize, q: &[f64]) -> Result<Vec<f64>, SimError> {
+    let arm = sim.arm();
+    q.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let (lo, hi) = (arm.q_min_rad[i], arm.q_max_rad[i]);
+            if v >= lo - MEASURED_LIMIT_SLACK_RAD && v <= hi + MEASURED_LIMIT_SLACK_RAD {
+                Ok(v.clamp(lo, hi))
+            } else {
+                Err(SimError::Config(format!(
+                    "measured joint {i} at control step {step} is {v} rad, outside the \
+                     robot's limits [{lo}, {hi}] by more than {MEASURED_LIMIT_SLACK_RAD} rad \
+                     (another robot, or another unit?)"
+                )))
+            }
+        })
+        .collect()
+}
+
 /// Observations of one rollout (`H + 1` rows).
 fn rollout(sim: &Simulator, theta: &[f64], input: Input<'_>) -> Result<Vec<Vec<f64>>, SimError> {
     match input {
@@ -38,38 +59,71 @@ fn rollout(sim: &Simulator, theta: &[f64], input: Input<'_>) -> Result<Vec<Vec<f
             let Some((q0, rest)) = q_path.split_first() else {
                 return Err(SimError::Config("empty measured joint path".into()));
             };
-            let arm = sim.arm();
-            // Measured positions can sit an encoder noise's width outside a limit the arm itself
-            // keeps; farther out, the recording does not belong to this robot (or its units).
-            let inside = |step: usize, q: &[f64]| -> Result<Vec<f64>, SimError> {
-                q.iter()
-                    .enumerate()
-                    .map(|(i, &v)| {
-                        let (lo, hi) = (arm.q_min_rad[i], arm.q_max_rad[i]);
-                        if v >= lo - MEASURED_LIMIT_SLACK_RAD && v <= hi + MEASURED_LIMIT_SLACK_RAD {
-                            Ok(v.clamp(lo, hi))
-                        } else {
-                            Err(SimError::Config(format!(
-                                "measured joint {i} at control step {step} is {v} rad, outside the \
-                                 robot's limits [{lo}, {hi}] by more than {MEASURED_LIMIT_SLACK_RAD} rad \
-                                 (another robot, or another unit?)"
-                            )))
-                        }
-                    })
-                    .collect()
-            };
             let substeps = sim.scene().substeps();
             let mut w = sim.world(theta)?;
-            w.set_arm_configuration(&inside(0, q0)?)?;
+            w.set_arm_configuration(&inside(sim, 0, q0)?)?;
             let mut obs = Vec::with_capacity(q_path.len());
             obs.push(w.observe());
             for (h, q) in rest.iter().enumerate() {
-                w.step_joint_command(&inside(h + 1, q)?, substeps)?;
+                w.step_joint_command(&inside(sim, h + 1, q)?, substeps)?;
                 obs.push(w.observe());
             }
             Ok(obs)
         }
     }
+}
+
+/// Observations after every physics step of one rollout (`H * substeps + 1` rows): the same joint
+/// commands as [`rollout`] (the plan's actions through the simulator's IK, or the measured path),
+/// each control period's linear interpolation given one physics step at a time.
+fn fine_rollout(
+    sim: &Simulator,
+    theta: &[f64],
+    input: Input<'_>,
+) -> Result<Vec<Vec<f64>>, SimError> {
+    let n = sim.scene().substeps();
+    let mut w = sim.world(theta)?;
+    let targets: Vec<Vec<f64>> = match input {
+        Input::Actions(actions) => {
+            let spec = &sim.scene().spec.arm.action;
+            let mut q = w.commanded_joint_positions().to_vec();
+            let mut tcp = w.tcp_target();
+            let mut out = Vec::with_capacity(actions.len());
+            for a in actions {
+                let (q_next, tcp_next) =
+                    asid_sim::command_for_action(spec, sim.arm(), &q, &tcp, a)?;
+                out.push(q_next.clone());
+                (q, tcp) = (q_next, tcp_next);
+            }
+            out
+        }
+        Input::Path(q_path) => {
+            let Some((q0, rest)) = q_path.split_first() else {
+                return Err(SimError::Config("empty measured joint path".into()));
+            };
+            w.set_arm_configuration(&inside(sim, 0, q0)?)?;
+            rest.iter()
+                .enumerate()
+                .map(|(h, q)| inside(sim, h + 1, q))
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let mut obs = Vec::with_capacity(targets.len() * n + 1);
+    obs.push(w.observe());
+    for q_next in &targets {
+        let from = w.commanded_joint_positions().to_vec();
+        for k in 1..=n {
+            let u = k as f64 / n as f64;
+            let target: Vec<f64> = from
+                .iter()
+                .zip(q_next)
+                .map(|(a, b)| if k == n { *b } else { a + (b - a) * u })
+                .collect();
+            w.step_joint_command(&target, 1)?;
+            obs.push(w.observe());
+        }
+    }
+    Ok(obs)
 }
 
 /// Offsets of the quaternions of `object_pose` channels in the observation vector.
@@ -185,5 +239,20 @@ impl ReplayModel for Simulator {
         q_path: &[Vec<f64>],
     ) -> Result<Sensitivities, String> {
         sensitivities(self, theta, Input::Path(q_path))
+    }
+
+    fn control_period_s(&self) -> Option<f64> {
+        Some(self.scene().control_period_s())
+    }
+
+    fn simulate_fine(
+        &self,
+        theta: &[f64],
+        actions: &[Vec<f64>],
+        q_path: Option<&[Vec<f64>]>,
+    ) -> Result<(usize, Vec<Vec<f64>>), String> {
+        let input = q_path.map_or(Input::Actions(actions), Input::Path);
+        let rows = fine_rollout(self, theta, input).map_err(|e| e.to_string())?;
+        Ok((self.scene().substeps(), rows))
     }
 }
