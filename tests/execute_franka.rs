@@ -15,166 +15,26 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use common::peer::{Hosts, Peer, PoseSender, free_udp_port};
 use common::{TempDir, asid, asid_command, episode, s, small_plan, state_samples, topic_messages};
 
 const SCENE: &str = "scenes/shuffleboard_fr3.toml";
 /// How long a whole `asid execute` may take (the approach and 2 s of plan, at 0.1x real time
-/// plus start-up), and how long a peer may take to come up.
+/// plus start-up).
 const RUN_LIMIT: Duration = Duration::from_secs(300);
-const PEER_START_LIMIT: Duration = Duration::from_secs(180);
 /// Watchdog and link timeout: franky-sim is Python paced to wall clock and stalls for far longer
 /// than a real arm's 100 ms default when the machine is loaded (0.07x real time seen).
 const WATCHDOG_MS: &str = "3000";
 /// Staleness limit of the pose stream (arm time): generous for a sender thread on a busy machine,
 /// short against the 1.9 s of plan left after the first action.
 const STALE_MS: &str = "500";
-
-/// A running franky-sim, killed (and reaped) on drop.
-struct Peer {
-    child: Child,
-    host: String,
-}
-
-impl Peer {
-    fn start(bin: &Path, host: String) -> Self {
-        let t0 = Instant::now();
-        let mut child = Command::new(bin)
-            .args(["--simulator", "mujoco", "--hostname", &host])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        // Keeps draining the peer's output after readiness so that it never blocks on a pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("Connect to the server") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let mut peer = Self { child, host };
-        if rx.recv_timeout(PEER_START_LIMIT).is_err() {
-            let status = peer.child.try_wait();
-            panic!(
-                "franky-sim on {} did not report readiness within {} s (status {status:?})",
-                peer.host,
-                PEER_START_LIMIT.as_secs()
-            );
-        }
-        println!(
-            "franky-sim up on {} in {:.1} s",
-            peer.host,
-            t0.elapsed().as_secs_f64()
-        );
-        peer
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Loopback addresses 127.0.0.21, .22, ... whose ports 1337 and 1338 are free.
-struct Hosts(u8);
-
-impl Hosts {
-    fn next(&mut self) -> String {
-        while self.0 < 255 {
-            let host = format!("127.0.0.{}", self.0);
-            self.0 += 1;
-            if TcpListener::bind((host.as_str(), 1337)).is_ok()
-                && TcpListener::bind((host.as_str(), 1338)).is_ok()
-            {
-                return host;
-            }
-        }
-        panic!("no free loopback address for franky-sim in 127.0.0.21-254");
-    }
-}
-
-/// A free UDP port on 127.0.0.1 (bound, read and released).
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("bind a UDP socket on loopback")
-        .port()
-}
-
-/// A pose stream v1 sender thread: the puck at rest at ~50 Hz, `t` = wall-clock seconds + 1000
-/// (an offset the receiver must estimate). Stops on `stop` or drop.
-struct PoseSender {
-    stop: Arc<AtomicBool>,
-    sent: Arc<AtomicU64>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl PoseSender {
-    fn start(port: u16) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let sent = Arc::new(AtomicU64::new(0));
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the sender socket");
-        let (stop2, sent2) = (stop.clone(), sent.clone());
-        let thread = std::thread::spawn(move || {
-            // Wall time at the start plus a monotonic clock: never jumps back.
-            let wall0 = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .expect("clock after 1970")
-                .as_secs_f64();
-            let t0 = Instant::now();
-            while !stop2.load(Ordering::Relaxed) {
-                let t = wall0 + t0.elapsed().as_secs_f64() + 1000.0;
-                let msg = format!(
-                    r#"{{"t": {t:.6}, "frame": "base", "poses": {{"puck": {{"p": [0.5, 0.0, 0.01], "q": [1.0, 0.0, 0.0, 0.0]}}}}}}"#
-                );
-                // Before the receiver binds, loopback may answer "connection refused": ignored.
-                if socket.send_to(msg.as_bytes(), ("127.0.0.1", port)).is_ok() {
-                    sent2.fetch_add(1, Ordering::Relaxed);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        Self {
-            stop,
-            sent,
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops the thread; returns the datagrams sent.
-    fn stop(&mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("the pose sender thread does not panic");
-        }
-        self.sent.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for PoseSender {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// `asid execute` running as a child, its output collected by reader threads.
 struct Execute {

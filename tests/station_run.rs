@@ -25,23 +25,16 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
     let tmp = TempDir::new("station-run");
     let out = tmp.join("runs");
     let t0 = std::time::Instant::now();
-    let run = asid(&[
+    let mut args = vec![
         "run",
         "scenes/sphere.toml",
         "--seed",
         "4",
-        "--prior-samples",
-        "1",
-        "--population",
-        "8",
-        "--iterations",
-        "2",
-        "--random-draws",
-        "1",
         "--out-dir",
         s(&out),
-    ])
-    .ok("asid run");
+    ];
+    args.extend(common::SMALL_PLAN);
+    let run = asid(&args).ok("asid run");
     println!("asid run in {:.1} s", t0.elapsed().as_secs_f64());
     let dirs = run_dirs(&out);
     assert_eq!(dirs.len(), 1, "one run directory: {dirs:?}");

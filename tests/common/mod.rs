@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod peer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -83,27 +85,27 @@ pub fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
 
+/// The exploration planner's small budget of the tests (`asid explore` and `asid run`): one prior
+/// sample, a CEM population of 8 for 2 iterations, one random draw.
+pub const SMALL_PLAN: [&str; 8] = [
+    "--prior-samples",
+    "1",
+    "--population",
+    "8",
+    "--iterations",
+    "2",
+    "--random-draws",
+    "1",
+];
+
 /// Plans a small exploration (one prior sample, 8 candidates, 2 iterations) for `scene` into
 /// `out`: a few seconds even in the debug profile.
 pub fn small_plan(scene: &str, out: &Path) {
     let t0 = std::time::Instant::now();
-    asid(&[
-        "explore",
-        scene,
-        "--prior-samples",
-        "1",
-        "--population",
-        "8",
-        "--iterations",
-        "2",
-        "--random-draws",
-        "1",
-        "--seed",
-        "0",
-        "--out",
-        s(out),
-    ])
-    .ok("asid explore");
+    let mut args = vec!["explore", scene];
+    args.extend(SMALL_PLAN);
+    args.extend(["--seed", "0", "--out", s(out)]);
+    asid(&args).ok("asid explore");
     println!("plan for {scene} in {:.1} s", t0.elapsed().as_secs_f64());
     let plan = json_file(out);
     assert_eq!(
