@@ -16,20 +16,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::peer::{Hosts, Peer, free_udp_port};
 use common::{TempDir, asid, asid_command, s, small_plan};
 
 const SCENE: &str = "scenes/shuffleboard_fr3.toml";
 /// The puck in MuJoCo: sliding coefficient and MuJoCo's torsional coefficient per contact.
 const PUCK_MU: f64 = 0.3;
 const PUCK_TORSION_M: f64 = 0.0;
-const PEER_START_LIMIT: Duration = Duration::from_secs(180);
 /// The approach and 2 s of plan, at 0.1x real time, plus start-up.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
@@ -59,84 +57,22 @@ fn truths(python: &Path) -> Vec<(String, f64)> {
     ]
 }
 
-/// franky-sim with the puck, killed (and reaped) on drop.
-struct Lab {
-    child: Child,
-    host: String,
-}
-
-impl Lab {
-    fn start(python: &Path, pose_port: u16, report: &Path) -> Self {
-        let host = free_host();
-        let t0 = Instant::now();
-        let mut child = Command::new(python)
-            .arg(common::repo().join("bench/franky_puck.py"))
-            .args(["serve", "--hostname", &host])
-            .args(["--poses", &format!("127.0.0.1:{pose_port}")])
-            .args(["--mu", &PUCK_MU.to_string()])
-            .args(["--torsion", &PUCK_TORSION_M.to_string()])
-            .args(["--report", s(report)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start bench/franky_puck.py serve");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        // Keeps draining the peer's output so that it never blocks on a pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("Connect to the server") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let mut lab = Self { child, host };
-        if rx.recv_timeout(PEER_START_LIMIT).is_err() {
-            let status = lab.child.try_wait();
-            panic!(
-                "franky_puck.py on {} did not report readiness within {} s (status {status:?})",
-                lab.host,
-                PEER_START_LIMIT.as_secs()
-            );
-        }
-        println!(
-            "lab up on {} in {:.1} s",
-            lab.host,
-            t0.elapsed().as_secs_f64()
-        );
-        lab
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback address in 127.0.0.61-254 whose ports 1337 and 1338 are free.
-fn free_host() -> String {
-    (61..255)
-        .map(|k| format!("127.0.0.{k}"))
-        .find(|h| {
-            TcpListener::bind((h.as_str(), 1337)).is_ok()
-                && TcpListener::bind((h.as_str(), 1338)).is_ok()
-        })
-        .expect("a free loopback address for franky-sim in 127.0.0.61-254")
-}
-
-/// A free UDP port on 127.0.0.1 (bound, read and released).
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("bind a UDP socket on loopback")
-        .port()
+/// franky-sim with the puck (`bench/franky_puck.py serve`), killed (and reaped) on drop.
+fn start_lab(python: &Path, pose_port: u16, report: &Path) -> Peer {
+    let host = Hosts(61).next();
+    let mut command = Command::new(python);
+    command
+        .arg(common::repo().join("bench/franky_puck.py"))
+        .args(["serve", "--hostname", &host])
+        .args(["--poses", &format!("127.0.0.1:{pose_port}")])
+        .args(["--mu", &PUCK_MU.to_string()])
+        .args(["--torsion", &PUCK_TORSION_M.to_string()])
+        .args(["--report", s(report)]);
+    Peer::spawn(command, host, "franky_puck.py")
 }
 
 /// `asid execute` on the lab, killed if it outlives `RUN_LIMIT`; returns its output.
-fn execute(plan: &Path, lab: &Lab, pose_port: u16, episode: &Path) -> common::Out {
+fn execute(plan: &Path, lab: &Peer, pose_port: u16, episode: &Path) -> common::Out {
     let arm = format!("franka://{}", lab.host);
     let poses = format!("udp://127.0.0.1:{pose_port}");
     let child = asid_command(&[
@@ -195,7 +131,7 @@ fn puck_identified_on_franky_sim_holds_the_truth() {
 
     let port = free_udp_port();
     let report = dir.join("puck.json");
-    let lab = Lab::start(&python, port, &report);
+    let lab = start_lab(&python, port, &report);
     let episode = dir.join("puck.mcap");
     let t0 = Instant::now();
     let out = execute(&plan, &lab, port, &episode).ok("asid execute on franky-sim");

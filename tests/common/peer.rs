@@ -24,14 +24,21 @@ pub struct Peer {
 impl Peer {
     /// Starts franky-sim (MuJoCo) on `host` and waits for its readiness line.
     pub fn start(bin: &Path, host: String) -> Self {
+        let mut command = Command::new(bin);
+        command.args(["--simulator", "mujoco", "--hostname", &host]);
+        Self::spawn(command, host, "franky-sim")
+    }
+
+    /// Starts `command` (a franky-sim or a lab built on it, serving on `host`) and waits for its
+    /// readiness line; `what` names it in messages.
+    pub fn spawn(mut command: Command, host: String, what: &str) -> Self {
         let t0 = Instant::now();
-        let mut child = Command::new(bin)
-            .args(["--simulator", "mujoco", "--hostname", &host])
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, rx) = mpsc::channel();
         // Keeps draining the peer's output after readiness so that it never blocks on a pipe.
@@ -46,13 +53,13 @@ impl Peer {
         if rx.recv_timeout(PEER_START_LIMIT).is_err() {
             let status = peer.child.try_wait();
             panic!(
-                "franky-sim on {} did not report readiness within {} s (status {status:?})",
+                "{what} on {} did not report readiness within {} s (status {status:?})",
                 peer.host,
                 PEER_START_LIMIT.as_secs()
             );
         }
         println!(
-            "franky-sim up on {} in {:.1} s",
+            "{what} up on {} in {:.1} s",
             peer.host,
             t0.elapsed().as_secs_f64()
         );
