@@ -47,12 +47,15 @@ fn param(v: &serde_json::Value, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no number for {name} in {v}"))
 }
 
-/// Known failing since the lab's tracker runs at 100 Hz (2026-12-01): `replay://` of the recording
-/// keeps fewer poses than the lab recorded and the replayed recording fits to another point
-/// (puck friction 0.376 against 0.229). Run with `cargo test --test execute_sim -- --ignored`.
+/// Known failing (2026-12-01, second stop). The replay defect it first caught is fixed (`ReplayArm`
+/// now plays back the recorded stop: 211 of 211 poses, byte-identical topics). With the tracker
+/// latency estimated on the shifted model, a later check fails: on the exact-sensor episode the fit
+/// calls `puck.friction` identifiable with the truth 0.3 outside its interval [0.2913, 0.2931]
+/// (latency estimate 0 ms at the search's edge, reduced chi-square 0.012), and the whole test takes
+/// 29 min in the debug profile. Run with `cargo test --test execute_sim -- --ignored`.
 #[test]
-#[ignore = "known defect: the replayed recording fits differently since the 100 Hz tracker; run \
-            with --ignored"]
+#[ignore = "known defect: overconfident fit on the exact-sensor episode with the latency estimate; \
+            29 min in debug; run with --ignored"]
 fn plan_execute_episode_identify() {
     let dir = TempDir::new("sim");
     let plan = dir.join("plan.json");

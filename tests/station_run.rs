@@ -25,11 +25,15 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
     let tmp = TempDir::new("station-run");
     let out = tmp.join("runs");
     let t0 = std::time::Instant::now();
+    // The tracker's latency is known here (`off`): its estimate is covered by
+    // tests/lab_alignment.rs and costs minutes per fit in the debug profile.
     let mut args = vec![
         "run",
         "scenes/sphere.toml",
         "--seed",
         "4",
+        "--latency",
+        "off",
         "--out-dir",
         s(&out),
     ];
@@ -105,7 +109,8 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
     );
 
     // A replay of the run with the run's settings reproduces the estimate.
-    let replay = asid(&["replay", s(dir), "--no-task", "--json"]).ok("asid replay");
+    let replay =
+        asid(&["replay", s(dir), "--latency", "off", "--no-task", "--json"]).ok("asid replay");
     let again = json(&replay.stdout, "replay report");
     assert!(
         again["arm"]
