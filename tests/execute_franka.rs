@@ -317,7 +317,8 @@ fn peer_killed(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
         !status.success(),
         "{status}\nstdout:\n{out}\nstderr:\n{err}"
     );
-    assert_eq!(status.code(), Some(2), "{err}");
+    // An arm fault: exit code 3 (README).
+    assert_eq!(status.code(), Some(3), "{err}");
     assert!(err.contains("stopped early"), "{err}");
     assert!(err.contains("link lost"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -384,9 +385,10 @@ fn poses_go_stale(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
     println!(
         "pose sender stopped at `{line}` after {sent} datagrams; execute exited {status}:\n{out}{err}"
     );
+    // A fault during the motion (the tracker went quiet): exit code 3.
     assert_eq!(
         status.code(),
-        Some(2),
+        Some(3),
         "{status}\nstdout:\n{out}\nstderr:\n{err}"
     );
     assert!(err.contains("stopped early"), "{err}");
