@@ -58,12 +58,7 @@ fn tracker_latency_is_estimated_within_its_uncertainty() {
     );
 }
 
-/// Not run in full at the second stop of 2026-12-01: this form (both drives fitted at the latency the
-/// measured fit found) was checked by hand on one episode (reduced chi-square 0.229 measured against
-/// 0.237 commanded, a small margin) and is ignored until a full run confirms it. Run with
-/// `cargo test --test lab_alignment -- --ignored`.
 #[test]
-#[ignore = "not yet confirmed by a full run (hand-checked margin 0.229 vs 0.237); run with --ignored"]
 fn measured_drive_beats_commanded_drive_on_a_lagging_lab() {
     let dir = TempDir::new("lagging");
     let plan = dir.join("plan.json");
