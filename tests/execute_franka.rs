@@ -264,23 +264,10 @@ fn planner_plan_runs_to_the_end(bin: &Path, hosts: &mut Hosts, dir: &TempDir) {
     println!("== a planner plan for seed {REGRESSION_SEED} runs to the end");
     let plan = dir.join("plan-regression.json");
     let t0 = Instant::now();
-    asid(&[
-        "explore",
-        SCENE,
-        "--prior-samples",
-        "1",
-        "--population",
-        "8",
-        "--iterations",
-        "2",
-        "--random-draws",
-        "1",
-        "--seed",
-        REGRESSION_SEED,
-        "--out",
-        s(&plan),
-    ])
-    .ok("asid explore");
+    let mut args = vec!["explore", SCENE];
+    args.extend(common::SMALL_PLAN);
+    args.extend(["--seed", REGRESSION_SEED, "--out", s(&plan)]);
+    asid(&args).ok("asid explore");
     println!("plan in {:.1} s", t0.elapsed().as_secs_f64());
     let peer = Peer::start(bin, hosts.next());
     let port = free_udp_port();
