@@ -12,6 +12,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "asid", version, about)]
 struct Cli {
+    /// More log on stderr: -v the loop's steps, plans, episodes and fits; -vv also progress and
+    /// every command to the arm; -vvv every state and pose.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +27,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Re-identify a recorded run (or episode) with other settings and re-plan its task, no arm.
     Replay(cmd::replay::Args),
+    /// Render a recorded run (or episode) to rerun: robot, scene, objects, paths, plots, the fit.
+    View(cmd::view::Args),
     /// Validate a scene with its robot, tool and URDF, and print a summary.
     Check(cmd::check::Args),
     /// Plan the exploration that maximises the Fisher information of the unknown parameters.
@@ -45,9 +51,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(&args),
         Command::Replay(args) => cmd::replay::run(&args),
+        Command::View(args) => cmd::view::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Explore(args) => cmd::explore::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),

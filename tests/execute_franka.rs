@@ -250,7 +250,10 @@ fn whole_run(bin: &Path, hosts: &mut Hosts, dir: &TempDir, plan: &Path) {
 
     // The recording converts for identification (the puck never moves here, so the values
     // mean nothing; the run must just read).
-    let fit = asid(&["identify", SCENE, s(&ep), "--json"]).ok("asid identify on a franka run");
+    // The latency is known (`off`): its estimate is covered by tests/lab_alignment.rs and costs
+    // minutes in the debug profile.
+    let fit = asid(&["identify", SCENE, s(&ep), "--latency", "off", "--json"])
+        .ok("asid identify on a franka run");
     println!("identify on the franka run: {}", fit.stdout.trim());
     let fit = common::json(&fit.stdout, "asid identify --json");
     assert!(fit["estimate"]["puck.friction"].as_f64().is_some(), "{fit}");

@@ -108,6 +108,44 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
         run.stdout
     );
 
+    // The rerun view, read back with rerun's own decoder.
+    let view = asid_viz::rrd_contents(&dir.join("run.rrd")).expect("run.rrd reads back");
+    let entity = |path: &str| {
+        view.get(path)
+            .unwrap_or_else(|| panic!("{path} in run.rrd: {:?}", view.keys().collect::<Vec<_>>()))
+    };
+    for link in ["panda_link1", "panda_link4", "panda_link7"] {
+        let e = entity(&format!("world/robot/{link}"));
+        assert!(
+            e.rows > 100 && e.timelines.contains("time"),
+            "{link}: {e:?}"
+        );
+        assert!(
+            e.components.iter().any(|c| c.contains("translation")),
+            "{link}: {e:?}"
+        );
+        assert!(
+            view.contains_key(&format!("world/robot/{link}/visual_0")),
+            "{link} drawn"
+        );
+    }
+    let ball = entity("world/objects/ball");
+    assert!(ball.rows > 50, "tracker poses of the ball: {ball:?}");
+    entity("world/objects/ball/shape");
+    entity("world/table");
+    assert!(entity("plots/joints/panda_joint1").rows > 100);
+    for p in params {
+        let name = p["name"].as_str().expect("name");
+        for series in ["estimate", "lo", "hi"] {
+            entity(&format!("plots/params/{name}/{series}"));
+        }
+    }
+    entity("plots/design/criterion");
+    entity("world/episode_1/planned_tcp");
+    entity("world/episode_1/executed_tcp");
+    entity("world/episode_1/identified/ball");
+    entity(&format!("world/task/{scene_task}"));
+
     // A replay of the run with the run's settings reproduces the estimate.
     let replay =
         asid(&["replay", s(dir), "--latency", "off", "--no-task", "--json"]).ok("asid replay");
@@ -142,6 +180,24 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
         "the replay's directory inside the run: {inner:?}"
     );
     assert!(inner[0].join("report.json").is_file() && inner[0].join("fit.json").is_file());
+
+    // `asid view` renders the run directory the same way, offline.
+    let rrd = tmp.join("view.rrd");
+    asid(&["view", s(dir), "--out", s(&rrd)]).ok("asid view");
+    let offline = asid_viz::rrd_contents(&rrd).expect("view.rrd reads back");
+    for path in [
+        "world/robot/panda_link4",
+        "world/objects/ball",
+        "plots/joints/panda_joint1",
+        "world/episode_1/identified/ball",
+    ] {
+        let (a, b) = (entity(path), offline.get(path));
+        assert_eq!(
+            Some(a.rows),
+            b.map(|e| e.rows),
+            "{path}: live and offline views agree"
+        );
+    }
 }
 
 #[test]

@@ -189,7 +189,9 @@ async fn execute_on(
         out: args.out.clone(),
         what: "plan",
     };
-    let mut obs = console_observer();
+    let mut obs = asid_station::Observers::default()
+        .with(console_observer())
+        .with(asid_station::Trace);
     if args.arm == "sim" {
         if args.poses.is_some() {
             bail!(

@@ -16,3 +16,4 @@ pub mod input_check;
 pub mod replay;
 pub mod run;
 pub mod simulate;
+pub mod view;

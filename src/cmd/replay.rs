@@ -114,8 +114,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         task: !args.no_task,
         ..LoopOptions::default()
     };
-    let mut console = Console::new(args.json, false);
+    let console = Console::new(args.json, false);
     console.say(&format!("result directory: {}", dir.display()));
+    let mut observers = asid_station::Observers::default()
+        .with(console)
+        .with(asid_station::Trace);
     let label = format!("replay of {}", display(&args.input));
     let episodes = [episode];
     let job = Reanalysis {
@@ -126,7 +129,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         dir: &dir,
         label,
     };
-    let report = reanalyse(&job, &opts, &mut console)
+    let report = reanalyse(&job, &opts, &mut observers)
         .with_context(|| format!("replaying {}", args.input.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -2,11 +2,12 @@
 //! plan the task, dry run, execute it, report) on the embedded simulated lab or a Franka, through
 //! the station library; each run writes `<out-dir>/<UTC time>-<scene>/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use asid_station::arms::{FrankaSettings, LabSettings};
-use asid_station::{ArmTarget, LoopOptions, Station, create_run_dir};
+use asid_station::{ArmTarget, LoopOptions, Observers, Station, create_run_dir};
+use asid_viz::{Sink, Viz};
 
 use crate::cmd::console::Console;
 
@@ -59,6 +60,10 @@ pub struct Args {
     /// Where run directories are made.
     #[arg(long, default_value = "runs")]
     out_dir: PathBuf,
+    /// The rerun view of the run: save (`run.rrd` in the run directory), spawn (a viewer),
+    /// connect (to a running viewer) or off.
+    #[arg(long, default_value = "save")]
+    rerun: String,
     /// Print the report as JSON on stdout (progress goes to stderr).
     #[arg(long)]
     json: bool,
@@ -110,10 +115,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         random_draws: args.random_draws.unwrap_or(defaults.random_draws),
         ..defaults
     };
+    if Sink::parse(&args.rerun, Path::new("run.rrd")).is_none() {
+        bail!(
+            "--rerun `{}`: allowed save, spawn, connect or off",
+            args.rerun
+        );
+    }
     let sim = asid_sim::Simulator::load(&args.scene)?;
     let dir = create_run_dir(&args.out_dir, &sim.scene().spec.name)?;
-    let mut console = Console::new(args.json, args.yes);
+    let console = Console::new(args.json, args.yes);
     console.say(&format!("run directory: {}", dir.display()));
+    let mut observers = Observers::default().with(console).with(asid_station::Trace);
+    if let Some(Some(sink)) = Sink::parse(&args.rerun, &dir.join("run.rrd")) {
+        let view_sim = asid_sim::Simulator::load(&args.scene)?;
+        observers = observers.with(Viz::new(sim.scene(), Some(view_sim), &sink)?);
+    }
     let mut station = Station {
         sim: &sim,
         scene_file: &args.scene,
@@ -131,7 +147,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         },
         signal: asid_arm::StopSignal::new(),
     };
-    let report = station.run(&mut console)?;
+    let report = station.run(&mut observers)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }

@@ -10,7 +10,7 @@
 //! [`reanalyse`] re-identifies recorded episodes and re-plans the task without an arm. Every step,
 //! every record the arm layer writes (action, command, state, pose), every plan, fit and task
 //! outcome is an [`Event`] for the [`Observer`]s: the CLI's progress printer, the report, a rerun
-//! logger. The MCAP recorder receives the same records. A run writes its directory (see
+//! logger, a `tracing` log ([`Trace`]). The MCAP recorder receives the same records. A run writes its directory (see
 //! [`create_run_dir`]): `plan.json`, `episode.mcap`, `fit.json`, `task-<goal>.json|.mcap` and
 //! `report.json` ([`Report`]), the last also when a step fails.
 //!
@@ -44,6 +44,7 @@ pub mod identify;
 pub mod report;
 pub mod session;
 pub mod task;
+pub mod trace;
 
 pub use arms::{FrankaSettings, Job, LabSettings};
 pub use error::{Context, Kind, Result, StationError};
@@ -52,3 +53,4 @@ pub use executor::{RunSummary, Start};
 pub use identify::{Latency, Source};
 pub use report::{Report, TaskReport};
 pub use session::{ArmTarget, LoopOptions, Reanalysis, Station, create_run_dir, reanalyse};
+pub use trace::Trace;

@@ -1,0 +1,101 @@
+//! [`Trace`]: the loop's events as `tracing` events, for a log of the run (`asid -v run`).
+//!
+//! Levels: steps, plans, dry runs, episodes, fits and task outcomes at `info`; progress and the
+//! arm's actions, commands and events at `debug`; every state and pose at `trace`. The target is
+//! `asid::station`, so a subscriber can filter it from other crates' output.
+
+use asid_arm::Record;
+use tracing::{debug, info, trace};
+
+use crate::event::{Event, Observer};
+
+/// Forwards every event to `tracing`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Trace;
+
+impl Observer for Trace {
+    fn observe(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Step {
+                index,
+                total,
+                title,
+            } => info!(target: "asid::station", step = index, of = total, "{title}"),
+            Event::Progress { what, done, total } => {
+                debug!(target: "asid::station", done, total, "{what}");
+            }
+            Event::Note(n) => info!(target: "asid::station", "note: {n}"),
+            Event::ExplorationPlanned(p) => info!(
+                target: "asid::station",
+                design = ?p.design,
+                actions = p.actions.len(),
+                criterion = p.value,
+                held_out = p.held_out_value,
+                "exploration planned"
+            ),
+            Event::DryRunPassed { what } => {
+                info!(target: "asid::station", "dry run passed: {what}")
+            }
+            Event::ControlLoopChecked {
+                tolerated_ms,
+                report,
+                ..
+            } => info!(
+                target: "asid::station",
+                tolerated_ms,
+                "1 kHz control loop checked: {report:?}"
+            ),
+            Event::Record(r) => record(r),
+            Event::EpisodeDone { path, summary } => info!(
+                target: "asid::station",
+                file = %path.display(),
+                steps_done = summary.steps_done,
+                steps_planned = summary.steps_planned,
+                duration_s = summary.duration_s,
+                max_tracking_error_rad = summary.max_tracking_error_rad,
+                refusals = summary.refusals,
+                stopped_by = summary.stopped_by.as_deref().unwrap_or("-"),
+                "episode done"
+            ),
+            Event::Fit(fit) => {
+                for (name, est) in &fit.estimate {
+                    let std = fit.std.get(name).copied().flatten();
+                    info!(target: "asid::station", parameter = %name, estimate = est, std = ?std, "fit");
+                }
+                info!(target: "asid::station", "identifiability: {}", fit.identifiability.verdict);
+            }
+            Event::TaskPlanned { goal, plan } => info!(
+                target: "asid::station",
+                goal,
+                primitive = ?plan.primitive,
+                predicted_success = plan.predicted_success,
+                "task planned"
+            ),
+            Event::TaskOutcome { goal, outcome } => info!(
+                target: "asid::station",
+                goal,
+                distance_m = outcome.distance_m,
+                success = outcome.success,
+                at_rest = outcome.at_rest,
+                "task outcome"
+            ),
+            Event::Finished(r) => info!(
+                target: "asid::station",
+                scene = %r.scene,
+                arm = %r.arm,
+                timings_s = ?r.timings_s,
+                "finished"
+            ),
+        }
+    }
+}
+
+fn record(r: &Record) {
+    match r {
+        Record::Action(a) => debug!(target: "asid::station", "action {a:?}"),
+        Record::Command(c) => debug!(target: "asid::station", "command {c:?}"),
+        Record::Event(e) => debug!(target: "asid::station", "arm event {e:?}"),
+        Record::State(s) => trace!(target: "asid::station", "state {s:?}"),
+        Record::Pose(p) => trace!(target: "asid::station", "pose {p:?}"),
+    }
+}

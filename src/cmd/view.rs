@@ -1,0 +1,112 @@
+//! `asid view <run dir | episode.mcap>`: renders a recorded run (or one episode) to rerun the way
+//! `asid run` logs it live: the robot from its URDF with its joints on the timeline, the scene, the
+//! objects at their tracker poses, planned / executed / identified paths, joint plots and the fit.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use asid_station::Report;
+use asid_viz::{Sink, Viz};
+
+/// Arguments of `asid view`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A run directory of `asid run`, or an MCAP episode (then --scene is needed).
+    input: PathBuf,
+    /// Scene (default: the run's).
+    #[arg(long)]
+    scene: Option<PathBuf>,
+    /// Where the view goes: save (to --out), spawn (a viewer) or connect (to a running viewer).
+    #[arg(long, default_value = "save")]
+    rerun: String,
+    /// The .rrd file (default: `run.rrd` in the run directory, or the episode's name with .rrd).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Renders the run.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let run_dir = args.input.is_dir();
+    let report = if run_dir {
+        Some(Report::read(&args.input.join("report.json"))?)
+    } else if args.input.is_file() {
+        None
+    } else {
+        bail!(
+            "{}: no such run directory or episode file",
+            args.input.display()
+        )
+    };
+    let scene_file = match (&args.scene, &report) {
+        (Some(s), _) => s.clone(),
+        (None, Some(r)) => PathBuf::from(&r.scene_file),
+        (None, None) => bail!(
+            "{}: an episode file needs --scene (the scene it was recorded in)",
+            args.input.display()
+        ),
+    };
+    let rrd = args.out.clone().unwrap_or_else(|| {
+        if run_dir {
+            args.input.join("run.rrd")
+        } else {
+            args.input.with_extension("rrd")
+        }
+    });
+    let Some(Some(sink)) = Sink::parse(&args.rerun, &rrd) else {
+        bail!("--rerun `{}`: allowed save, spawn or connect", args.rerun)
+    };
+    let sim = asid_sim::Simulator::load(&scene_file)?;
+    let scene = asid_sim::Simulator::load(&scene_file)?;
+    let mut viz = Viz::new(scene.scene(), Some(sim), &sink)?;
+    if run_dir {
+        let dir = &args.input;
+        let exploration: Option<asid_explore::Plan> = read_json(&dir.join("plan.json"))?;
+        episode(
+            &mut viz,
+            &dir.join("episode.mcap"),
+            exploration.map(|p| p.actions),
+        )?;
+        if let Some(fit) = read_json::<asid_sysid::Fit>(&dir.join("fit.json"))? {
+            viz.log_fit(&fit)?;
+        }
+        for t in report.iter().flat_map(|r| &r.tasks) {
+            let plan: Option<asid_task::TaskPlan> =
+                read_json(&dir.join(format!("task-{}.json", t.goal)))?;
+            episode(
+                &mut viz,
+                &dir.join(format!("task-{}.mcap", t.goal)),
+                plan.map(|p| p.actions),
+            )?;
+        }
+    } else {
+        episode(&mut viz, &args.input, None)?;
+    }
+    viz.flush()?;
+    if let Sink::Save(p) = &sink {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
+/// Logs one episode if its file exists.
+fn episode(viz: &mut Viz, path: &Path, actions: Option<Vec<Vec<f64>>>) -> anyhow::Result<()> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let rec = asid_record::read_recording(path)?;
+    viz.replay_recording(&rec, actions.as_deref())
+        .with_context(|| format!("viewing {}", path.display()))
+}
+
+/// A JSON file of the run, if it exists.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Option<T>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text =
+        asid_core::read_limit::read_limited_string(path, asid_core::read_limit::JSON_MAX_BYTES)
+            .with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(serde_json::from_str(&text).with_context(|| {
+        format!("{}: not readable", path.display())
+    })?))
+}
