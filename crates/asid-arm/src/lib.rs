@@ -35,11 +35,12 @@ use std::future::Future;
 pub use error::ArmError;
 pub use pose::{NoPoses, PoseError, PoseSample, PoseSource, PoseStats};
 pub use record::{
-    ActionRecord, CommandRecord, EventRecord, Level, Record, Recorder, Recording, RunInfo,
+    ActionRecord, CommandRecord, EventRecord, GripperRecord, Level, Record, Recorder, Recording,
+    RunInfo,
 };
 pub use recorded::Recorded;
-pub use replay::{ReplayArm, ReplayPoses};
-pub use safety::{Safe, SafetyLimits, StopSignal};
+pub use replay::{ReplayArm, ReplayGripper, ReplayPoses};
+pub use safety::{GripperLimits, Safe, SafetyLimits, StopSignal};
 pub use types::{ArmCommand, ArmMode, ArmState, Backend, Capabilities};
 
 /// An arm stepped at its control period.
@@ -69,7 +70,7 @@ pub trait Arm: Send {
 }
 
 /// Result of a gripper motion.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GripperState {
     /// Current opening.
     pub width_m: f64,
