@@ -2,7 +2,10 @@
 //!
 //! The real arm (Franka), the simulated lab and a recorded episode implement the same async [`Arm`]
 //! trait, stepped one control period at a time; time comes from the arm's own clock
-//! ([`ArmState::stamp_ns`]), never from the caller. Object poses arrive through [`PoseSource`].
+//! ([`ArmState::stamp_ns`]), never from the caller. Object poses arrive through [`PoseSource`]; a
+//! parallel gripper (the Franka Hand, the lab's simulated one) implements [`Gripper`], its commands
+//! checked against [`GripperLimits`], its states recorded as [`GripperRecord`]s and played back by
+//! [`ReplayGripper`].
 //! Layers wrap any arm: safety limits ([`safety::Safe`]) and recording ([`recorded::Recorded`]);
 //! [`replay`] plays a recording back through the same traits; [`conformance`] is the suite every
 //! backend must pass, and [`dummy`] an in-memory arm for tests of the layers.
