@@ -1,7 +1,8 @@
 //! The conformance suite every arm backend must pass, so that the simulated lab, the Franka driver
-//! and replay behave alike behind [`Arm`]. Each backend's tests call [`run`] on a fresh arm.
+//! and replay behave alike behind [`Arm`]. Each backend's tests call [`run`] on a fresh arm, and
+//! [`gripper`] on a gripper with nothing between its fingers.
 
-use crate::{Arm, ArmCommand, ArmError, ArmMode};
+use crate::{Arm, ArmCommand, ArmError, ArmMode, Gripper, GripperLimits};
 
 /// What the suite saw.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,5 +137,87 @@ pub async fn run<A: Arm>(arm: &mut A, motion: Motion) -> Result<Report, String> 
         max_stamp_gap_periods: max_gap,
         min_stamp_gap_periods: min_gap,
         final_tracking_error_rad: err,
+    })
+}
+
+/// What the gripper suite saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GripperReport {
+    /// Opening measured by homing.
+    pub max_width_m: f64,
+    /// |width - target| after a move to half the opening.
+    pub move_error_m: f64,
+    /// Opening after a grasp on nothing.
+    pub empty_grasp_width_m: f64,
+}
+
+/// Runs the gripper suite on a gripper with nothing between its fingers: homing opens it (a
+/// positive maximum width, the opening at it); a move reaches its target within 2 mm; commands
+/// outside `limits` (force, speed, width) are refused with [`ArmError::OutOfRange`] and move
+/// nothing; a grasp on nothing closes the fingers (below 5 mm) and holds nothing, and answers false
+/// when a 4 cm object was expected; `stop` is accepted.
+pub async fn gripper<G: Gripper>(
+    g: &mut G,
+    limits: &GripperLimits,
+) -> Result<GripperReport, String> {
+    let g_fail = |what: &str, detail: &dyn std::fmt::Display| format!("gripper {what}: {detail}");
+    g.homing().await.map_err(|e| g_fail("homing", &e))?;
+    let homed = g.read().await.map_err(|e| g_fail("read", &e))?;
+    if !(homed.max_width_m > 0.0 && (homed.width_m - homed.max_width_m).abs() < 0.002) {
+        return Err(g_fail("homing", &format!("{homed:?}")));
+    }
+    let half = 0.5 * homed.max_width_m;
+    let speed = 0.5 * limits.max_speed_m_s;
+    g.move_to(half, speed)
+        .await
+        .map_err(|e| g_fail("move", &e))?;
+    let moved = g.read().await.map_err(|e| g_fail("read", &e))?;
+    let move_error_m = (moved.width_m - half).abs();
+    if move_error_m > 0.002 {
+        return Err(g_fail("move", &format!("to {half} m: {moved:?}")));
+    }
+    let over_force = g
+        .grasp(0.0, speed, 1.5 * limits.max_force_n, 0.005, 0.005)
+        .await;
+    let over_speed = g.move_to(0.0, 2.0 * limits.max_speed_m_s).await;
+    let over_width = g.move_to(limits.max_width_m + 0.01, speed).await;
+    for (what, r) in [
+        ("force", over_force.map(|_| ())),
+        ("speed", over_speed),
+        ("width", over_width),
+    ] {
+        if !matches!(r, Err(ArmError::OutOfRange { .. })) {
+            return Err(g_fail(
+                &format!("{what} above the limit"),
+                &format!("{r:?}"),
+            ));
+        }
+    }
+    let after = g.read().await.map_err(|e| g_fail("read", &e))?;
+    if (after.width_m - moved.width_m).abs() > 1e-6 {
+        return Err(g_fail(
+            "refused commands",
+            &format!(
+                "moved the fingers from {} to {} m",
+                moved.width_m, after.width_m
+            ),
+        ));
+    }
+    let held = g
+        .grasp(0.04, speed, 0.5 * limits.max_force_n, 0.005, 0.005)
+        .await
+        .map_err(|e| g_fail("grasp", &e))?;
+    let empty = g.read().await.map_err(|e| g_fail("read", &e))?;
+    if held || empty.is_grasping || empty.width_m > 0.005 {
+        return Err(g_fail(
+            "grasp on nothing",
+            &format!("answered {held}, {empty:?}"),
+        ));
+    }
+    g.stop().await.map_err(|e| g_fail("stop", &e))?;
+    Ok(GripperReport {
+        max_width_m: homed.max_width_m,
+        move_error_m,
+        empty_grasp_width_m: empty.width_m,
     })
 }

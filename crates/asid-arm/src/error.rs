@@ -17,6 +17,20 @@ pub enum ArmError {
         /// Unit of value and bound.
         unit: &'static str,
     },
+    /// A command value lies outside the range a device accepts; nothing was sent.
+    #[error("{what} = {value} {unit} is outside the allowed range [{min}, {max}] {unit}")]
+    OutOfRange {
+        /// Which value (`gripper grasp force`, `gripper speed`, ...).
+        what: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Lowest allowed value.
+        min: f64,
+        /// Highest allowed value.
+        max: f64,
+        /// Unit of the value and the range.
+        unit: &'static str,
+    },
     /// A command had the wrong shape.
     #[error("bad command: {0}")]
     BadCommand(String),

@@ -2,7 +2,10 @@
 //!
 //! The real arm (Franka), the simulated lab and a recorded episode implement the same async [`Arm`]
 //! trait, stepped one control period at a time; time comes from the arm's own clock
-//! ([`ArmState::stamp_ns`]), never from the caller. Object poses arrive through [`PoseSource`].
+//! ([`ArmState::stamp_ns`]), never from the caller. Object poses arrive through [`PoseSource`]; a
+//! parallel gripper (the Franka Hand, the lab's simulated one) implements [`Gripper`], its commands
+//! checked against [`GripperLimits`], its states recorded as [`GripperRecord`]s and played back by
+//! [`ReplayGripper`].
 //! Layers wrap any arm: safety limits ([`safety::Safe`]) and recording ([`recorded::Recorded`]);
 //! [`replay`] plays a recording back through the same traits; [`conformance`] is the suite every
 //! backend must pass, and [`dummy`] an in-memory arm for tests of the layers.
@@ -35,11 +38,12 @@ use std::future::Future;
 pub use error::ArmError;
 pub use pose::{NoPoses, PoseError, PoseSample, PoseSource, PoseStats};
 pub use record::{
-    ActionRecord, CommandRecord, EventRecord, Level, Record, Recorder, Recording, RunInfo,
+    ActionRecord, CommandRecord, EventRecord, GripperRecord, Level, Record, Recorder, Recording,
+    RunInfo,
 };
 pub use recorded::Recorded;
-pub use replay::{ReplayArm, ReplayPoses};
-pub use safety::{Safe, SafetyLimits, StopSignal};
+pub use replay::{ReplayArm, ReplayGripper, ReplayPoses};
+pub use safety::{GripperLimits, Safe, SafetyLimits, StopSignal};
 pub use types::{ArmCommand, ArmMode, ArmState, Backend, Capabilities};
 
 /// An arm stepped at its control period.
@@ -69,7 +73,7 @@ pub trait Arm: Send {
 }
 
 /// Result of a gripper motion.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GripperState {
     /// Current opening.
     pub width_m: f64,

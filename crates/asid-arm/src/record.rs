@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::GripperState;
 use crate::pose::PoseSample;
 use crate::types::{ArmCommand, ArmState, Capabilities};
 
@@ -45,6 +46,41 @@ pub struct CommandRecord {
     pub command: ArmCommand,
 }
 
+/// A gripper state, stamped on the arm clock (recorded after every gripper command, and whenever
+/// the gripper is read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GripperRecord {
+    /// When it was read, arm clock.
+    pub stamp_ns: u64,
+    /// Opening.
+    pub width_m: f64,
+    /// Opening measured by the last homing.
+    pub max_width_m: f64,
+    /// An object was held.
+    pub is_grasping: bool,
+}
+
+impl GripperRecord {
+    /// `state` stamped at `stamp_ns`.
+    pub fn new(stamp_ns: u64, state: &GripperState) -> Self {
+        Self {
+            stamp_ns,
+            width_m: state.width_m,
+            max_width_m: state.max_width_m,
+            is_grasping: state.is_grasping,
+        }
+    }
+
+    /// The state without its stamp.
+    pub fn state(&self) -> GripperState {
+        GripperState {
+            width_m: self.width_m,
+            max_width_m: self.max_width_m,
+            is_grasping: self.is_grasping,
+        }
+    }
+}
+
 /// Severity of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +118,8 @@ pub enum Record {
     Pose(PoseSample),
     /// An event.
     Event(EventRecord),
+    /// A gripper state.
+    Gripper(GripperRecord),
 }
 
 impl Record {
@@ -93,6 +131,7 @@ impl Record {
             Self::State(r) => r.stamp_ns,
             Self::Pose(r) => r.stamp_ns,
             Self::Event(r) => r.stamp_ns,
+            Self::Gripper(r) => r.stamp_ns,
         }
     }
 }
@@ -128,6 +167,8 @@ pub struct Recording {
     pub poses: Vec<PoseSample>,
     /// Events.
     pub events: Vec<EventRecord>,
+    /// Gripper states.
+    pub grippers: Vec<GripperRecord>,
 }
 
 impl Recording {
@@ -139,6 +180,7 @@ impl Recording {
             Record::State(r) => self.states.push(r),
             Record::Pose(r) => self.poses.push(r),
             Record::Event(r) => self.events.push(r),
+            Record::Gripper(r) => self.grippers.push(r),
         }
     }
 }

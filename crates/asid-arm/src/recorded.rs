@@ -3,8 +3,8 @@
 //! recorded is a run that is lost).
 
 use crate::{
-    Arm, ArmCommand, ArmError, ArmState, Capabilities, CommandRecord, EventRecord, Level, Record,
-    Recorder,
+    Arm, ArmCommand, ArmError, ArmState, Capabilities, CommandRecord, EventRecord, GripperRecord,
+    GripperState, Level, Record, Recorder,
 };
 
 /// An arm whose traffic is recorded.
@@ -34,6 +34,13 @@ impl<A: Arm, R: Recorder> Recorded<A, R> {
         self.recorder
             .write(record)
             .map_err(|e| ArmError::Backend(format!("recording failed: {e}")))
+    }
+
+    /// Records a gripper state, stamped with the last arm state's stamp (read the arm's `state`
+    /// first to stamp it at the arm's current time, e.g. after a gripper motion that took time).
+    pub fn record_gripper(&mut self, state: &GripperState) -> Result<(), ArmError> {
+        let r = Record::Gripper(GripperRecord::new(self.last_stamp_ns, state));
+        self.record(&r)
     }
 
     /// Records an event and flushes.

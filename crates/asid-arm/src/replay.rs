@@ -1,9 +1,10 @@
-//! Replay: a recorded run played back through the [`Arm`] and [`PoseSource`] traits, so everything
-//! that consumes an arm (executors, identification, viewers) runs offline on recordings.
+//! Replay: a recorded run played back through the [`Arm`], [`PoseSource`] and [`Gripper`] traits,
+//! so everything that consumes an arm (executors, identification, viewers) runs offline on
+//! recordings.
 
 use crate::{
-    Arm, ArmCommand, ArmError, ArmMode, ArmState, Backend, Capabilities, PoseError, PoseSample,
-    PoseSource, PoseStats, Recording,
+    Arm, ArmCommand, ArmError, ArmMode, ArmState, Backend, Capabilities, Gripper, GripperRecord,
+    GripperState, PoseError, PoseSample, PoseSource, PoseStats, Recording,
 };
 
 /// Commands that differ from the recorded ones by more than this count as divergent.
@@ -149,5 +150,78 @@ impl PoseSource for ReplayPoses {
 
     fn stats(&self) -> PoseStats {
         self.stats.clone()
+    }
+}
+
+/// Recorded gripper states played back in order.
+///
+/// `read` returns the recorded states one after the other (the first read the first state) and
+/// fails with [`ArmError::EndOfRecording`] after the last. Commands move nothing: the recorded
+/// states already hold their effect. `grasp` answers with the next unread state (recorded after
+/// the grasp): whether it held an object within the tolerances.
+#[derive(Debug, Clone)]
+pub struct ReplayGripper {
+    states: Vec<GripperRecord>,
+    next: usize,
+}
+
+impl ReplayGripper {
+    /// The gripper states of `recording`; an error if it holds none.
+    pub fn new(recording: &Recording) -> Result<Self, ArmError> {
+        if recording.grippers.is_empty() {
+            return Err(ArmError::Backend(
+                "replay: the recording holds no gripper states (topic /gripper/state); \
+                 it was made without a gripper"
+                    .into(),
+            ));
+        }
+        let mut states = recording.grippers.clone();
+        states.sort_by_key(|s| s.stamp_ns);
+        Ok(Self { states, next: 0 })
+    }
+
+    /// Recorded states not read yet.
+    pub fn remaining(&self) -> usize {
+        self.states.len() - self.next
+    }
+
+    fn peek(&self) -> Result<&GripperRecord, ArmError> {
+        self.states.get(self.next).ok_or(ArmError::EndOfRecording {
+            samples: self.states.len(),
+        })
+    }
+}
+
+impl Gripper for ReplayGripper {
+    async fn homing(&mut self) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    async fn move_to(&mut self, _width_m: f64, _speed_m_s: f64) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    async fn grasp(
+        &mut self,
+        width_m: f64,
+        _speed_m_s: f64,
+        _force_n: f64,
+        epsilon_inner_m: f64,
+        epsilon_outer_m: f64,
+    ) -> Result<bool, ArmError> {
+        let s = self.peek()?;
+        let within =
+            s.width_m >= width_m - epsilon_inner_m && s.width_m <= width_m + epsilon_outer_m;
+        Ok(s.is_grasping && within)
+    }
+
+    async fn stop(&mut self) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    async fn read(&mut self) -> Result<GripperState, ArmError> {
+        let s = self.peek()?.state();
+        self.next += 1;
+        Ok(s)
     }
 }

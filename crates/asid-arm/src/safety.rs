@@ -2,7 +2,7 @@
 //! velocity and acceleration limits, a workspace box and a speed limit for the tool, before it
 //! leaves the process; watches the external force the arm reports; stops on a watchdog timeout or a
 //! stop request (Ctrl-C). A refused command names the limit, the joint or axis, the value and the
-//! bound, and nothing is sent.
+//! bound, and nothing is sent. [`GripperLimits`] are the gripper's: width, speed and grasp force.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -58,6 +58,97 @@ impl SafetyLimits {
             watchdog_ms: 100,
             start_timeout_ms: 5000,
         }
+    }
+}
+
+/// Limits of a parallel gripper, checked before a gripper command is applied: a command outside
+/// them is refused with [`ArmError::OutOfRange`] naming the value and the range, and nothing moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GripperLimits {
+    /// Largest opening.
+    pub max_width_m: f64,
+    /// Largest finger speed.
+    pub max_speed_m_s: f64,
+    /// Largest (continuous) grasp force.
+    pub max_force_n: f64,
+}
+
+impl GripperLimits {
+    /// The Franka Hand (datasheet): 0.08 m stroke, 0.1 m/s, 70 N continuous grasp force.
+    pub const FRANKA_HAND: Self = Self {
+        max_width_m: 0.08,
+        max_speed_m_s: 0.1,
+        max_force_n: 70.0,
+    };
+
+    /// The limits of a tool's gripper; the speed limit is the Franka Hand's (tool files do not
+    /// give one).
+    pub fn from_spec(spec: &asid_core::robot::GripperSpec) -> Self {
+        Self {
+            max_width_m: spec.max_width_m,
+            max_force_n: spec.max_force_n,
+            ..Self::FRANKA_HAND
+        }
+    }
+
+    /// Checks a move: width in `[0, max_width_m]`, speed in `(0, max_speed_m_s]`.
+    pub fn check_move(&self, width_m: f64, speed_m_s: f64) -> Result<(), ArmError> {
+        within("gripper width", width_m, 0.0, self.max_width_m, "m")?;
+        within("gripper speed", speed_m_s, 0.0, self.max_speed_m_s, "m/s")?;
+        if speed_m_s == 0.0 {
+            return Err(ArmError::BadCommand(
+                "gripper speed = 0 m/s: the fingers would never arrive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a grasp: the move's checks, force in `[0, max_force_n]`, tolerances in
+    /// `[0, max_width_m]`.
+    pub fn check_grasp(
+        &self,
+        width_m: f64,
+        speed_m_s: f64,
+        force_n: f64,
+        epsilon_inner_m: f64,
+        epsilon_outer_m: f64,
+    ) -> Result<(), ArmError> {
+        within("gripper grasp force", force_n, 0.0, self.max_force_n, "N")?;
+        self.check_move(width_m, speed_m_s)?;
+        within(
+            "gripper epsilon_inner",
+            epsilon_inner_m,
+            0.0,
+            self.max_width_m,
+            "m",
+        )?;
+        within(
+            "gripper epsilon_outer",
+            epsilon_outer_m,
+            0.0,
+            self.max_width_m,
+            "m",
+        )
+    }
+}
+
+fn within(
+    what: &'static str,
+    value: f64,
+    min: f64,
+    max: f64,
+    unit: &'static str,
+) -> Result<(), ArmError> {
+    if value >= min && value <= max {
+        Ok(())
+    } else {
+        Err(ArmError::OutOfRange {
+            what,
+            value,
+            min,
+            max,
+            unit,
+        })
     }
 }
 

@@ -253,6 +253,8 @@ pub struct GripperConfig {
     pub command_timeout_ms: u64,
     /// No state datagram for this long makes `read` fail with `LinkLost`.
     pub link_timeout_ms: u64,
+    /// Width, speed and force limits checked before a command is sent (the hand's datasheet).
+    pub limits: asid_arm::GripperLimits,
 }
 
 impl Default for GripperConfig {
@@ -261,6 +263,7 @@ impl Default for GripperConfig {
             connect_timeout_ms: 5_000,
             command_timeout_ms: 60_000,
             link_timeout_ms: 1_000,
+            limits: asid_arm::GripperLimits::FRANKA_HAND,
         }
     }
 }

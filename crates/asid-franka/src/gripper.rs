@@ -2,7 +2,8 @@
 //!
 //! Hand commands are answered when the fingers settle, which can take seconds; they are awaited
 //! without blocking (a `tokio::sync` channel) and fail after the configured timeout. A thread
-//! reads the hand's state datagrams and enforces that timeout.
+//! reads the hand's state datagrams and enforces that timeout. Commands outside the configured
+//! [`asid_arm::GripperLimits`] (the hand's datasheet by default) are refused before they are sent.
 
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,16 +146,6 @@ impl FrankaGripper {
     }
 }
 
-fn check(what: &str, value: f64, ok: bool) -> Result<(), ArmError> {
-    if ok && value.is_finite() {
-        Ok(())
-    } else {
-        Err(ArmError::BadCommand(format!(
-            "gripper {what} = {value} is invalid"
-        )))
-    }
-}
-
 impl Gripper for FrankaGripper {
     fn homing(&mut self) -> impl Future<Output = Result<(), ArmError>> + Send {
         self.done(Command::Homing, &[])
@@ -165,11 +156,7 @@ impl Gripper for FrankaGripper {
         width_m: f64,
         speed_m_s: f64,
     ) -> impl Future<Output = Result<(), ArmError>> + Send {
-        let args = check("width_m", width_m, width_m >= 0.0).and(check(
-            "speed_m_s",
-            speed_m_s,
-            speed_m_s > 0.0,
-        ));
+        let args = self.config.limits.check_move(width_m, speed_m_s);
         let fut = args
             .is_ok()
             .then(|| self.done(Command::Move, &gripper::move_request(width_m, speed_m_s)));
@@ -190,19 +177,13 @@ impl Gripper for FrankaGripper {
         epsilon_inner_m: f64,
         epsilon_outer_m: f64,
     ) -> impl Future<Output = Result<bool, ArmError>> + Send {
-        let args = check("width_m", width_m, width_m >= 0.0)
-            .and(check("speed_m_s", speed_m_s, speed_m_s > 0.0))
-            .and(check("force_n", force_n, force_n >= 0.0))
-            .and(check(
-                "epsilon_inner_m",
-                epsilon_inner_m,
-                epsilon_inner_m >= 0.0,
-            ))
-            .and(check(
-                "epsilon_outer_m",
-                epsilon_outer_m,
-                epsilon_outer_m >= 0.0,
-            ));
+        let args = self.config.limits.check_grasp(
+            width_m,
+            speed_m_s,
+            force_n,
+            epsilon_inner_m,
+            epsilon_outer_m,
+        );
         let payload = gripper::grasp_request(
             width_m,
             epsilon_inner_m,

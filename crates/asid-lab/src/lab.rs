@@ -10,6 +10,7 @@ use asid_arm::{
 use asid_core::scene::{ArmModel, ChannelKind};
 
 use crate::config::LabConfig;
+use crate::gripper::LabGripper;
 use crate::tracking::JointTracking;
 use asid_sim::{SimError, SimWorld, Simulator};
 use nalgebra::{Isometry3, UnitQuaternion, Vector3};
@@ -17,8 +18,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
-struct World {
-    world: SimWorld,
+pub(crate) struct World {
+    pub(crate) world: SimWorld,
     rng: StdRng,
     cfg: LabConfig,
     offsets_rad: Vec<f64>,
@@ -26,12 +27,12 @@ struct World {
     tracked: Vec<(String, f64)>,
     base_from_world: Isometry3<f64>,
     in_flight: VecDeque<(u64, PoseSample)>,
-    stopped: bool,
+    pub(crate) stopped: bool,
     stats: PoseStats,
     /// The last target as commanded (the applied one carries the tracking offset).
     last_target: Vec<f64>,
     /// The last target as applied, where the next period's interpolation starts.
-    last_applied: Vec<f64>,
+    pub(crate) last_applied: Vec<f64>,
     /// The lag model of a kinematic arm (`None`: the joints follow the command exactly).
     tracking: Option<JointTracking>,
     /// When the tracker takes its next frame, on the arm clock.
@@ -40,7 +41,7 @@ struct World {
     steps: usize,
 }
 
-fn lock(shared: &Mutex<World>) -> Result<MutexGuard<'_, World>, ArmError> {
+pub(crate) fn lock(shared: &Mutex<World>) -> Result<MutexGuard<'_, World>, ArmError> {
     shared
         .lock()
         .map_err(|_| ArmError::Backend("simulated lab poisoned by an earlier panic".into()))
@@ -73,7 +74,7 @@ impl World {
             },
             tau_ext_nm: Vec::new(),
             f_ext_n: None,
-            gripper_width_m: None,
+            gripper_width_m: self.world.gripper().map(|g| g.width_m),
             mode: if self.stopped {
                 ArmMode::Stopped
             } else if self.steps == 0 {
@@ -88,7 +89,7 @@ impl World {
     /// One control period (`n` physics steps) towards `applied`: the command interpolated linearly
     /// over the period, followed by the joints (exactly, or through the lag model), and the
     /// tracker's frames taken at its own rate.
-    fn advance(&mut self, applied: &[f64], n: usize) -> Result<(), SimError> {
+    pub(crate) fn advance(&mut self, applied: &[f64], n: usize) -> Result<(), SimError> {
         let dt = self.world.scene().spec.physics.dt_s;
         let from = self.last_applied.clone();
         let qd: Vec<f64> = from
@@ -220,7 +221,7 @@ impl SimLab {
             dof: n,
             control_period_s: scene.control_period_s(),
             reports_external_force: false,
-            has_gripper: false,
+            has_gripper: world.gripper().is_some(),
         };
         let mut w = World {
             world,
@@ -265,6 +266,12 @@ impl SimLab {
             },
             LabTracker { shared },
         ))
+    }
+
+    /// The lab's gripper (None if the scene's tool has none): it moves the fingers of this lab's
+    /// world, so the arm and the gripper act on the same objects and share one clock.
+    pub fn gripper(&self) -> Option<LabGripper> {
+        LabGripper::new(self.shared.clone(), self.substeps)
     }
 
     /// The hidden true parameters (for the final comparison; identification never sees them).

@@ -16,6 +16,11 @@
 //! - control periods jitter (one physics step longer or shorter with probability 0.05) and the
 //!   measured joint positions are noisy.
 //!
+//! A scene whose tool is a gripper also has a [`LabGripper`] ([`SimLab::gripper`]) behind
+//! [`asid_arm::Gripper`]: its fingers move in the same world at the commanded speed while the arm
+//! holds, a grasp holds the object both fingers stop on, and commands outside the hand's limits
+//! ([`asid_arm::GripperLimits`]) are refused before anything moves.
+//!
 //! [`LabConfig::ideal`] (`--lab ideal`) turns all of it off: exact sensors, the joints on the
 //! command, no latency or jitter. `name=value` items ([`LabConfig::apply`]) change one setting;
 //! [`LabConfig::validate`] names the setting and its range when one is out of it.
@@ -33,8 +38,10 @@
 //! ```
 
 mod config;
+mod gripper;
 mod lab;
 mod tracking;
 
 pub use config::{LabConfig, LabConfigError};
+pub use gripper::LabGripper;
 pub use lab::{LabTracker, SimLab};

@@ -2,7 +2,7 @@
 //!
 //! - [`McapRecorder`] implements [`asid_arm::Recorder`]: JSON messages with JSON Schemas on
 //!   `/arm/state`, `/arm/command`, `/plan/action`, `/tracker/<object>` (`foxglove.PoseInFrame`) and
-//!   `/log` (`foxglove.Log`), the [`asid_arm::RunInfo`] as metadata `asid.run`, small chunks so a
+//!   `/log` (`foxglove.Log`), plus `/gripper/state` in runs with a gripper, the [`asid_arm::RunInfo`] as metadata `asid.run`, small chunks so a
 //!   killed process leaves a file readable up to its last flush ([`schema`] has the layout).
 //! - [`read_recording`] reads finished and cut files alike; [`read_with_report`] also says how
 //!   much was usable.

@@ -583,4 +583,5 @@ fn sort_by_stamp(r: &mut Recording) {
     r.states.sort_by_key(|s| s.stamp_ns);
     r.poses.sort_by_key(|p| p.stamp_ns);
     r.events.sort_by_key(|e| e.stamp_ns);
+    r.grippers.sort_by_key(|g| g.stamp_ns);
 }

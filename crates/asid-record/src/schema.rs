@@ -7,11 +7,14 @@
 //! | `/plan/action` | `asid.PlanAction` | [`ActionRecord`] |
 //! | `/tracker/<object>` | `foxglove.PoseInFrame` (+ `object`, `stamp_ns`, `sender_t_s`) | [`PoseSample`] |
 //! | `/log` | `foxglove.Log` (+ `stamp_ns`) | [`EventRecord`] |
+//! | `/gripper/state` | `asid.GripperState` | [`GripperRecord`] (only in files of runs with a gripper) |
 //!
 //! Every message is JSON (`message_encoding = "json"`); log and publish time are the record's
 //! `stamp_ns` (arm clock).
 
-use asid_arm::{ActionRecord, ArmState, CommandRecord, EventRecord, Level, PoseSample, Record};
+use asid_arm::{
+    ActionRecord, ArmState, CommandRecord, EventRecord, GripperRecord, Level, PoseSample, Record,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -25,6 +28,9 @@ pub const TOPIC_ACTION: &str = "/plan/action";
 pub const TOPIC_POSE_PREFIX: &str = "/tracker/";
 /// Topic of events.
 pub const TOPIC_LOG: &str = "/log";
+/// Topic of gripper states (its channel is added with the first gripper state, so files of runs
+/// without a gripper hold exactly the topics they always did).
+pub const TOPIC_GRIPPER: &str = "/gripper/state";
 /// Name of the metadata record holding the run info.
 pub const RUN_METADATA: &str = "asid.run";
 /// Layout version, in the `asid.run` metadata and the MCAP header's profile.
@@ -45,6 +51,8 @@ pub enum TopicKind {
     Pose,
     /// `/log`.
     Log,
+    /// `/gripper/state`.
+    Gripper,
 }
 
 impl TopicKind {
@@ -55,6 +63,7 @@ impl TopicKind {
             TOPIC_COMMAND => Some(Self::Command),
             TOPIC_ACTION => Some(Self::Action),
             TOPIC_LOG => Some(Self::Log),
+            TOPIC_GRIPPER => Some(Self::Gripper),
             t if t.len() > TOPIC_POSE_PREFIX.len() && t.starts_with(TOPIC_POSE_PREFIX) => {
                 Some(Self::Pose)
             }
@@ -70,6 +79,7 @@ impl TopicKind {
             Self::Action => "asid.PlanAction",
             Self::Pose => "foxglove.PoseInFrame",
             Self::Log => "foxglove.Log",
+            Self::Gripper => "asid.GripperState",
         }
     }
 
@@ -178,6 +188,18 @@ impl TopicKind {
                 },
                 "required": ["timestamp", "level", "message"]
             }),
+            Self::Gripper => json!({
+                "title": "asid.GripperState",
+                "description": "A state of the parallel gripper",
+                "type": "object",
+                "properties": {
+                    "stamp_ns": stamp,
+                    "width_m": {"type": "number", "description": "Opening (m)"},
+                    "max_width_m": {"type": "number", "description": "Opening measured by the last homing (m)"},
+                    "is_grasping": {"type": "boolean", "description": "An object is held"}
+                },
+                "required": ["stamp_ns", "width_m", "max_width_m", "is_grasping"]
+            }),
         }
     }
 }
@@ -281,6 +303,7 @@ pub fn encode(record: &Record) -> serde_json::Result<Vec<u8>> {
         Record::State(s) => serde_json::to_vec(s),
         Record::Command(c) => serde_json::to_vec(c),
         Record::Action(a) => serde_json::to_vec(a),
+        Record::Gripper(g) => serde_json::to_vec(g),
         Record::Pose(p) => {
             let [w, x, y, z] = p.q_wxyz;
             serde_json::to_vec(&PoseMessage {
@@ -317,6 +340,7 @@ pub fn decode(kind: TopicKind, data: &[u8]) -> serde_json::Result<Record> {
         TopicKind::State => Record::State(serde_json::from_slice::<ArmState>(data)?),
         TopicKind::Command => Record::Command(serde_json::from_slice::<CommandRecord>(data)?),
         TopicKind::Action => Record::Action(serde_json::from_slice::<ActionRecord>(data)?),
+        TopicKind::Gripper => Record::Gripper(serde_json::from_slice::<GripperRecord>(data)?),
         TopicKind::Pose => {
             let m: PoseMessage = serde_json::from_slice(data)?;
             let (p, q) = (m.pose.position, m.pose.orientation);
@@ -375,6 +399,15 @@ pub fn non_finite_field(record: &Record) -> Option<&'static str> {
             }
         }
         Record::Event(_) => None,
+        Record::Gripper(g) => {
+            if !g.width_m.is_finite() {
+                Some("width_m")
+            } else if !g.max_width_m.is_finite() {
+                Some("max_width_m")
+            } else {
+                None
+            }
+        }
     }
 }
 
@@ -386,6 +419,10 @@ mod tests {
     fn topics_are_classified() {
         assert_eq!(TopicKind::of_topic("/arm/state"), Some(TopicKind::State));
         assert_eq!(TopicKind::of_topic("/tracker/puck"), Some(TopicKind::Pose));
+        assert_eq!(
+            TopicKind::of_topic("/gripper/state"),
+            Some(TopicKind::Gripper)
+        );
         assert_eq!(TopicKind::of_topic("/tracker/"), None);
         assert_eq!(TopicKind::of_topic("/camera"), None);
     }

@@ -154,7 +154,8 @@ impl RecordingSummary {
             .chain(r.commands.iter().map(|x| x.stamp_ns))
             .chain(r.states.iter().map(|x| x.stamp_ns))
             .chain(r.poses.iter().map(|x| x.stamp_ns))
-            .chain(r.events.iter().map(|x| x.stamp_ns));
+            .chain(r.events.iter().map(|x| x.stamp_ns))
+            .chain(r.grippers.iter().map(|x| x.stamp_ns));
         let (start_ns, end_ns) =
             stamps.fold((None, None), |(lo, hi): (Option<u64>, Option<u64>), t| {
                 (

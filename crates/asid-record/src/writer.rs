@@ -53,6 +53,8 @@ struct Channels {
     command: u16,
     action: u16,
     log: u16,
+    /// Added with the first gripper state.
+    gripper: Option<u16>,
     pose_schema: u16,
     poses: BTreeMap<String, u16>,
 }
@@ -132,6 +134,7 @@ impl McapRecorder {
                 command: 0,
                 action: 0,
                 log: 0,
+                gripper: None,
                 pose_schema: 0,
                 poses: BTreeMap::new(),
             },
@@ -185,6 +188,14 @@ impl McapRecorder {
             Record::Command(_) => self.channels.command,
             Record::Action(_) => self.channels.action,
             Record::Event(_) => self.channels.log,
+            Record::Gripper(_) => match self.channels.gripper {
+                Some(id) => id,
+                None => {
+                    let id = self.add_channel(TopicKind::Gripper, schema::TOPIC_GRIPPER)?;
+                    self.channels.gripper = Some(id);
+                    id
+                }
+            },
             Record::Pose(p) => match self.channels.poses.get(&p.object) {
                 Some(&id) => id,
                 None => {

@@ -13,6 +13,7 @@ use crate::SimError;
 use crate::convert::{
     collider_for, combine_rule, from_pose, object_mass_properties, to_pose, to_vec,
 };
+use crate::gripper::Fingers;
 use crate::world::{
     ArmBodies, JointState, ObjectBody, ObjectState, PatchState, SimWorld, frame_with_x_axis,
 };
@@ -152,13 +153,14 @@ impl SimWorld {
                 &mut physics.bodies,
             ));
         }
-        let gripper_width_m = match (&tool.gripper, spec.arm.gripper_width_m) {
+        let (gripper_width_m, fingers) = match (&tool.gripper, spec.arm.gripper_width_m) {
             (Some(g), w) => {
                 let w = w.unwrap_or(g.max_width_m);
                 let half_y = match g.finger {
                     asid_core::Shape::Box { half_extents_m } => half_extents_m[1],
                     _ => 0.01,
                 };
+                let mut colliders = Vec::with_capacity(2);
                 for side in [-1.0, 1.0] {
                     let y = side * (0.5 * w + half_y);
                     let c = collider_for(&g.finger)
@@ -166,15 +168,27 @@ impl SimWorld {
                         .friction(g.friction as f32)
                         .friction_combine_rule(rule)
                         .active_hooks(ActiveHooks::MODIFY_SOLVER_CONTACTS);
-                    tool_colliders.push(physics.colliders.insert_with_parent(
-                        c,
-                        flange,
-                        &mut physics.bodies,
-                    ));
+                    let h = physics
+                        .colliders
+                        .insert_with_parent(c, flange, &mut physics.bodies);
+                    tool_colliders.push(h);
+                    colliders.push(h);
                 }
-                w
+                let fingers = Fingers {
+                    colliders: [colliders[0], colliders[1]],
+                    half_y_m: half_y,
+                    max_width_m: g.max_width_m,
+                    max_force_n: g.max_force_n,
+                    target_width_m: w,
+                    speed_m_s: 0.0,
+                    grasp_force_n: None,
+                    moving: false,
+                    blocked_by: None,
+                    held: None,
+                };
+                (w, Some(fingers))
             }
-            (None, _) => 0.0,
+            (None, _) => (0.0, None),
         };
 
         // Objects.
@@ -293,6 +307,7 @@ impl SimWorld {
             qd_target: vec![0.0; n],
             tcp_target,
             gripper_width_m,
+            fingers,
             tool_mass: (tool.mass_kg, tool_com),
             time_s: 0.0,
             control_steps: 0,

@@ -9,6 +9,8 @@
 //! in parallel, and finite-difference sensitivities of the observations are computed per step
 //! (process-noise model) or over the whole trajectory (measurement-noise model). A rollout can be
 //! recorded as an episode with sensor noise ([`Simulator::record_episode`]): the simulated lab.
+//! A gripper tool's fingers move ([`SimWorld::set_gripper_target`]): they stop on an object both
+//! of them touch, and a grasp holds that object with a fixed joint until the fingers open.
 //!
 //! Objects resting on a face slide and spin under the table's Coulomb friction integrated over
 //! their support ([`support`], [`support_geometry`]): one implicit step per physics step, solved
@@ -32,6 +34,7 @@ mod arm;
 mod build;
 pub mod convert;
 mod episode;
+mod gripper;
 mod params;
 mod planar;
 pub mod push_case;
@@ -44,6 +47,7 @@ mod world;
 
 pub use actions::{ActionBounds, command_for_action};
 pub use build::{initial_configuration, start_of};
+pub use gripper::{CONTACT_M, GripperStatus};
 pub use rollout::{FdScheme, RolloutJob, Sensitivity, Simulator, Trajectory, run};
 pub use world::{SimWorld, Snapshot};
 
@@ -103,6 +107,9 @@ pub enum SimError {
         /// Upper bound.
         high: f64,
     },
+    /// A gripper command was refused (no gripper, or a value outside its range).
+    #[error("gripper: {0}")]
+    Gripper(String),
     /// IK failed for an action.
     #[error("action not reachable: {0}")]
     Ik(String),

@@ -135,6 +135,7 @@ impl SimWorld {
                 body.reset_torques(false);
             }
         }
+        self.step_fingers(dt);
         let planar = self.apply_planar_friction(dt);
         self.apply_resistances(dt, &planar);
         let hook = ContactFriction {

@@ -113,7 +113,10 @@ pub struct SimWorld {
     pub(crate) q_target: Vec<f64>,
     pub(crate) qd_target: Vec<f64>,
     pub(crate) tcp_target: Isometry3<f64>,
+    /// Current opening of the gripper (0 without one).
     pub(crate) gripper_width_m: f64,
+    /// The gripper's moving fingers (None without a gripper).
+    pub(crate) fingers: Option<crate::gripper::Fingers>,
     pub(crate) tool_mass: (f64, Point3<f64>),
     pub(crate) time_s: f64,
     pub(crate) control_steps: usize,
@@ -155,6 +158,7 @@ impl Clone for SimWorld {
             qd_target: self.qd_target.clone(),
             tcp_target: self.tcp_target,
             gripper_width_m: self.gripper_width_m,
+            fingers: self.fingers.clone(),
             tool_mass: self.tool_mass,
             time_s: self.time_s,
             control_steps: self.control_steps,
