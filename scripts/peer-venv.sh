@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the Python venv of the test peers, .venv-peer in the repository root (franky-sim: MuJoCo behind
-# the Franka protocol; mcap: reads our recordings), unless it is already complete. Called by .ci/run
+# the Franka protocol; mcap and mcap-ros2-support: read our recordings and their ROS 2 mirrors), unless it is already complete. Called by .ci/run
 # and by the tests that need a peer (tests/common, crates/*/tests), under a file lock so that tests
 # running in parallel wait for one install instead of racing. Needs python3 with venv and pip; the
 # wheels are about 650 MB. Environment: PYTHON (default python3).
@@ -16,11 +16,12 @@ if command -v flock >/dev/null; then
   flock 9
 fi
 
-if ! [ -x "$venv/bin/franky-sim" ] || ! "$venv/bin/python" -c "import franky_sim, mcap" 2>/dev/null; then
-  echo "peer-venv: making $venv (franky-sim 1.0.4, mcap 1.6.0; about 650 MB)" >&2
+if ! [ -x "$venv/bin/franky-sim" ] || ! "$venv/bin/python" -c "import franky_sim, mcap, mcap_ros2" 2>/dev/null; then
+  echo "peer-venv: making $venv (franky-sim 1.0.4, mcap 1.6.0, mcap-ros2-support 0.6.0; about 650 MB)" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "franky-sim==1.0.4" "mcap==1.6.0" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "franky-sim==1.0.4" "mcap==1.6.0" \
+    "mcap-ros2-support==0.6.0" >&2
 fi
 if ! "$venv/bin/python" -c "import mujoco" 2>/dev/null; then
   echo "peer-venv: $venv is installed but MuJoCo cannot be imported; its wheel needs the OpenGL" \

@@ -2,8 +2,10 @@
 //!
 //! - [`McapRecorder`] implements [`asid_arm::Recorder`]: JSON messages with JSON Schemas on
 //!   `/arm/state`, `/arm/command`, `/plan/action`, `/tracker/<object>` (`foxglove.PoseInFrame`) and
-//!   `/log` (`foxglove.Log`), plus `/gripper/state` in runs with a gripper, the [`asid_arm::RunInfo`] as metadata `asid.run`, small chunks so a
-//!   killed process leaves a file readable up to its last flush ([`schema`] has the layout).
+//!   `/log` (`foxglove.Log`), plus `/gripper/state` in runs with a gripper, the
+//!   [`asid_arm::RunInfo`] as metadata `asid.run`, small chunks so a killed process leaves a file
+//!   readable up to its last flush ([`schema`] has the layout); beside them ROS 2 mirrors
+//!   `/joint_states` and `/tf` (CDR, [`ros2`]) that rerun and Foxglove decode natively.
 //! - [`read_recording`] reads finished and cut files alike; [`read_with_report`] also says how
 //!   much was usable.
 //! - [`summarize`] is what `asid episode <file.mcap>` prints.
@@ -33,6 +35,7 @@ pub mod episode;
 pub mod error;
 pub mod reader;
 pub mod resample;
+pub mod ros2;
 pub mod schema;
 pub mod summary;
 pub mod writer;

@@ -6,7 +6,8 @@
 //! compression fails, or a record whose length field is impossible, is skipped to the next sound
 //! record and listed in [`ReadReport::damaged`]; channels defined in a lost chunk are taken from
 //! the summary section. A message that does not decode, and topics or schemas asid does not
-//! write, are errors naming the file. Chunks may be uncompressed, zstd or lz4.
+//! write, are errors naming the file. The ROS 2 mirrors (`/joint_states`, `/tf`) are checked
+//! message by message and counted; the JSON topics are what is read. Chunks may be uncompressed, zstd or lz4.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use mcap::records::{self, op};
 use serde::{Deserialize, Serialize};
 
 use crate::RecordError;
+use crate::ros2::Mirror;
 use crate::schema::{LAYOUT, RUN_METADATA, TopicKind};
 
 /// Messages of one topic.
@@ -313,8 +315,17 @@ fn resync(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// A channel as the reader knows it.
+/// What a channel carries.
+#[derive(Clone, Copy)]
+enum Carries {
+    /// One of asid's JSON topics.
+    Asid(TopicKind),
+    /// A ROS 2 mirror: checked and counted, not read.
+    Mirror(Mirror),
+}
+
 struct ChannelInfo {
-    kind: TopicKind,
+    kind: Carries,
     topic: String,
     /// Index into `Reader::topics`.
     count: usize,
@@ -439,16 +450,24 @@ impl Reader {
             ));
         };
         let count = &mut self.topics[info.count];
-        let record = crate::schema::decode(info.kind, data).map_err(|e| RecordError::Decode {
+        let decoded = match info.kind {
+            Carries::Asid(kind) => crate::schema::decode(kind, data)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            Carries::Mirror(m) => m.check(data).map(|()| None),
+        };
+        let record = decoded.map_err(|message| RecordError::Decode {
             file: self.file.clone(),
             topic: info.topic.clone(),
             index: count.messages,
-            message: e.to_string(),
+            message,
         })?;
         count.messages += 1;
         count.first_ns = Some(count.first_ns.map_or(log_time, |t| t.min(log_time)));
         count.last_ns = Some(count.last_ns.map_or(log_time, |t| t.max(log_time)));
-        self.recording.push(record);
+        if let Some(record) = record {
+            self.recording.push(record);
+        }
         Ok(())
     }
 
@@ -473,11 +492,19 @@ impl Reader {
         if self.channels.contains_key(&c.id) {
             return Ok(());
         }
-        let Some(kind) = TopicKind::of_topic(&c.topic) else {
-            return Err(RecordError::UnknownTopic {
-                file: self.file.clone(),
-                topic: c.topic,
-            });
+        let kind = match (TopicKind::of_topic(&c.topic), Mirror::of_topic(&c.topic)) {
+            (Some(k), _) => Carries::Asid(k),
+            (None, Some(m)) => Carries::Mirror(m),
+            (None, None) => {
+                return Err(RecordError::UnknownTopic {
+                    file: self.file.clone(),
+                    topic: c.topic,
+                });
+            }
+        };
+        let (expected_schema, expected_encoding) = match kind {
+            Carries::Asid(k) => (k.schema_name(), "json"),
+            Carries::Mirror(m) => (m.schema_name(), crate::ros2::MESSAGE_ENCODING),
         };
         let schema = match c.schema_id {
             0 => String::new(),
@@ -491,15 +518,15 @@ impl Reader {
                 }
             },
         };
-        if schema != kind.schema_name() {
+        if schema != expected_schema {
             return Err(RecordError::UnknownSchema {
                 file: self.file.clone(),
                 topic: c.topic,
                 schema,
-                expected: kind.schema_name().into(),
+                expected: expected_schema.into(),
             });
         }
-        if c.message_encoding != "json" {
+        if c.message_encoding != expected_encoding {
             return Err(RecordError::Encoding {
                 file: self.file.clone(),
                 topic: c.topic,

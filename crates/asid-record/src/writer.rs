@@ -16,6 +16,7 @@ use asid_arm::{Record, Recorder, RunInfo};
 use mcap::records::{MessageHeader, Metadata};
 use mcap::{McapError, WriteOptions, Writer};
 
+use crate::ros2::{self, Mirror};
 use crate::schema::{self, LAYOUT, RUN_METADATA, TopicKind};
 
 /// How a [`McapRecorder`] cuts chunks and syncs.
@@ -57,6 +58,8 @@ struct Channels {
     gripper: Option<u16>,
     pose_schema: u16,
     poses: BTreeMap<String, u16>,
+    /// The ROS 2 mirrors ([`crate::ros2`]), added with the first state / pose.
+    mirrors: BTreeMap<&'static str, u16>,
 }
 
 /// Writes a run to an MCAP file (see [`crate::schema`] for the layout).
@@ -137,6 +140,7 @@ impl McapRecorder {
                 gripper: None,
                 pose_schema: 0,
                 poses: BTreeMap::new(),
+                mirrors: BTreeMap::new(),
             },
             sequences: BTreeMap::new(),
             chunk_messages: 0,
@@ -234,6 +238,58 @@ impl McapRecorder {
         Ok(())
     }
 
+    /// The channel of a ROS 2 mirror, added on first use.
+    fn mirror_channel(&mut self, mirror: Mirror) -> std::io::Result<u16> {
+        if let Some(&id) = self.channels.mirrors.get(mirror.topic()) {
+            return Ok(id);
+        }
+        let definition = mirror.definition();
+        let w = self.writer()?;
+        let schema = w
+            .add_schema(
+                mirror.schema_name(),
+                ros2::SCHEMA_ENCODING,
+                definition.as_bytes(),
+            )
+            .map_err(io)?;
+        let id = w
+            .add_channel(
+                schema,
+                mirror.topic(),
+                ros2::MESSAGE_ENCODING,
+                &BTreeMap::new(),
+            )
+            .map_err(io)?;
+        self.channels.mirrors.insert(mirror.topic(), id);
+        Ok(id)
+    }
+
+    /// Writes one message; ends the chunk when it is full.
+    fn emit(&mut self, channel_id: u16, stamp: u64, data: &[u8]) -> std::io::Result<()> {
+        let sequence = self.sequences.entry(channel_id).or_insert(0);
+        *sequence = sequence.wrapping_add(1);
+        let header = MessageHeader {
+            channel_id,
+            sequence: *sequence,
+            log_time: stamp,
+            publish_time: stamp,
+        };
+        self.writer()?
+            .write_to_known_channel(&header, data)
+            .map_err(io)?;
+        let first = *self.chunk_first_ns.get_or_insert(stamp);
+        self.chunk_messages += 1;
+        self.chunk_bytes += data.len();
+        let o = &self.options;
+        if self.chunk_messages >= o.chunk_max_messages
+            || self.chunk_bytes >= o.chunk_max_bytes
+            || stamp.saturating_sub(first) >= o.chunk_max_span_ns
+        {
+            self.end_chunk()?;
+        }
+        Ok(())
+    }
+
     fn put(&mut self, record: &Record) -> std::io::Result<()> {
         if let Some(field) = schema::non_finite_field(record) {
             return Err(std::io::Error::new(
@@ -245,28 +301,28 @@ impl McapRecorder {
             ));
         }
         let data = schema::encode(record).map_err(std::io::Error::other)?;
-        let channel_id = self.channel_for(record)?;
-        let sequence = self.sequences.entry(channel_id).or_insert(0);
-        *sequence = sequence.wrapping_add(1);
-        let header = MessageHeader {
-            channel_id,
-            sequence: *sequence,
-            log_time: record.stamp_ns(),
-            publish_time: record.stamp_ns(),
-        };
-        self.writer()?
-            .write_to_known_channel(&header, &data)
-            .map_err(io)?;
         let stamp = record.stamp_ns();
-        let first = *self.chunk_first_ns.get_or_insert(stamp);
-        self.chunk_messages += 1;
-        self.chunk_bytes += data.len();
-        let o = &self.options;
-        if self.chunk_messages >= o.chunk_max_messages
-            || self.chunk_bytes >= o.chunk_max_bytes
-            || stamp.saturating_sub(first) >= o.chunk_max_span_ns
-        {
-            self.end_chunk()?;
+        // The mirror is encoded first: a record it cannot carry is refused before anything of
+        // it is written.
+        let mirror = match record {
+            Record::State(s) => Some((Mirror::JointStates, ros2::joint_state(s))),
+            Record::Pose(p) => Some((Mirror::Tf, ros2::tf(p))),
+            _ => None,
+        }
+        .map(|(mirror, data)| {
+            data.map(|d| (mirror, d)).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("record at {stamp} ns: {} mirror: {e}", mirror.topic()),
+                )
+            })
+        })
+        .transpose()?;
+        let channel_id = self.channel_for(record)?;
+        self.emit(channel_id, stamp, &data)?;
+        if let Some((mirror, data)) = mirror {
+            let channel_id = self.mirror_channel(mirror)?;
+            self.emit(channel_id, stamp, &data)?;
         }
         Ok(())
     }

@@ -17,14 +17,38 @@ import json, sys
 from mcap.reader import make_reader
 from mcap.stream_reader import StreamReader
 from mcap.records import Message, Channel, Schema, Metadata, Footer
+from mcap_ros2.decoder import DecoderFactory
 
 path, mode = sys.argv[1], sys.argv[2]
 counts, metadata, mismatched, missing_required = {}, {}, 0, 0
+mirrors, json_q, json_p = {}, {}, {}
 if mode == "finished":
     with open(path, "rb") as f:
         reader = make_reader(f, validate_crcs=True)
         summary = reader.get_summary()
+        ros2 = DecoderFactory()
+        decoders = {}
         for schema, channel, message in reader.iter_messages(log_time_order=False):
+            counts[channel.topic] = counts.get(channel.topic, 0) + 1
+            if channel.message_encoding == "cdr":
+                # The ROS 2 mirrors, decoded by the independent ros2msg/CDR decoder.
+                assert schema.encoding == "ros2msg", schema.encoding
+                if schema.id not in decoders:
+                    decoders[schema.id] = ros2.decoder_for("cdr", schema)
+                m = decoders[schema.id](message.data)
+                if channel.topic == "/joint_states":
+                    stamp, pos = m.header.stamp, list(m.position)
+                    mirrors.setdefault("joint_states", {})[message.log_time] = pos
+                else:
+                    t = m.transforms[0]
+                    stamp = t.header.stamp
+                    assert t.header.frame_id == "base", t.header.frame_id
+                    v = t.transform.translation
+                    key = "/tracker/" + t.child_frame_id
+                    mirrors.setdefault("tf", {})[key + "@" + str(message.log_time)] = [v.x, v.y, v.z]
+                if stamp.sec * 1000000000 + stamp.nanosec != message.log_time:
+                    mismatched += 1
+                continue
             assert channel.message_encoding == "json", channel.message_encoding
             assert schema.encoding == "jsonschema", schema.encoding
             js = json.loads(schema.data)
@@ -32,11 +56,17 @@ if mode == "finished":
             missing_required += sum(1 for k in js.get("required", []) if k not in body)
             if body.get("stamp_ns") != message.log_time or message.publish_time != message.log_time:
                 mismatched += 1
-            counts[channel.topic] = counts.get(channel.topic, 0) + 1
+            if channel.topic == "/arm/state":
+                json_q[message.log_time] = body["q_rad"]
+            elif channel.topic.startswith("/tracker/"):
+                p = body["pose"]["position"]
+                json_p[channel.topic + "@" + str(message.log_time)] = [p["x"], p["y"], p["z"]]
         for m in reader.iter_metadata():
             metadata[m.name] = dict(m.metadata)
         out = {"statistics_messages": summary.statistics.message_count,
-               "chunks": len(summary.chunk_indexes)}
+               "chunks": len(summary.chunk_indexes),
+               "mirror_states_equal": mirrors.get("joint_states") == json_q,
+               "mirror_poses_equal": mirrors.get("tf") == json_p}
 else:
     channels, out, error = {}, {}, None
     with open(path, "rb") as f:
@@ -126,7 +156,13 @@ fn python_mcap_reads_a_finished_recording() {
     ] {
         assert_eq!(v["counts"][topic], 300, "{topic}: {v}");
     }
-    assert_eq!(v["statistics_messages"], 1800, "{v}");
+    // The ROS 2 mirrors: one joint state per state, one transform per pose, each equal to its
+    // JSON message as the independent CDR decoder reads it.
+    assert_eq!(v["counts"]["/joint_states"], 300, "{v}");
+    assert_eq!(v["counts"]["/tf"], 600, "{v}");
+    assert_eq!(v["mirror_states_equal"], true, "{v}");
+    assert_eq!(v["mirror_poses_equal"], true, "{v}");
+    assert_eq!(v["statistics_messages"], 2700, "{v}");
     assert_eq!(
         v["mismatched"], 0,
         "log_time = publish_time = stamp_ns: {v}"

@@ -57,6 +57,9 @@ fn every_record_kind_reads_back_equal() {
             ("/log", 500),
             ("/tracker/puck", 500),
             ("/tracker/rod", 500),
+            // The ROS 2 mirrors: a joint state per state, a transform per pose.
+            ("/joint_states", 500),
+            ("/tf", 1000),
         ])
     );
 

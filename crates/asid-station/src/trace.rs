@@ -95,6 +95,7 @@ fn record(r: &Record) {
         Record::Action(a) => debug!(target: "asid::station", "action {a:?}"),
         Record::Command(c) => debug!(target: "asid::station", "command {c:?}"),
         Record::Event(e) => debug!(target: "asid::station", "arm event {e:?}"),
+        Record::Gripper(g) => debug!(target: "asid::station", "gripper {g:?}"),
         Record::State(s) => trace!(target: "asid::station", "state {s:?}"),
         Record::Pose(p) => trace!(target: "asid::station", "pose {p:?}"),
     }
