@@ -7,6 +7,9 @@ mod cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Active system identification for robot manipulation: plan, execute, identify, replan.
 #[derive(Parser)]
@@ -57,10 +60,16 @@ fn main() -> ExitCode {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
+    // asid's own log at the asked level; other crates' (the rerun SDK's network stack) only
+    // warnings.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("asid", level)
+        .with_default(tracing::Level::WARN);
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    tracing_subscriber::registry()
+        .with(log.with_filter(filter))
         .init();
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(&args),

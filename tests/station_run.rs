@@ -181,23 +181,38 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
     );
     assert!(inner[0].join("report.json").is_file() && inner[0].join("fit.json").is_file());
 
-    // `asid view` renders the run directory the same way, offline.
+    // `asid view` renders the run directory the same way, offline, from the files alone: every
+    // entity of the live view but the notes, with as many rows (what the MCAP files kept of what
+    // the loop saw).
     let rrd = tmp.join("view.rrd");
     asid(&["view", s(dir), "--out", s(&rrd)]).ok("asid view");
     let offline = asid_viz::rrd_contents(&rrd).expect("view.rrd reads back");
-    for path in [
-        "world/robot/panda_link4",
-        "world/objects/ball",
-        "plots/joints/panda_joint1",
-        "world/episode_1/identified/ball",
-    ] {
-        let (a, b) = (entity(path), offline.get(path));
+    for (path, live) in &view {
+        if path == "log" || path.starts_with("__") {
+            continue;
+        }
+        let Some(off) = offline.get(path) else {
+            panic!("{path} of the live view is missing offline");
+        };
         assert_eq!(
-            Some(a.rows),
-            b.map(|e| e.rows),
+            (live.rows, &live.components),
+            (off.rows, &off.components),
             "{path}: live and offline views agree"
         );
     }
+    // A run directory that lost an episode its report lists is refused, naming the file.
+    let broken = tmp.join("broken");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    for f in ["report.json", "plan.json", "fit.json"] {
+        std::fs::copy(dir.join(f), broken.join(f)).expect("copy");
+    }
+    let refused = asid(&["view", s(&broken), "--out", s(&tmp.join("broken.rrd"))]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("episode.mcap"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]

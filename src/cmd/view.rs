@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use asid_station::Report;
+use asid_station::{Event, Report};
 use asid_viz::{Sink, Viz};
 
 /// Arguments of `asid view`.
@@ -19,7 +19,8 @@ pub struct Args {
     /// Where the view goes: save (to --out), spawn (a viewer) or connect (to a running viewer).
     #[arg(long, default_value = "save")]
     rerun: String,
-    /// The .rrd file (default: `run.rrd` in the run directory, or the episode's name with .rrd).
+    /// The .rrd file (default: `view.rrd` in the run directory, beside the run's own `run.rrd`,
+    /// or the episode's name with .rrd).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -47,7 +48,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let rrd = args.out.clone().unwrap_or_else(|| {
         if run_dir {
-            args.input.join("run.rrd")
+            args.input.join("view.rrd")
         } else {
             args.input.with_extension("rrd")
         }
@@ -61,25 +62,45 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if run_dir {
         let dir = &args.input;
         let exploration: Option<asid_explore::Plan> = read_json(&dir.join("plan.json"))?;
-        episode(
-            &mut viz,
-            &dir.join("episode.mcap"),
-            exploration.map(|p| p.actions),
-        )?;
+        if let Some(plan) = &exploration {
+            viz.log_event(&Event::ExplorationPlanned(plan))?;
+        }
+        let ran = report.as_ref().is_some_and(|r| r.exploration.is_some());
+        episode(&mut viz, &dir.join("episode.mcap"), ran)?;
         if let Some(fit) = read_json::<asid_sysid::Fit>(&dir.join("fit.json"))? {
-            viz.log_fit(&fit)?;
+            viz.log_event(&Event::Fit(&fit))?;
         }
         for t in report.iter().flat_map(|r| &r.tasks) {
             let plan: Option<asid_task::TaskPlan> =
                 read_json(&dir.join(format!("task-{}.json", t.goal)))?;
+            if let Some(plan) = &plan {
+                viz.log_event(&Event::TaskPlanned {
+                    goal: &t.goal,
+                    plan,
+                })?;
+            }
             episode(
                 &mut viz,
                 &dir.join(format!("task-{}.mcap", t.goal)),
-                plan.map(|p| p.actions),
+                t.episode.is_some(),
             )?;
+            if let (Some(object_xy_m), Some(distance_m), Some(success), Some(at_rest)) =
+                (t.object_xy_m, t.distance_m, t.success, t.at_rest)
+            {
+                let outcome = asid_task::Outcome {
+                    object_xy_m,
+                    distance_m,
+                    success,
+                    at_rest,
+                };
+                viz.log_event(&Event::TaskOutcome {
+                    goal: &t.goal,
+                    outcome: &outcome,
+                })?;
+            }
         }
     } else {
-        episode(&mut viz, &args.input, None)?;
+        episode(&mut viz, &args.input, true)?;
     }
     viz.flush()?;
     if let Sink::Save(p) = &sink {
@@ -88,13 +109,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs one episode if its file exists.
-fn episode(viz: &mut Viz, path: &Path, actions: Option<Vec<Vec<f64>>>) -> anyhow::Result<()> {
+/// Logs one episode; a missing file is an error when the run says it recorded one.
+fn episode(viz: &mut Viz, path: &Path, required: bool) -> anyhow::Result<()> {
     if !path.is_file() {
+        if required {
+            bail!(
+                "{}: the run's report lists this episode, but the file is missing",
+                path.display()
+            );
+        }
         return Ok(());
     }
     let rec = asid_record::read_recording(path)?;
-    viz.replay_recording(&rec, actions.as_deref())
+    viz.replay_recording(&rec)
         .with_context(|| format!("viewing {}", path.display()))
 }
 

@@ -67,6 +67,9 @@ impl SafetyLimits {
 pub struct GripperLimits {
     /// Largest opening.
     pub max_width_m: f64,
+    /// Smallest finger speed (a slower one would take minutes to close: refused rather than
+    /// waited for).
+    pub min_speed_m_s: f64,
     /// Largest finger speed.
     pub max_speed_m_s: f64,
     /// Largest (continuous) grasp force.
@@ -74,9 +77,11 @@ pub struct GripperLimits {
 }
 
 impl GripperLimits {
-    /// The Franka Hand (datasheet): 0.08 m stroke, 0.1 m/s, 70 N continuous grasp force.
+    /// The Franka Hand (datasheet): 0.08 m stroke, 0.1 m/s, 70 N continuous grasp force; speeds
+    /// below 1 mm/s (the whole stroke in 80 s) are refused.
     pub const FRANKA_HAND: Self = Self {
         max_width_m: 0.08,
+        min_speed_m_s: 0.001,
         max_speed_m_s: 0.1,
         max_force_n: 70.0,
     };
@@ -91,16 +96,50 @@ impl GripperLimits {
         }
     }
 
-    /// Checks a move: width in `[0, max_width_m]`, speed in `(0, max_speed_m_s]`.
+    /// Checks a move: width in `[0, max_width_m]`, speed in `[min_speed_m_s, max_speed_m_s]`.
     pub fn check_move(&self, width_m: f64, speed_m_s: f64) -> Result<(), ArmError> {
         within("gripper width", width_m, 0.0, self.max_width_m, "m")?;
-        within("gripper speed", speed_m_s, 0.0, self.max_speed_m_s, "m/s")?;
-        if speed_m_s == 0.0 {
-            return Err(ArmError::BadCommand(
-                "gripper speed = 0 m/s: the fingers would never arrive".into(),
-            ));
-        }
-        Ok(())
+        within(
+            "gripper speed",
+            speed_m_s,
+            self.min_speed_m_s,
+            self.max_speed_m_s,
+            "m/s",
+        )
+    }
+
+    /// Checks the limits themselves (from a configuration): positive and finite, the minimum
+    /// speed below the maximum, and no more than the Franka Hand's datasheet allows.
+    pub fn validate(&self) -> Result<(), ArmError> {
+        let hand = Self::FRANKA_HAND;
+        within(
+            "gripper limit max_width_m",
+            self.max_width_m,
+            1e-3,
+            hand.max_width_m,
+            "m",
+        )?;
+        within(
+            "gripper limit max_speed_m_s",
+            self.max_speed_m_s,
+            hand.min_speed_m_s,
+            hand.max_speed_m_s,
+            "m/s",
+        )?;
+        within(
+            "gripper limit min_speed_m_s",
+            self.min_speed_m_s,
+            hand.min_speed_m_s,
+            self.max_speed_m_s,
+            "m/s",
+        )?;
+        within(
+            "gripper limit max_force_n",
+            self.max_force_n,
+            0.0,
+            hand.max_force_n,
+            "N",
+        )
     }
 
     /// Checks a grasp: the move's checks, force in `[0, max_force_n]`, tolerances in
@@ -464,5 +503,49 @@ impl<A: Arm> Arm for Safe<A> {
         }
         self.stopped = Some("stop requested".into());
         self.inner.stop().await
+    }
+}
+
+#[cfg(test)]
+mod gripper_limit_tests {
+    use super::GripperLimits;
+
+    #[test]
+    fn configured_limits_beyond_the_hand_are_refused() {
+        let hand = GripperLimits::FRANKA_HAND;
+        hand.validate().expect("the datasheet itself");
+        for (bad, what) in [
+            (
+                GripperLimits {
+                    max_force_n: 140.0,
+                    ..hand
+                },
+                "max_force_n",
+            ),
+            (
+                GripperLimits {
+                    max_speed_m_s: f64::NAN,
+                    ..hand
+                },
+                "max_speed_m_s",
+            ),
+            (
+                GripperLimits {
+                    min_speed_m_s: 0.0,
+                    ..hand
+                },
+                "min_speed_m_s",
+            ),
+            (
+                GripperLimits {
+                    max_width_m: 0.2,
+                    ..hand
+                },
+                "max_width_m",
+            ),
+        ] {
+            let err = bad.validate().expect_err(what).to_string();
+            assert!(err.contains(what), "{what}: {err}");
+        }
     }
 }

@@ -35,9 +35,11 @@ pub struct FrankaGripper {
 }
 
 impl FrankaGripper {
-    /// Connects to the hand at `host` (port 1338) and checks the protocol version. Blocks for at
-    /// most the connect timeout.
+    /// Connects to the hand at `host` (port 1338) and checks the protocol version, after checking
+    /// the configured limits against the hand's datasheet. Blocks for at most the connect timeout.
     pub fn connect(host: &str, config: GripperConfig) -> Result<Self, FrankaError> {
+        // Limits beyond the hand's datasheet are refused before anything connects.
+        config.limits.validate().map_err(FrankaError::Arm)?;
         let timeout = Duration::from_millis(config.connect_timeout_ms);
         let udp_io = |source| FrankaError::Io {
             what: "UDP socket",

@@ -59,6 +59,11 @@ impl LabGripper {
         speed_m_s: f64,
         force_n: Option<f64>,
     ) -> Result<asid_sim::GripperStatus, ArmError> {
+        if w.stopped {
+            return Err(ArmError::Stopped(
+                "the session was stopped: the gripper does not move".into(),
+            ));
+        }
         w.world
             .set_gripper_target(width_m, speed_m_s, force_n)
             .map_err(refused)?;

@@ -213,6 +213,14 @@ async fn commands_outside_the_hand_limits_are_refused_before_anything_moves() {
         .await
         .expect_err("0.5 m/s is too fast");
     assert!(err.to_string().contains("gripper speed"), "{err}");
+    let err = hand
+        .move_to(0.02, 1e-9)
+        .await
+        .expect_err("1e-9 m/s would hold the lab for years");
+    assert!(
+        err.to_string().contains("gripper speed") && err.to_string().contains("0.001"),
+        "{err}"
+    );
     let err = hand.move_to(0.09, 0.05).await.expect_err("wider than 8 cm");
     assert!(err.to_string().contains("gripper width"), "{err}");
     let s = hand.read().await.expect("read");

@@ -314,7 +314,6 @@ fn resync(bytes: &[u8], from: usize) -> Option<usize> {
     })
 }
 
-/// A channel as the reader knows it.
 /// What a channel carries.
 #[derive(Clone, Copy)]
 enum Carries {
@@ -324,6 +323,7 @@ enum Carries {
     Mirror(Mirror),
 }
 
+/// A channel as the reader knows it.
 struct ChannelInfo {
     kind: Carries,
     topic: String,

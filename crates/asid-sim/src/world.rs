@@ -337,6 +337,28 @@ impl SimWorld {
         }
     }
 
+    /// Puts a free object at `pose` (world frame) at rest, for task checks (a rod set on its
+    /// perch) and tests.
+    pub fn set_object_pose(
+        &mut self,
+        name: &str,
+        pose: &Isometry3<f64>,
+    ) -> Result<(), crate::SimError> {
+        let i = self
+            .object_index(name)
+            .ok_or_else(|| crate::SimError::UnknownObject(name.into()))?;
+        match self.objects[i].body {
+            ObjectBody::Free(h) if self.physics.bodies[h].is_dynamic() => {
+                let b = &mut self.physics.bodies[h];
+                b.set_position(crate::convert::to_pose(pose), true);
+                b.set_linvel(Default::default(), true);
+                b.set_angvel(Default::default(), true);
+                Ok(())
+            }
+            _ => Err(crate::SimError::NotFree(name.into())),
+        }
+    }
+
     /// Sets the velocity of a free object (for experiments and tests: a struck puck, a thrown ball).
     pub fn set_object_velocity(
         &mut self,

@@ -7,7 +7,9 @@
 //! samples ([`Mode::Robust`]). The resulting [`TaskPlan`] is an action sequence in the scene's action
 //! space, so it runs through the same dry run, safety layer and recorder as an exploration.
 //!
-//! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive.
+//! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive;
+//! for rod balancing, the success rule ([`balance::Perch`]: the rod set on the perch at a point of
+//! its axis, released, judged by its tilt), not yet its grasp-and-place primitive or planner.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -21,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod balance;
 mod belief;
 mod planner;
 mod primitive;

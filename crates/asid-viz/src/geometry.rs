@@ -115,18 +115,16 @@ pub struct FixedLink {
     pub parent_from_child: Isometry3<f64>,
 }
 
-/// The robot's links from its URDF: the root, the moving links of the chain and every link fixed
-/// to one of them (with its fixed offset), in the order `[root, chain children..., fixed...]`.
-/// Returns the links and the fixed ones' offsets.
-pub fn robot_links(urdf: &urdf_rs::Robot, chain_links: &[String]) -> (Vec<Link>, Vec<FixedLink>) {
-    let children: Vec<&str> = urdf.joints.iter().map(|j| j.child.link.as_str()).collect();
-    let root = urdf
-        .links
-        .iter()
-        .find(|l| !children.contains(&l.name.as_str()))
-        .map(|l| l.name.clone())
-        .unwrap_or_default();
-    let mut names: Vec<String> = std::iter::once(root)
+/// The robot's links from its URDF: the base link (the robot file's `base_link`, where the
+/// scene's `world_from_base` applies), the moving links of the chain and every link fixed to one of
+/// them (with its fixed offset), in the order `[base, chain children..., fixed...]`. Returns the
+/// links and the fixed ones' offsets.
+pub fn robot_links(
+    urdf: &urdf_rs::Robot,
+    base_link: &str,
+    chain_links: &[String],
+) -> (Vec<Link>, Vec<FixedLink>) {
+    let mut names: Vec<String> = std::iter::once(base_link.to_string())
         .chain(chain_links.iter().cloned())
         .collect();
     let mut fixed = Vec::new();

@@ -98,6 +98,8 @@ pub struct Viz {
     episode: usize,
     executed: Vec<[f32; 3]>,
     last_actions: Vec<Vec<f64>>,
+    /// A failed log was reported.
+    warned: bool,
 }
 
 impl Viz {
@@ -136,7 +138,7 @@ impl Viz {
             .map(|j| j.child_link.clone())
             .collect();
         let joints = arm.chain.joints.iter().map(|j| j.name.clone()).collect();
-        let (links, fixed) = robot_links(&urdf, &chain_links);
+        let (links, fixed) = robot_links(&urdf, &scene.robot.base_link, &chain_links);
         let objects = scene
             .tracked_objects()
             .into_iter()
@@ -156,6 +158,7 @@ impl Viz {
             episode: 0,
             executed: Vec::new(),
             last_actions: Vec::new(),
+            warned: false,
         };
         viz.log_scene(scene)?;
         Ok(viz)
@@ -182,11 +185,20 @@ impl Viz {
         }
         rec.set_duration_secs("time", 0.0);
         for o in &scene.spec.objects {
-            let path = format!("world/objects/{}", o.name);
-            rec.log(
-                path.as_str(),
-                &transform(&pose_xyz_rpy(o.pose.xyz_m, o.pose.rpy_rad)),
-            )?;
+            let pose = pose_xyz_rpy(o.pose.xyz_m, o.pose.rpy_rad);
+            let path = if o.attach == Some(asid_core::scene::Attach::Tool) {
+                // Held by the tool: its pose is relative to the tool centre point.
+                let path = format!("world/robot/tool/{}", o.name);
+                rec.log_static(
+                    path.as_str(),
+                    &transform(&(self.arm.flange_from_tcp * pose)),
+                )?;
+                path
+            } else {
+                let path = format!("world/objects/{}", o.name);
+                rec.log(path.as_str(), &transform(&pose))?;
+                path
+            };
             log_shape(
                 rec,
                 &format!("{path}/shape"),
@@ -279,10 +291,13 @@ impl Viz {
         self.at(p.stamp_ns);
         let [w, x, y, z] = p.q_wxyz;
         let q = nalgebra::UnitQuaternion::from_quaternion(nalgebra::Quaternion::new(w, x, y, z));
-        let pose =
+        // Tracker poses are in the robot base frame (the recording's `base`).
+        let base_from_object =
             Isometry3::from_parts(nalgebra::Translation3::new(p.p_m[0], p.p_m[1], p.p_m[2]), q);
-        self.rec
-            .log(format!("world/objects/{}", p.object), &transform(&pose))?;
+        self.rec.log(
+            format!("world/objects/{}", p.object),
+            &transform(&(self.arm.world_from_base * base_from_object)),
+        )?;
         Ok(())
     }
 
@@ -379,7 +394,8 @@ impl Viz {
         Ok(())
     }
 
-    fn handle(&mut self, event: &Event<'_>) -> Result<(), VizError> {
+    /// Logs one event of the loop (what [`Observer::observe`] does, with the error returned).
+    pub fn log_event(&mut self, event: &Event<'_>) -> Result<(), VizError> {
         match event {
             Event::Record(Record::State(s)) => self.state(s)?,
             Event::Record(Record::Pose(p)) => self.pose(p)?,
@@ -418,24 +434,16 @@ impl Viz {
                     if outcome.success { "success" } else { "missed" }
                 ))?;
             }
-            Event::Finished(_) => {
-                self.rec.flush_blocking().ok();
-            }
+            Event::Finished(_) => self.flush()?,
             _ => {}
         }
         Ok(())
     }
 
     /// Logs a recorded episode as the loop would have: its records in time order, then the end
-    /// of the episode. `actions` (the plan it ran) draws the planned path.
-    pub fn replay_recording(
-        &mut self,
-        rec: &Recording,
-        actions: Option<&[Vec<f64>]>,
-    ) -> Result<(), VizError> {
-        if let Some(a) = actions {
-            self.plan(a)?;
-        }
+    /// of the episode (log the plan it ran first, as an [`Event::ExplorationPlanned`] or
+    /// [`Event::TaskPlanned`], to draw the planned path).
+    pub fn replay_recording(&mut self, rec: &Recording) -> Result<(), VizError> {
         let mut records: Vec<Record> = rec
             .states
             .iter()
@@ -445,7 +453,7 @@ impl Viz {
             .collect();
         records.sort_by_key(Record::stamp_ns);
         for r in &records {
-            self.handle(&Event::Record(r))?;
+            self.log_event(&Event::Record(r))?;
         }
         self.episode_done()
     }
@@ -456,16 +464,20 @@ impl Viz {
             .flush_blocking()
             .map_err(|e| VizError::Flush(e.to_string()))
     }
-
-    /// Logs a fit (as the loop does after identification).
-    pub fn log_fit(&mut self, fit: &asid_sysid::Fit) -> Result<(), VizError> {
-        self.fit(fit)
-    }
 }
 
 impl Observer for Viz {
     fn observe(&mut self, event: &Event<'_>) {
-        // The view must never stop the arm or the run: a failed log is dropped.
-        let _ = self.handle(event);
+        // The view must never stop the arm or the run: a failed log is reported once, and the
+        // run goes on.
+        if let Err(e) = self.log_event(event)
+            && !self.warned
+        {
+            self.warned = true;
+            tracing::warn!(
+                target: "asid::viz",
+                "the rerun view is incomplete from here on ({e}); the run and its recordings go on"
+            );
+        }
     }
 }
