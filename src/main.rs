@@ -87,10 +87,23 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// The error's chain as one line, each cause once: a station error's message already holds its
+/// causes' words, so the chain stops there.
+fn message(e: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if cause.downcast_ref::<asid_station::StationError>().is_some() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 /// The exit code of a failure: the station's own kind where the error came from the library (bad

@@ -206,9 +206,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     iterations: args.task_iterations,
                     seed: lab_seed,
                 };
-                let attempt = asid_station::task::plan(&sim, task, &belief, &opts, &limits)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|plan| Ok((ctx.attempt(task, &plan.actions)?, plan)));
+                let attempt = asid_station::task::plan(
+                    &sim,
+                    task,
+                    &belief,
+                    &opts,
+                    asid_station::task::TaskChecks {
+                        limits: &limits,
+                        control_loop: false,
+                    },
+                )
+                .map_err(anyhow::Error::from)
+                .and_then(|plan| Ok((ctx.attempt(task, &plan.actions)?, plan)));
                 let (outcome, plan) = match attempt {
                     Ok(r) => r,
                     Err(e) => {

@@ -268,8 +268,12 @@ impl Station<'_> {
             let (mut plan_s, mut run_s) = (0.0, 0.0);
             for goal in goal_names(scene) {
                 let t = Instant::now();
+                let checks = crate::task::TaskChecks {
+                    limits: &limits,
+                    control_loop: matches!(self.arm, ArmTarget::Franka(_)),
+                };
                 let (task, plan) =
-                    plan_task_step(sim, &goal, &belief, &limits, &self.opts, self.dir, obs)?;
+                    plan_task_step(sim, &goal, &belief, checks, &self.opts, self.dir, obs)?;
                 plan_s += elapsed(t);
                 let t = Instant::now();
                 let name = format!("task-{goal}");
@@ -386,13 +390,13 @@ pub fn identify_step(
     Ok(fit)
 }
 
-/// The task planning step for one goal: robust over `belief`, every candidate through the safety
-/// limits, the plan through the dry run; writes `task-<goal>.json`.
+/// The task planning step for one goal: robust over `belief`, every candidate through `checks`,
+/// the plan through the dry run; writes `task-<goal>.json`.
 pub fn plan_task_step(
     sim: &Simulator,
     goal: &str,
     belief: &Belief,
-    limits: &SafetyLimits,
+    checks: crate::task::TaskChecks<'_>,
     opts: &LoopOptions,
     dir: &Path,
     obs: &mut dyn Observer,
@@ -402,12 +406,12 @@ pub fn plan_task_step(
         seed: opts.seed,
         ..Default::default()
     };
-    let plan = crate::task::plan(sim, &task, belief, &task_opts, limits)
+    let plan = crate::task::plan(sim, &task, belief, &task_opts, checks)
         .with_context(|| format!("planning the task's goal `{goal}`"))?;
     let file = format!("task-{goal}.json");
     write_json(dir, &file, &plan)?;
     obs.observe(&Event::TaskPlanned { goal, plan: &plan });
-    dry_run(sim, &plan.actions, limits).with_context(|| file.clone())?;
+    dry_run(sim, &plan.actions, checks.limits).with_context(|| file.clone())?;
     obs.observe(&Event::DryRunPassed { what: &file });
     Ok((task, plan))
 }
@@ -463,7 +467,12 @@ pub fn reanalyse(r: &Reanalysis<'_>, opts: &LoopOptions, obs: &mut dyn Observer)
         let belief = Belief::from_fit(&scene.space, &fit)?;
         let limits = limits_for(scene, opts.watchdog_ms);
         for goal in goal_names(scene) {
-            let (_, plan) = plan_task_step(sim, &goal, &belief, &limits, opts, dir, obs)?;
+            // Re-planned for the simulated lab: a plan for a Franka needs the run's arm.
+            let checks = crate::task::TaskChecks {
+                limits: &limits,
+                control_loop: false,
+            };
+            let (_, plan) = plan_task_step(sim, &goal, &belief, checks, opts, dir, obs)?;
             report.tasks.push(task_entry(&goal, &plan));
         }
         report.timings_s.insert("plan_task".into(), elapsed(t));

@@ -11,16 +11,37 @@ use asid_task::{Belief, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
 
 use crate::error::{Context, Result};
 
-/// Plans `task` against `belief`; candidates the safety layer would refuse are left out.
+/// What every task candidate must pass.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskChecks<'a> {
+    /// The safety layer's limits at the control rate.
+    pub limits: &'a SafetyLimits,
+    /// A Franka runs the plan: its 1 kHz interpolation must stay inside the arm's limits too (the
+    /// exploration planner's check, [`asid_explore::arm_check::ArmCheck`]).
+    pub control_loop: bool,
+}
+
+/// Plans `task` against `belief`; candidates that fail `checks` are left out.
 pub fn plan(
     sim: &Simulator,
     task: &SlideTask,
     belief: &Belief,
     opts: &TaskPlanOptions,
-    limits: &SafetyLimits,
+    checks: TaskChecks<'_>,
 ) -> Result<TaskPlan> {
-    let check =
-        |a: &[Vec<f64>]| crate::checks::limits_check(sim, a, limits).map_err(|e| e.to_string());
+    let arm_check = checks
+        .control_loop
+        .then(|| asid_explore::arm_check::ArmCheck::for_scene(sim.scene(), sim.arm()))
+        .flatten();
+    let spec = &sim.scene().spec.arm.action;
+    let check = |a: &[Vec<f64>]| {
+        crate::checks::limits_check(sim, a, checks.limits).map_err(|e| e.to_string())?;
+        if let Some(c) = &arm_check {
+            c.check(spec, sim.arm(), a)
+                .map_err(|e| format!("1 kHz control loop: {e}"))?;
+        }
+        Ok(())
+    };
     Ok(asid_task::plan_task(sim, task, belief, opts, &check)?)
 }
 

@@ -1,0 +1,82 @@
+//! On a Franka the task planner keeps only candidates the 1 kHz control loop can run (the
+//! exploration planner's check). The FR3 shuffleboard with the Panda scene's slide task shows it:
+//! every push of that primitive leaves rest within one 10 Hz period, which at 1 kHz peaks
+//! `fr3_joint4` above 80 % of its acceleration limit, so with the check no plan exists, and
+//! without it (the simulated lab) one does.
+
+use std::path::{Path, PathBuf};
+
+use asid_explore::arm_check::ArmCheck;
+use asid_task::{Belief, SlideTask, TaskPlanOptions};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The FR3 scene with the Panda shuffleboard's `[task]`, in a temporary directory beside a link to
+/// the repository's `robots/` (where a scene's robot and tool are looked up).
+fn fr3_with_task() -> asid_sim::Simulator {
+    let fr3 = std::fs::read_to_string(repo().join("scenes/shuffleboard_fr3.toml")).expect("fr3");
+    let panda = std::fs::read_to_string(repo().join("scenes/shuffleboard.toml")).expect("panda");
+    let task = &panda[panda.find("\n[task]").expect("the Panda scene's task")..];
+    let dir = std::env::temp_dir().join(format!("asid-fr3-task-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let robots = dir.join("robots");
+    if !robots.exists() {
+        std::os::unix::fs::symlink(repo().join("robots"), &robots).expect("link robots");
+    }
+    let path = dir.join("shuffleboard_fr3_task.toml");
+    std::fs::write(&path, format!("{fr3}{task}")).expect("write scene");
+    let sim = asid_sim::Simulator::load(&path);
+    std::fs::remove_dir_all(&dir).expect("remove temp dir");
+    sim.expect("FR3 scene with the task")
+}
+
+#[test]
+fn on_a_franka_task_candidates_must_pass_the_1khz_check() {
+    let sim = fr3_with_task();
+    let check = ArmCheck::for_scene(sim.scene(), sim.arm()).expect("a Franka scene");
+    let spec = &sim.scene().spec.arm.action;
+    let near = SlideTask::new(sim.scene(), Some("near")).expect("task");
+    // The gentlest push of the box already breaks the 1 kHz limits at its first target.
+    let (actions, _) = near.actions(&[0.1, 0.08]).expect("actions");
+    let err = check
+        .check(spec, sim.arm(), &actions)
+        .expect_err("0.1 m/s from rest in one period")
+        .to_string();
+    assert!(err.contains("acceleration limit"), "{err}");
+
+    let limits = asid_station::checks::limits_for(sim.scene(), 100);
+    let belief = Belief::prior(&sim.scene().space);
+    let opts = TaskPlanOptions {
+        samples: 2,
+        population: 8,
+        iterations: 2,
+        seed: 1,
+        ..Default::default()
+    };
+    let refused = asid_station::task::plan(
+        &sim,
+        &near,
+        &belief,
+        &opts,
+        asid_station::task::TaskChecks {
+            limits: &limits,
+            control_loop: true,
+        },
+    )
+    .expect_err("no push passes the 1 kHz check");
+    assert!(refused.to_string().contains("no push"), "{refused}");
+    let plan = asid_station::task::plan(
+        &sim,
+        &near,
+        &belief,
+        &opts,
+        asid_station::task::TaskChecks {
+            limits: &limits,
+            control_loop: false,
+        },
+    )
+    .expect("the simulated lab's plan");
+    assert!(!plan.actions.is_empty());
+}
