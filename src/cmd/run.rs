@@ -127,8 +127,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     console.say(&format!("run directory: {}", dir.display()));
     let mut observers = Observers::default().with(console).with(asid_station::Trace);
     if let Some(Some(sink)) = Sink::parse(&args.rerun, &dir.join("run.rrd")) {
-        let view_sim = asid_sim::Simulator::load(&args.scene)?;
-        observers = observers.with(Viz::new(sim.scene(), Some(view_sim), &sink)?);
+        observers = observers.with(Viz::new(sim.scene(), Some(sim.clone()), &sink)?);
     }
     let mut station = Station {
         sim: &sim,

@@ -57,8 +57,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("--rerun `{}`: allowed save, spawn or connect", args.rerun)
     };
     let sim = asid_sim::Simulator::load(&scene_file)?;
-    let scene = asid_sim::Simulator::load(&scene_file)?;
-    let mut viz = Viz::new(scene.scene(), Some(sim), &sink)?;
+    let mut viz = Viz::new(sim.scene(), Some(sim.clone()), &sink)?;
     if run_dir {
         let dir = &args.input;
         let exploration: Option<asid_explore::Plan> = read_json(&dir.join("plan.json"))?;

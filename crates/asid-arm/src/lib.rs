@@ -72,6 +72,17 @@ pub trait Arm: Send {
     fn stop(&mut self) -> impl Future<Output = Result<ArmState, ArmError>> + Send;
 }
 
+/// The Franka Hand's grasp rule: a grasp for an object of `width_m` holds when the fingers ended
+/// within `[width_m - epsilon_inner_m, width_m + epsilon_outer_m]`.
+pub fn grasp_within(
+    end_width_m: f64,
+    width_m: f64,
+    epsilon_inner_m: f64,
+    epsilon_outer_m: f64,
+) -> bool {
+    end_width_m >= width_m - epsilon_inner_m && end_width_m <= width_m + epsilon_outer_m
+}
+
 /// Result of a gripper motion.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GripperState {

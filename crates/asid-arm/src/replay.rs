@@ -210,9 +210,8 @@ impl Gripper for ReplayGripper {
         epsilon_outer_m: f64,
     ) -> Result<bool, ArmError> {
         let s = self.peek()?;
-        let within =
-            s.width_m >= width_m - epsilon_inner_m && s.width_m <= width_m + epsilon_outer_m;
-        Ok(s.is_grasping && within)
+        Ok(s.is_grasping
+            && crate::grasp_within(s.width_m, width_m, epsilon_inner_m, epsilon_outer_m))
     }
 
     async fn stop(&mut self) -> Result<(), ArmError> {

@@ -137,7 +137,12 @@ impl Gripper for LabGripper {
         let mut w = lock(&self.shared)?;
         // Like the hand: close until something stops the fingers, then judge the width.
         let end = self.run(&mut w, 0.0, speed_m_s, Some(force_n))?;
-        Ok(end.width_m >= width_m - epsilon_inner_m && end.width_m <= width_m + epsilon_outer_m)
+        Ok(asid_arm::grasp_within(
+            end.width_m,
+            width_m,
+            epsilon_inner_m,
+            epsilon_outer_m,
+        ))
     }
 
     async fn stop(&mut self) -> Result<(), ArmError> {
