@@ -26,6 +26,9 @@ fn eval_runs_every_method_and_prints_one_record_each() {
         "6",
         "--task-iterations",
         "2",
+        // The latency search triples a fit's time; `tests/lab_alignment.rs` covers it.
+        "--latency",
+        "off",
         "--out-dir",
         s(&dir.join("runs")),
         "--json",
@@ -73,6 +76,9 @@ fn eval_refuses_bad_arguments_with_the_allowed_values() {
     let out = asid(&["eval", "scenes/shuffleboard.toml", "--goals", "nowhere"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no goal `nowhere`"), "{}", out.stderr);
+    let out = asid(&["eval", "scenes/shuffleboard.toml", "--latency", "soon"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("soon"), "{}", out.stderr);
     let out = asid(&["eval", "scenes/rod.toml"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("declares no [task]"), "{}", out.stderr);

@@ -4,11 +4,13 @@
 //! by the 1 kHz dry run once the arm's position is known, run behind the safety layer and
 //! recorded, identified, and the run directory holds the episode and the report.
 //!
-//! franky-sim has no puck: the sender reports it at rest where the scene puts it, so the fit is
-//! not judged here (the simulated-lab tests judge it), and the FR3 scene declares no task yet (its
-//! task plans would need the 1 kHz interpolation check in the task planner; the simulated lab runs
-//! the task step). The tracker's latency is not estimated (`--latency off`): the nuisance search
-//! is covered by the lab tests and costs minutes here.
+//! Then the task: planned in the identified simulator with every candidate through the 1 kHz
+//! check, dry-run, run on the arm, recorded and judged on the tracker's poses.
+//!
+//! franky-sim has no puck: the sender reports it at rest where the scene puts it, so neither the
+//! fit nor the task's success is judged here (the simulated-lab tests judge them); the task's
+//! verdict must be the one those poses give. The tracker's latency is not estimated
+//! (`--latency off`): the nuisance search is covered by the lab tests and costs minutes here.
 
 mod common;
 
@@ -110,7 +112,28 @@ fn run_the_whole_loop_on_franky_sim() {
             .is_some_and(|p| !p.is_empty() && p.iter().all(|q| q["truth"].is_null())),
         "a real arm has no truth: {report:#}"
     );
-    assert_eq!(report["tasks"], serde_json::json!([]), "{report:#}");
+    // The task ran on the arm and was judged on the tracker's poses: the puck that franky-sim
+    // does not have stayed where the sender reports it, 8.5 cm short of the near zone.
+    let tasks = report["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 1, "{report:#}");
+    let task = &tasks[0];
+    assert_eq!(task["goal"], "near", "{task:#}");
+    assert_eq!(task["episode"], "task-near.mcap", "{task:#}");
+    let xy = &task["object_xy_m"];
+    let (x, y) = (xy[0].as_f64().expect("x"), xy[1].as_f64().expect("y"));
+    assert!(
+        (x - 0.5).abs() < 1e-3 && y.abs() < 1e-3,
+        "judged at {xy}, the sender's puck is at (0.5, 0)"
+    );
+    assert_eq!(task["success"], false, "{task:#}");
+    let d = task["distance_m"].as_f64().expect("distance_m");
+    assert!((d - 0.085).abs() < 1e-3, "distance to the zone {d} m");
+    let task_run = episode(&dir.join("task-near.mcap"));
+    assert_eq!(task_run["run"]["arm"]["backend"], "franka", "{task_run:#}");
+    assert!(
+        state_samples(&task_run) > 30,
+        "task arm states recorded: {task_run:#}"
+    );
     let summary = episode(&dir.join("episode.mcap"));
     // One state per control period: the approach and the 20 actions.
     assert!(

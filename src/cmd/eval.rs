@@ -56,6 +56,10 @@ pub struct Args {
     /// default: the imperfect lab.
     #[arg(long)]
     lab: Option<String>,
+    /// Tracker latency in the fits of `random` and `asid`: `estimate` (as `asid run` does),
+    /// `off`, or a known value in ms (see `asid identify --help`).
+    #[arg(long, default_value = "estimate")]
+    latency: String,
     /// Directory for the episodes.
     #[arg(long, default_value = "runs/eval")]
     out_dir: PathBuf,
@@ -140,6 +144,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("--trials {}: allowed 1..=10000", args.trials);
     }
     let methods = methods(&args.methods)?;
+    let latency = asid_station::Latency::parse(&args.latency)?;
     let sim = Simulator::load(&args.scene)?;
     let scene = sim.scene();
     let spec = scene.spec.task.clone().with_context(|| {
@@ -180,6 +185,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 method,
                 rt: &rt,
                 lab: args.lab.as_deref(),
+                latency,
             };
             // A failed exploration, fit, plan or attempt counts as a failed attempt; the run goes on.
             let (belief, id_error) = match ctx.belief(exploration.as_ref()) {
@@ -323,6 +329,7 @@ struct Trial<'a> {
     method: Method,
     rt: &'a tokio::runtime::Runtime,
     lab: Option<&'a str>,
+    latency: asid_station::Latency,
 }
 
 impl Trial<'_> {
@@ -380,7 +387,7 @@ impl Trial<'_> {
         };
         let (episode, lab_truth) = self.execute(&actions, "explore")?;
         debug_assert_eq!(lab_truth, truth);
-        // As `asid run` does: measured joints drive the replay, the tracker's latency is estimated.
+        // As `asid run` does: measured joints drive the replay; the tracker's latency as asked.
         let source = asid_station::identify::read_source(&episode)?;
         let (fit, _notes) = asid_station::identify::fit_sources(
             self.sim,
@@ -388,7 +395,7 @@ impl Trial<'_> {
             None,
             None,
             &FitOptions::default(),
-            asid_station::Latency::Estimate,
+            self.latency,
             &[],
         )?;
         let belief = Belief::from_fit(&scene.space, &fit)?;

@@ -1,5 +1,6 @@
 //! On a Franka the task planner keeps only candidates the 1 kHz control loop can run (the
-//! exploration planner's check). The FR3 shuffleboard with the Panda scene's slide task shows it:
+//! exploration planner's check). The FR3 scene's own task (ramps at 0.5 m/s^2) has such plans; the
+//! FR3 shuffleboard with the Panda scene's slide task (6 m/s^2) shows the check at work:
 //! every push of that primitive leaves rest within one 10 Hz period, which at 1 kHz peaks
 //! `fr3_joint4` above 80 % of its acceleration limit, so with the check no plan exists, and
 //! without it (the simulated lab) one does.
@@ -17,6 +18,8 @@ fn repo() -> PathBuf {
 /// the repository's `robots/` (where a scene's robot and tool are looked up).
 fn fr3_with_task() -> asid_sim::Simulator {
     let fr3 = std::fs::read_to_string(repo().join("scenes/shuffleboard_fr3.toml")).expect("fr3");
+    // The FR3 scene's own, gentler, task is replaced.
+    let fr3 = &fr3[..fr3.find("\n[task]").unwrap_or(fr3.len())];
     let panda = std::fs::read_to_string(repo().join("scenes/shuffleboard.toml")).expect("panda");
     let task = &panda[panda.find("\n[task]").expect("the Panda scene's task")..];
     let dir = std::env::temp_dir().join(format!("asid-fr3-task-{}", std::process::id()));
@@ -79,4 +82,48 @@ fn on_a_franka_task_candidates_must_pass_the_1khz_check() {
     )
     .expect("the simulated lab's plan");
     assert!(!plan.actions.is_empty());
+}
+
+/// The FR3 scene's own task ramps gently enough: with an oracle belief (the scene's nominal
+/// frictions) the planner finds a push that the 1 kHz check passes and that puts the puck in the
+/// zone in the simulator.
+#[test]
+fn the_fr3_scenes_own_task_plans_pass_the_1khz_check() {
+    let sim =
+        asid_sim::Simulator::load(&repo().join("scenes/shuffleboard_fr3.toml")).expect("scene");
+    let check = ArmCheck::for_scene(sim.scene(), sim.arm()).expect("a Franka scene");
+    let near = SlideTask::new(sim.scene(), Some("near")).expect("the FR3 task");
+    let truth = [0.3, 0.008];
+    let belief = Belief::point(&sim.scene().space, &truth).expect("oracle belief");
+    let limits = asid_station::checks::limits_for(sim.scene(), 100);
+    let opts = TaskPlanOptions {
+        mode: asid_task::Mode::Point,
+        population: 12,
+        iterations: 3,
+        seed: 2,
+        ..Default::default()
+    };
+    let plan = asid_station::task::plan(
+        &sim,
+        &near,
+        &belief,
+        &opts,
+        asid_station::task::TaskChecks {
+            limits: &limits,
+            control_loop: true,
+        },
+    )
+    .expect("a push the arm can run");
+    let report = check
+        .check(&sim.scene().spec.arm.action, sim.arm(), &plan.actions)
+        .expect("the plan passes the 1 kHz check");
+    println!("plan {:?}: {report:?}", plan.primitive);
+    let outcome = near
+        .simulate(&sim, &truth, &plan.primitive)
+        .expect("simulated attempt");
+    assert!(
+        outcome.success,
+        "the oracle plan {:?} misses the zone: {outcome:?}",
+        plan.primitive
+    );
 }
