@@ -104,9 +104,23 @@ fn plan_execute_episode_identify() {
     // its own recording holds the same states, so it identifies to the same estimate.
     let again = dir.join("replayed.mcap");
     let replay = format!("replay://{}", s(&ep));
-    let out = asid(&["execute", s(&plan), "--arm", &replay, "--out", s(&again)])
-        .ok("asid execute --arm replay://");
-    assert!(out.stdout.contains("20 of 20 actions"), "{}", out.stdout);
+    let out = asid(&[
+        "execute",
+        s(&plan),
+        "--arm",
+        &replay,
+        "--out",
+        s(&again),
+        "--json",
+    ])
+    .ok("asid execute --arm replay:// --json");
+    // With --json, stdout is the summary alone.
+    let summary = json(&out.stdout, "asid execute --json");
+    assert_eq!(summary["steps_done"], 20, "{summary:#}");
+    assert_eq!(summary["steps_planned"], 20, "{summary:#}");
+    assert!(summary["stopped_by"].is_null(), "{summary:#}");
+    assert_eq!(summary["episode"], s(&again), "{summary:#}");
+    assert!(out.stderr.contains("dry run passed"), "{}", out.stderr);
     let resum = episode(&again);
     assert_eq!(resum["run"]["arm"]["backend"], "replay", "{resum:#}");
     // Every pose of the plan's span is replayed (the one the lab took while braking after the plan

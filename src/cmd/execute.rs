@@ -54,6 +54,10 @@ pub struct Args {
     /// No pose of a tracked object for this long stops the run.
     #[arg(long, default_value_t = 250)]
     stale_ms: u64,
+    /// Print the run's summary as one JSON object on stdout (`RunSummary` and `episode`); the
+    /// human-readable lines go to stderr.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A plan file, checked against its scene.
@@ -93,12 +97,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let scene = sim.scene();
     let limits = limits_for(scene, args.watchdog_ms);
     dry_run(sim, &loaded.plan.actions, &limits)?;
-    println!(
+    let line = format!(
         "plan {}: {} actions of {} s, dry run passed",
         args.plan.display(),
         loaded.plan.actions.len(),
         scene.control_period_s()
     );
+    if args.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     let signal = StopSignal::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -113,7 +122,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         });
         execute_on(args, sim, &loaded.plan, limits, signal).await
     })?;
-    print_summary(&summary, &args.out);
+    if args.json {
+        let mut v = serde_json::to_value(&summary)?;
+        v["episode"] = serde_json::Value::String(args.out.display().to_string());
+        println!("{v}");
+    } else {
+        print_summary(&summary, &args.out);
+    }
     if let Some(why) = &summary.stopped_by {
         return Err(asid_station::StationError::arm_fault(format!(
             "the run stopped early: {why} (episode kept: {})",
@@ -142,8 +157,8 @@ fn print_summary(s: &RunSummary, out: &Path) {
 }
 
 /// What `asid execute` prints while it runs: progress every tenth of the plan, notes, and the
-/// Franka's 1 kHz dry run.
-pub fn console_observer() -> impl FnMut(&Event<'_>) + Send {
+/// Franka's 1 kHz dry run (on stderr with `json`, where stdout holds only the summary).
+pub fn console_observer(json: bool) -> impl FnMut(&Event<'_>) + Send {
     let mut next = 0;
     move |e: &Event<'_>| match e {
         Event::Progress { done, total, .. } => {
@@ -160,17 +175,24 @@ pub fn console_observer() -> impl FnMut(&Event<'_>) + Send {
             report,
             tolerated_ms,
             joints,
-        } => println!(
-            "1 kHz dry run passed: peaks {:.0} % of the velocity limit ({}), {:.0} % of the \
+        } => {
+            let line = format!(
+                "1 kHz dry run passed: peaks {:.0} % of the velocity limit ({}), {:.0} % of the \
              acceleration limit ({}), {:.0} % of the jerk limit ({}); every step may come up to \
              {tolerated_ms} ms late",
-            100.0 * report.velocity.ratio(),
-            joints[report.velocity.joint],
-            100.0 * report.acceleration.ratio(),
-            joints[report.acceleration.joint],
-            100.0 * report.jerk.ratio(),
-            joints[report.jerk.joint],
-        ),
+                100.0 * report.velocity.ratio(),
+                joints[report.velocity.joint],
+                100.0 * report.acceleration.ratio(),
+                joints[report.acceleration.joint],
+                100.0 * report.jerk.ratio(),
+                joints[report.jerk.joint],
+            );
+            if json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
         _ => {}
     }
 }
@@ -190,7 +212,7 @@ async fn execute_on(
         what: "plan",
     };
     let mut obs = asid_station::Observers::default()
-        .with(console_observer())
+        .with(console_observer(args.json))
         .with(asid_station::Trace);
     if args.arm == "sim" {
         if args.poses.is_some() {

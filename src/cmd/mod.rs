@@ -13,6 +13,7 @@ pub mod execute;
 pub mod explore;
 pub mod identify;
 pub mod input_check;
+pub mod recorded;
 pub mod replay;
 pub mod run;
 pub mod simulate;

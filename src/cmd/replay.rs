@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use asid_station::{LoopOptions, Reanalysis, Report, create_run_dir, reanalyse};
+use asid_station::{LoopOptions, Reanalysis, create_run_dir, reanalyse};
 
 use crate::cmd::console::Console;
 
@@ -47,8 +47,8 @@ pub struct Args {
 /// Runs the re-analysis.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let latency = asid_station::Latency::parse(&args.latency)?;
-    let (scene_file, episode, run, parent) = if args.input.is_dir() {
-        let report = Report::read(&args.input.join("report.json"))?;
+    let recorded = super::recorded::Recorded::resolve(&args.input, args.scene.as_deref())?;
+    let (episode, parent) = if recorded.report.is_some() {
         let episode = args.input.join("episode.mcap");
         if !episode.is_file() {
             bail!(
@@ -56,41 +56,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 args.input.display()
             );
         }
-        let scene = args
-            .scene
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&report.scene_file));
-        (scene, episode, Some(report), args.input.clone())
-    } else if args.input.is_file() {
-        let Some(scene) = args.scene.clone() else {
-            bail!(
-                "{}: an episode file needs --scene (the scene it was recorded in)",
-                args.input.display()
-            )
-        };
-        (scene, args.input.clone(), None, args.out_dir.clone())
+        (episode, args.input.clone())
     } else {
-        bail!(
-            "{}: no such run directory or episode file",
-            args.input.display()
-        )
+        (args.input.clone(), args.out_dir.clone())
     };
-    let sim = asid_sim::Simulator::load(&scene_file)?;
+    let sim = recorded.simulator(&args.input)?;
     let scene = sim.scene();
-    if let Some(r) = &run
-        && r.scene != scene.spec.name
-    {
-        bail!(
-            "{}: the run is of scene `{}`, {} is `{}`",
-            args.input.display(),
-            r.scene,
-            scene_file.display(),
-            scene.spec.name
-        );
-    }
-    let seed = args.seed.or(run.as_ref().map(|r| r.seed)).unwrap_or(1);
+    let run = recorded.report.as_ref();
+    let seed = args.seed.or(run.map(|r| r.seed)).unwrap_or(1);
     // The simulated lab's hidden values, when the run recorded them, for the error column.
-    let truth: Option<Vec<f64>> = run.as_ref().and_then(|r| {
+    let truth: Option<Vec<f64>> = run.and_then(|r| {
         scene
             .space
             .params
@@ -123,7 +98,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let episodes = [episode];
     let job = Reanalysis {
         sim: &sim,
-        scene_file: &scene_file,
+        scene_file: &recorded.scene_file,
         episodes: &episodes,
         truth: truth.as_deref(),
         dir: &dir,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use asid_station::{Event, Report};
+use asid_station::Event;
 use asid_viz::{Sink, Viz};
 
 /// Arguments of `asid view`.
@@ -27,25 +27,9 @@ pub struct Args {
 
 /// Renders the run.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let run_dir = args.input.is_dir();
-    let report = if run_dir {
-        Some(Report::read(&args.input.join("report.json"))?)
-    } else if args.input.is_file() {
-        None
-    } else {
-        bail!(
-            "{}: no such run directory or episode file",
-            args.input.display()
-        )
-    };
-    let scene_file = match (&args.scene, &report) {
-        (Some(s), _) => s.clone(),
-        (None, Some(r)) => PathBuf::from(&r.scene_file),
-        (None, None) => bail!(
-            "{}: an episode file needs --scene (the scene it was recorded in)",
-            args.input.display()
-        ),
-    };
+    let recorded = super::recorded::Recorded::resolve(&args.input, args.scene.as_deref())?;
+    let run_dir = recorded.report.is_some();
+    let report = recorded.report.as_ref();
     let rrd = args.out.clone().unwrap_or_else(|| {
         if run_dir {
             args.input.join("view.rrd")
@@ -56,7 +40,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let Some(Some(sink)) = Sink::parse(&args.rerun, &rrd) else {
         bail!("--rerun `{}`: allowed save, spawn or connect", args.rerun)
     };
-    let sim = asid_sim::Simulator::load(&scene_file)?;
+    let sim = recorded.simulator(&args.input)?;
     let mut viz = Viz::new(sim.scene(), Some(sim.clone()), &sink)?;
     if run_dir {
         let dir = &args.input;
@@ -64,7 +48,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         if let Some(plan) = &exploration {
             viz.log_event(&Event::ExplorationPlanned(plan))?;
         }
-        let ran = report.as_ref().is_some_and(|r| r.exploration.is_some());
+        let ran = report.is_some_and(|r| r.exploration.is_some());
         episode(&mut viz, &dir.join("episode.mcap"), ran)?;
         if let Some(fit) = read_json::<asid_sysid::Fit>(&dir.join("fit.json"))? {
             viz.log_event(&Event::Fit(&fit))?;
