@@ -213,6 +213,16 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
         "{}",
         refused.stderr
     );
+    // A run viewed or replayed against another scene is refused, naming both.
+    for cmd in ["view", "replay"] {
+        let r = asid(&[cmd, s(dir), "--scene", "scenes/shuffleboard.toml"]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("the run is of scene `sphere`"),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
@@ -241,14 +251,16 @@ fn run_and_replay_refuse_bad_arguments_before_planning() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no-such-scene.toml"), "{}", r.stderr);
 
-    let r = asid(&["replay", s(&tmp.join("nothing-here"))]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("no such run directory"), "{}", r.stderr);
     let episode = tmp.join("episode.mcap");
     std::fs::write(&episode, b"not an mcap file").expect("write");
-    let r = asid(&["replay", s(&episode)]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--scene"), "{}", r.stderr);
+    for cmd in ["replay", "view"] {
+        let r = asid(&[cmd, s(&tmp.join("nothing-here"))]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("no such run directory"), "{}", r.stderr);
+        let r = asid(&[cmd, s(&episode)]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("--scene"), "{cmd}: {}", r.stderr);
+    }
 }
 
 /// An arm that cannot be reached is an arm fault: exit code 3, and the message names the host.
