@@ -124,6 +124,14 @@ impl Perch {
             .map_err(TaskError::Sim)?;
         let dt = world.scene().spec.physics.dt_s;
         world.hold((settle_s / dt).ceil() as usize);
+        self.judge(world)
+    }
+
+    /// Judges where the rod is now (after it was set on the perch and left to settle, by
+    /// [`Self::place_and_settle`] or by the arm).
+    pub fn judge(&self, world: &SimWorld) -> Result<BalanceOutcome, TaskError> {
+        let mut axis = Vector3::zeros();
+        axis[self.long_axis] = 1.0;
         let pose = world
             .object_pose(&self.object)
             .ok_or_else(|| TaskError::Config(format!("object `{}` vanished", self.object)))?;

@@ -9,7 +9,8 @@
 //!
 //! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive;
 //! for rod balancing, the success rule ([`balance::Perch`]: the rod set on the perch at a point of
-//! its axis, released, judged by its tilt), not yet its grasp-and-place primitive or planner.
+//! its axis, released, judged by its tilt) and the planner of that point ([`BalanceTask`],
+//! [`plan_balance`], the same CEM and beliefs), not yet the arm's grasp-and-place motion.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -24,12 +25,19 @@
 //! ```
 
 pub mod balance;
+mod balance_plan;
 mod belief;
 mod planner;
 mod primitive;
 
+pub use balance_plan::{
+    BALANCE_PLAN_FORMAT, BALANCE_SETTLE_S, BalancePlan, BalanceTask, CEM_SMOOTHING,
+    FINGER_PAD_HALF_M, plan_balance,
+};
 pub use belief::{Belief, BeliefSource};
-pub use planner::{ArmCheck, Mode, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task};
+pub use planner::{
+    ArmCheck, Mode, PREDICTION_SAMPLES, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task,
+};
 pub use primitive::{Outcome, REST_SPEED_MPS, REST_SPIN_RAD_S, SlideTask};
 
 /// Errors of task planning.

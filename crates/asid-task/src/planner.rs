@@ -2,6 +2,7 @@
 //! robustly over samples of a belief.
 
 use argmin::core::{CostFunction, Error, Executor};
+use asid_core::ParamSpace;
 use asid_opt::{CrossEntropy, INFEASIBLE_COST};
 use asid_sim::Simulator;
 use rand::SeedableRng;
@@ -116,13 +117,7 @@ impl Problem<'_> {
 
     /// Success rate and mean distance over the samples.
     fn score(&self, x: &[f64]) -> Result<(f64, f64), TaskError> {
-        let (actions, _) = self.task.actions(x)?;
-        (self.check)(&actions).map_err(TaskError::Primitive)?;
-        let outcomes: Vec<Outcome> = self
-            .thetas
-            .iter()
-            .map(|t| self.task.simulate(self.sim, t, x))
-            .collect::<Result<_, _>>()?;
+        let outcomes = self.outcomes(x)?;
         let n = outcomes.len() as f64;
         let success = outcomes.iter().filter(|o| o.success).count() as f64 / n;
         let distance = outcomes.iter().map(|o| o.distance_m).sum::<f64>() / n;
@@ -130,18 +125,76 @@ impl Problem<'_> {
     }
 }
 
-impl CostFunction for Problem<'_> {
+/// The belief samples a plan is chosen on: the point estimate alone ([`Mode::Point`]) or
+/// `opts.samples` draws ([`Mode::Robust`], at least one).
+pub(crate) fn planning_samples(
+    belief: &Belief,
+    space: &ParamSpace,
+    opts: &TaskPlanOptions,
+    rng: &mut StdRng,
+) -> Vec<Vec<f64>> {
+    match opts.mode {
+        Mode::Point => vec![belief.estimate.clone()],
+        Mode::Robust => belief.samples(space, opts.samples.max(1), rng),
+    }
+}
+
+/// The samples a plan's prediction is scored on: fresh draws that the plan was not chosen on
+/// ([`PREDICTION_SAMPLES`] of them, robust mode), or the point estimate again (point mode).
+pub(crate) fn prediction_samples(
+    belief: &Belief,
+    space: &ParamSpace,
+    opts: &TaskPlanOptions,
+    rng: &mut StdRng,
+) -> Vec<Vec<f64>> {
+    match opts.mode {
+        Mode::Point => vec![belief.estimate.clone()],
+        Mode::Robust => belief.samples(space, PREDICTION_SAMPLES, rng),
+    }
+}
+
+/// A task cost as CEM sees it: a candidate the cost refuses as a primitive error (it does not fit
+/// the primitive's limits or the arm would refuse it) is a candidate to avoid
+/// ([`INFEASIBLE_COST`]), not a failure of the search.
+struct CemCost<F>(F);
+
+impl<F> CostFunction for CemCost<F>
+where
+    F: Fn(&[f64]) -> Result<f64, TaskError> + Send + Sync,
+{
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
-        match Problem::cost(self, x) {
+        match (self.0)(x) {
             Ok(c) => Ok(c),
-            // A push that does not fit the horizon or that the arm would refuse is a candidate to
-            // avoid, not a failure.
             Err(TaskError::Primitive(_)) => Ok(INFEASIBLE_COST),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Runs the shared CEM (population, iterations and seed of `opts`, further settings by `tune`)
+/// over the box `bounds` on `cost`; the best candidate it evaluated, or `None` when every
+/// candidate was infeasible.
+pub(crate) fn cem_best<F>(
+    bounds: Vec<[f64; 2]>,
+    opts: &TaskPlanOptions,
+    tune: impl FnOnce(CrossEntropy) -> Result<CrossEntropy, Error>,
+    cost: F,
+) -> Result<Option<Vec<f64>>, TaskError>
+where
+    F: Fn(&[f64]) -> Result<f64, TaskError> + Send + Sync,
+{
+    let solver = CrossEntropy::new(bounds, opts.population, opts.seed)
+        .and_then(tune)
+        .map_err(|e| TaskError::Plan(e.to_string()))?;
+    let res = Executor::new(CemCost(cost), solver)
+        .configure(|s| s.max_iters(opts.iterations))
+        .run()
+        .map_err(|e| TaskError::Plan(e.to_string()))?;
+    Ok(asid_opt::best_of(res.state())
+        .filter(|(_, c)| *c < INFEASIBLE_COST)
+        .map(|(p, _)| p.clone()))
 }
 
 /// Plans one goal of the task against `belief`; every candidate must pass `check`.
@@ -154,37 +207,22 @@ pub fn plan_task(
 ) -> Result<TaskPlan, TaskError> {
     let space = &sim.scene().space;
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let thetas = match opts.mode {
-        Mode::Point => vec![belief.estimate.clone()],
-        Mode::Robust => belief.samples(space, opts.samples.max(1), &mut rng),
-    };
+    let thetas = planning_samples(belief, space, opts, &mut rng);
     let problem = Problem {
         task,
         sim,
         thetas: &thetas,
         check,
     };
-    let solver = CrossEntropy::new(task.bounds(), opts.population, opts.seed)
-        .map_err(|e| TaskError::Plan(e.to_string()))?;
-    let res = Executor::new(problem, solver)
-        .configure(|s| s.max_iters(opts.iterations))
-        .run()
-        .map_err(|e| TaskError::Plan(e.to_string()))?;
-    let best = asid_opt::best_of(res.state())
-        .filter(|(_, c)| *c < INFEASIBLE_COST)
-        .map(|(p, _)| p.clone())
-        .ok_or_else(|| {
-            TaskError::Plan(format!(
-                "no push in speed_mps {:?} x travel_m {:?} fits task.horizon_steps {} and the \
-                 arm's limits",
-                task.spec.speed_mps, task.spec.travel_m, task.spec.horizon_steps
-            ))
-        })?;
+    let best = cem_best(task.bounds(), opts, Ok, |x| problem.cost(x))?.ok_or_else(|| {
+        TaskError::Plan(format!(
+            "no push in speed_mps {:?} x travel_m {:?} fits task.horizon_steps {} and the \
+             arm's limits",
+            task.spec.speed_mps, task.spec.travel_m, task.spec.horizon_steps
+        ))
+    })?;
     // The prediction is scored on fresh belief samples, not on the ones the plan was chosen on.
-    let held_out = match opts.mode {
-        Mode::Point => thetas.clone(),
-        Mode::Robust => belief.samples(space, PREDICTION_SAMPLES, &mut rng),
-    };
+    let held_out = prediction_samples(belief, space, opts, &mut rng);
     let problem = Problem {
         task,
         sim,
