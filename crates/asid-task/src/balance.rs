@@ -45,6 +45,12 @@ pub struct Perch {
     pub half_height_m: f64,
     /// Centre of the perch's top face, world frame.
     pub top_m: Vector3<f64>,
+    /// The rod's index among the scene's objects.
+    pub object_index: usize,
+    /// The rod's box half extents (its own frame).
+    pub rod_half_extents_m: [f64; 3],
+    /// The perch's box half extents.
+    pub perch_half_extents_m: [f64; 3],
 }
 
 impl Perch {
@@ -71,10 +77,11 @@ impl Perch {
                 "static `{perch}`: must stand upright (rpy 0)"
             )));
         }
-        let o = spec
+        let (object_index, o) = spec
             .objects
             .iter()
-            .find(|o| o.name == object)
+            .enumerate()
+            .find(|(_, o)| o.name == object)
             .ok_or_else(|| TaskError::Config(format!("the scene has no object `{object}`")))?;
         let (Shape::Box { half_extents_m: h }, Some(long_axis)) = (&o.shape, o.shape.long_axis())
         else {
@@ -93,6 +100,9 @@ impl Perch {
             long_axis,
             half_height_m: h[2],
             top_m: Vector3::new(x, y, z + ph[2]),
+            object_index,
+            rod_half_extents_m: *h,
+            perch_half_extents_m: *ph,
         })
     }
 

@@ -9,7 +9,6 @@
 //! centre of mass lies over the perch, so the task is to know where the centre of mass is: a plan
 //! for the wrong centre of mass drops the rod.
 
-use asid_core::Shape;
 use asid_core::param::ParamTarget;
 use asid_opt::{CrossEntropy, MIN_ELITES};
 use asid_sim::Simulator;
@@ -67,29 +66,9 @@ impl BalanceTask {
     /// static box `perch` of `scene`, settling for [`BALANCE_SETTLE_S`].
     pub fn new(scene: &asid_core::Scene, object: &str, perch: &str) -> Result<Self, TaskError> {
         let rule = Perch::of_scene(scene, object, perch)?;
-        let spec = &scene.spec;
-        let (index, o) = spec
-            .objects
-            .iter()
-            .enumerate()
-            .find(|(_, o)| o.name == object)
-            .ok_or_else(|| TaskError::Config(format!("the scene has no object `{object}`")))?;
-        let Shape::Box { half_extents_m: h } = &o.shape else {
-            return Err(TaskError::Config(format!(
-                "object `{object}`: a box is needed"
-            )));
-        };
-        let p = spec
-            .statics
-            .iter()
-            .find(|s| s.name == perch)
-            .ok_or_else(|| TaskError::Config(format!("the scene has no static `{perch}`")))?;
-        let Shape::Box { half_extents_m: ph } = &p.shape else {
-            return Err(TaskError::Config(format!(
-                "static `{perch}`: a box is needed"
-            )));
-        };
-        let axis = rule.long_axis;
+        let (index, axis) = (rule.object_index, rule.long_axis);
+        let (h, ph) = (rule.rod_half_extents_m, rule.perch_half_extents_m);
+        let nominal_com_m = scene.spec.objects[index].com_m[axis];
         let com_params = scene
             .space
             .params
@@ -105,7 +84,7 @@ impl BalanceTask {
             half_length_m: h[axis],
             perch_half_width_m: ph[axis],
             settle_s: BALANCE_SETTLE_S,
-            nominal_com_m: o.com_m[axis],
+            nominal_com_m,
             com_params,
             perch: rule,
         };
