@@ -1,6 +1,7 @@
 //! Issue 10, items 3 and 7: on the imperfect simulated lab (an arm that lags its commands with
 //! per-joint offsets, a tracker whose stamps hide its latency), `asid identify` estimates the
-//! tracker's latency within its reported uncertainty, and replaying the measured joint positions
+//! tracker's latency within its reported uncertainty; and on a lab whose arm lags (its tracker
+//! without latency, so both fits share the true alignment) replaying the measured joint positions
 //! fits better than replaying the commands.
 
 mod common;

@@ -180,7 +180,8 @@ pub struct BalancePlan {
     /// point set over the perch.
     pub offset_m: f64,
     /// Predicted success rate over [`crate::PREDICTION_SAMPLES`] fresh belief samples
-    /// that the plan was not chosen on (robust mode; 1 or 0 in point mode).
+    /// that the plan was not chosen on (robust mode); in point mode the estimate's own attempt,
+    /// 1 or 0 (in-sample).
     pub predicted_success: f64,
     /// Predicted mean task metric over the same samples: the tilt after settling, 90 degrees for
     /// a rod that fell off ([`BalanceOutcome::metric_deg`]).
@@ -199,6 +200,10 @@ pub struct BalancePlan {
 /// sample succeeds: a fallen rod's tilt says little about how far off it was placed (it lies
 /// flat on the table, leans on the perch at ~20 degrees, or slides off the table alike). CEM keeps
 /// a quarter of the population as elites and smooths its updates ([`CEM_SMOOTHING`]).
+///
+/// The miss term reads each sample's centre of mass from its parameters, so for a point belief
+/// its minimum is that centre of mass exactly: the simulator alone narrows the grasp to the
+/// success window (about +-4.5 mm on the rod scene's perch), the term picks its middle.
 pub fn plan_balance(
     sim: &Simulator,
     task: &BalanceTask,
@@ -232,7 +237,8 @@ pub fn plan_balance(
             task.bounds()
         ))
     })?;
-    // The prediction is scored on fresh belief samples, not on the ones the plan was chosen on.
+    // The prediction is scored on fresh belief samples, not on the ones the plan was chosen on
+    // (robust mode; point mode has the estimate alone).
     let held_out = prediction_samples(belief, space, opts, &mut rng);
     let outcomes = held_out
         .iter()

@@ -65,7 +65,7 @@ pub struct TaskPlan {
     /// Actions at the scene's control rate (the push, then holds).
     pub actions: Vec<Vec<f64>>,
     /// Predicted success rate over [`PREDICTION_SAMPLES`] fresh belief samples that the plan was
-    /// not chosen on (robust mode; 1 or 0 in point mode).
+    /// not chosen on (robust mode); in point mode the estimate's own attempt, 1 or 0 (in-sample).
     pub predicted_success: f64,
     /// Predicted mean distance to the zone over the same samples.
     pub predicted_distance_m: f64,
@@ -231,7 +231,8 @@ pub fn plan_task(
     };
     let (predicted_success, predicted_distance_m) = problem.score(&best)?;
     let (actions, _) = task.actions(&best)?;
-    let evaluations = opts.population * opts.iterations as usize + 1;
+    // CEM's candidates on the planning samples, then the plan on the prediction's samples.
+    let rollouts = opts.population * opts.iterations as usize * thetas.len() + held_out.len();
     Ok(TaskPlan {
         format: TASK_PLAN_FORMAT.into(),
         scene: sim.scene().spec.name.clone(),
@@ -241,6 +242,6 @@ pub fn plan_task(
         actions,
         predicted_success,
         predicted_distance_m,
-        rollouts: evaluations * thetas.len(),
+        rollouts,
     })
 }

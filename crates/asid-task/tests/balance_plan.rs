@@ -63,12 +63,16 @@ fn oracle_plans_grasp_at_the_centre_of_mass_and_balance() {
             (plan.offset_m - com_m).abs() <= 0.003,
             "com {com_m}: {plan:?}"
         );
+        // (In point mode the prediction is the estimate's own simulation: in-sample.)
         assert_eq!(plan.predicted_success, 1.0, "com {com_m}: {plan:?}");
-        let at_truth = task
-            .simulate(&sim, &theta_at(&sim, com_m), &[plan.offset_m])
-            .expect("at the truth");
-        eprintln!("com {com_m:+.3} m, plan placed at the truth: {at_truth:?}");
-        assert!(at_truth.success && at_truth.tilt_deg < 1.0, "{at_truth:?}");
+        // Judged where the plan was not made: the centre of mass 3 mm either side of the belief.
+        for miss_m in [-0.003, 0.003] {
+            let o = task
+                .simulate(&sim, &theta_at(&sim, com_m + miss_m), &[plan.offset_m])
+                .expect("beside the belief");
+            eprintln!("com {com_m:+.3} m, plan judged {miss_m:+.3} m off it: {o:?}");
+            assert!(o.success && o.tilt_deg < 1.0, "{o:?}");
+        }
     }
 }
 
@@ -110,17 +114,13 @@ fn robust_plans_over_the_prior_cannot_know_where_the_mass_is() {
         plan.rollouts,
         t.elapsed().as_secs_f64()
     );
-    assert!(plan.predicted_success <= 0.5, "{plan:?}");
+    // A 9 mm success window in a 120 mm uniform prior: about 0.08 expected.
+    assert!(plan.predicted_success <= 0.25, "{plan:?}");
     assert!(plan.predicted_tilt_deg > 30.0, "{plan:?}");
     let [[lo, hi]] = task.bounds()[..] else {
         panic!("one parameter")
     };
     assert!((lo..=hi).contains(&plan.offset_m));
-    assert_eq!(
-        plan.rollouts,
-        8 * 3 * 4 + asid_task::PREDICTION_SAMPLES,
-        "{plan:?}"
-    );
 }
 
 /// The grasp box keeps the perch and a finger pad on the rod; offsets outside it are refused.
