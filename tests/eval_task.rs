@@ -48,6 +48,8 @@ fn eval_runs_every_method_and_prints_one_record_each() {
     for r in &records {
         assert_eq!(r["scene"], "shuffleboard");
         assert_eq!(r["trials"], 1);
+        assert_eq!(r["latency"], "off", "{r}");
+        assert_eq!(r["lab"], "imperfect", "{r}");
         assert_eq!(r["attempts"], 1, "{r}");
         let rate = r["success_rate"].as_f64().expect("success_rate");
         assert!(rate == 0.0 || rate == 1.0, "{r}");

@@ -218,7 +218,9 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
         let r = asid(&[cmd, s(dir), "--scene", "scenes/shuffleboard.toml"]);
         assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
         assert!(
-            r.stderr.contains("the run is of scene `sphere`"),
+            r.stderr.contains("the run is of scene `sphere`")
+                && r.stderr
+                    .contains("scenes/shuffleboard.toml is `shuffleboard`"),
             "{cmd}: {}",
             r.stderr
         );

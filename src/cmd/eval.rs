@@ -128,6 +128,10 @@ struct MethodFigures {
     failed: usize,
     /// Wall time of planning the exploration, once per run (not in `wall_s_per_trial`).
     explore_plan_s: Option<f64>,
+    /// How the fits treated the tracker's latency (`--latency` as given).
+    latency: String,
+    /// The simulated lab (`--lab` as given; `imperfect` for the default).
+    lab: String,
 }
 
 #[derive(Default)]
@@ -491,6 +495,8 @@ fn report(
                 not_at_rest: judged.iter().filter(|o| !o.at_rest).count(),
                 failed: t.outcomes.len() - judged.len(),
                 explore_plan_s: (*m == Method::Asid).then_some(explore_plan_s).flatten(),
+                latency: args.latency.clone(),
+                lab: args.lab.clone().unwrap_or_else(|| "imperfect".into()),
             }
         })
         .collect();
@@ -504,8 +510,13 @@ fn report(
         return;
     }
     println!(
-        "\n{} ({} trials, goals {:?}; metric: distance to the zone, m)",
-        scene.spec.name, args.trials, goals
+        "\n{} ({} trials, goals {:?}; metric: distance to the zone, m; lab {}, tracker latency \
+         in the fits: {})",
+        scene.spec.name,
+        args.trials,
+        goals,
+        args.lab.as_deref().unwrap_or("imperfect"),
+        args.latency
     );
     println!(
         "{:<8} {:>9} {:>18} {:>10} {:>9}  by goal",
