@@ -133,10 +133,7 @@ pub(crate) fn planning_samples(
     opts: &TaskPlanOptions,
     rng: &mut StdRng,
 ) -> Vec<Vec<f64>> {
-    match opts.mode {
-        Mode::Point => vec![belief.estimate.clone()],
-        Mode::Robust => belief.samples(space, opts.samples.max(1), rng),
-    }
+    draws(belief, space, opts.mode, opts.samples, rng)
 }
 
 /// The samples a plan's prediction is scored on: fresh draws that the plan was not chosen on
@@ -147,9 +144,19 @@ pub(crate) fn prediction_samples(
     opts: &TaskPlanOptions,
     rng: &mut StdRng,
 ) -> Vec<Vec<f64>> {
-    match opts.mode {
+    draws(belief, space, opts.mode, PREDICTION_SAMPLES, rng)
+}
+
+fn draws(
+    belief: &Belief,
+    space: &ParamSpace,
+    mode: Mode,
+    n: usize,
+    rng: &mut StdRng,
+) -> Vec<Vec<f64>> {
+    match mode {
         Mode::Point => vec![belief.estimate.clone()],
-        Mode::Robust => belief.samples(space, PREDICTION_SAMPLES, rng),
+        Mode::Robust => belief.samples(space, n.max(1), rng),
     }
 }
 
