@@ -103,11 +103,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         loaded.plan.actions.len(),
         scene.control_period_s()
     );
-    if args.json {
-        eprintln!("{line}");
-    } else {
-        println!("{line}");
-    }
+    report_line(args.json, &line);
     let signal = StopSignal::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -187,13 +183,18 @@ pub fn console_observer(json: bool) -> impl FnMut(&Event<'_>) + Send {
                 100.0 * report.jerk.ratio(),
                 joints[report.jerk.joint],
             );
-            if json {
-                eprintln!("{line}");
-            } else {
-                println!("{line}");
-            }
+            report_line(json, &line);
         }
         _ => {}
+    }
+}
+
+/// A line of the run's report: on stdout, or on stderr when stdout holds the JSON summary.
+fn report_line(json: bool, line: &str) {
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
     }
 }
 

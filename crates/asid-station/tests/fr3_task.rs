@@ -35,6 +35,28 @@ fn fr3_with_task() -> asid_sim::Simulator {
     sim.expect("FR3 scene with the task")
 }
 
+/// The station's task plan for `task` with the safety limits of `asid run` (100 ms watchdog), the
+/// 1 kHz check on or off.
+fn plan(
+    sim: &asid_sim::Simulator,
+    task: &SlideTask,
+    belief: &Belief,
+    opts: &TaskPlanOptions,
+    control_loop: bool,
+) -> asid_station::Result<asid_task::TaskPlan> {
+    let limits = asid_station::checks::limits_for(sim.scene(), 100);
+    asid_station::task::plan(
+        sim,
+        task,
+        belief,
+        opts,
+        asid_station::task::TaskChecks {
+            limits: &limits,
+            control_loop,
+        },
+    )
+}
+
 #[test]
 fn on_a_franka_task_candidates_must_pass_the_1khz_check() {
     let sim = fr3_with_task();
@@ -49,7 +71,6 @@ fn on_a_franka_task_candidates_must_pass_the_1khz_check() {
         .to_string();
     assert!(err.contains("acceleration limit"), "{err}");
 
-    let limits = asid_station::checks::limits_for(sim.scene(), 100);
     let belief = Belief::prior(&sim.scene().space);
     let opts = TaskPlanOptions {
         samples: 2,
@@ -58,29 +79,10 @@ fn on_a_franka_task_candidates_must_pass_the_1khz_check() {
         seed: 1,
         ..Default::default()
     };
-    let refused = asid_station::task::plan(
-        &sim,
-        &near,
-        &belief,
-        &opts,
-        asid_station::task::TaskChecks {
-            limits: &limits,
-            control_loop: true,
-        },
-    )
-    .expect_err("no push passes the 1 kHz check");
+    let refused =
+        plan(&sim, &near, &belief, &opts, true).expect_err("no push passes the 1 kHz check");
     assert!(refused.to_string().contains("no push"), "{refused}");
-    let plan = asid_station::task::plan(
-        &sim,
-        &near,
-        &belief,
-        &opts,
-        asid_station::task::TaskChecks {
-            limits: &limits,
-            control_loop: false,
-        },
-    )
-    .expect("the simulated lab's plan");
+    let plan = plan(&sim, &near, &belief, &opts, false).expect("the simulated lab's plan");
     assert!(!plan.actions.is_empty());
 }
 
@@ -95,7 +97,6 @@ fn the_fr3_scenes_own_task_plans_pass_the_1khz_check() {
     let near = SlideTask::new(sim.scene(), Some("near")).expect("the FR3 task");
     let truth = [0.3, 0.008];
     let belief = Belief::point(&sim.scene().space, &truth).expect("oracle belief");
-    let limits = asid_station::checks::limits_for(sim.scene(), 100);
     let opts = TaskPlanOptions {
         mode: asid_task::Mode::Point,
         population: 12,
@@ -103,17 +104,7 @@ fn the_fr3_scenes_own_task_plans_pass_the_1khz_check() {
         seed: 2,
         ..Default::default()
     };
-    let plan = asid_station::task::plan(
-        &sim,
-        &near,
-        &belief,
-        &opts,
-        asid_station::task::TaskChecks {
-            limits: &limits,
-            control_loop: true,
-        },
-    )
-    .expect("a push the arm can run");
+    let plan = plan(&sim, &near, &belief, &opts, true).expect("a push the arm can run");
     let report = check
         .check(&sim.scene().spec.arm.action, sim.arm(), &plan.actions)
         .expect("the plan passes the 1 kHz check");
