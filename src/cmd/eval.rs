@@ -151,12 +151,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let latency = asid_station::Latency::parse(&args.latency)?;
     let sim = Simulator::load(&args.scene)?;
     let scene = sim.scene();
-    let spec = scene.spec.task.clone().with_context(|| {
-        format!(
-            "{}: the scene declares no [task] (scenes with a task: shuffleboard, sphere)",
-            args.scene.display()
-        )
-    })?;
+    let spec = scene
+        .spec
+        .task
+        .as_ref()
+        .and_then(|t| t.slide())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "{}: the scene declares no slide_to_zone [task] (asid eval runs those: \
+                 shuffleboard, sphere)",
+                args.scene.display()
+            )
+        })?;
     let goals = goal_names(&spec, args.goals.as_deref())?;
     let tasks: Vec<SlideTask> = goals
         .iter()

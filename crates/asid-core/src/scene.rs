@@ -36,7 +36,7 @@ pub struct SceneSpec {
     pub parameters: Vec<ParamSpec>,
     /// The task to plan and run once the parameters are identified ([`crate::task`]).
     #[serde(default)]
-    pub task: Option<crate::task::TaskSpec>,
+    pub task: Option<crate::task::SceneTask>,
 }
 
 /// How the pair friction coefficient is formed from the two materials.

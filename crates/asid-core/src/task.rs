@@ -1,10 +1,14 @@
 //! The task a scene poses (`[task]` in a scene file): what the arm must achieve once the unknown
 //! parameters are identified, how success is judged and what the planner may choose.
 //!
-//! One kind exists so far, `slide_to_zone` (the shuffleboard and the sphere-striking tasks): the tool
-//! pushes or strikes an object along the line towards a goal zone and stops; the object slides or
-//! rolls out and must come to rest inside the zone. A task names one or more goal zones; each is
-//! planned and judged on its own.
+//! Two kinds exist:
+//! - `slide_to_zone` (the shuffleboard and the sphere-striking tasks): the tool pushes or strikes an
+//!   object along the line towards a goal zone and stops; the object slides or rolls out and must
+//!   come to rest inside the zone. A task names one or more goal zones; each is planned and judged
+//!   on its own.
+//! - `balance` (ASID's rod balancing, [`BalanceSpec`]): the hand grasps a rod at a chosen point of
+//!   its long axis, lifts it, sets that point on a narrow perch (a static box of the scene) and
+//!   opens; the rod must stay up.
 //!
 //! ```toml
 //! [task]
@@ -33,6 +37,108 @@ use crate::scene::{ActionSpec, SceneSpec};
 pub enum TaskKind {
     /// Push or strike an object so that it comes to rest inside a goal zone.
     SlideToZone,
+    /// Pick a rod and set it on a perch so that it balances.
+    Balance,
+}
+
+/// The `[task]` table of a scene, by its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SceneTask {
+    /// `kind = "slide_to_zone"`.
+    SlideToZone(TaskSpec),
+    /// `kind = "balance"`.
+    Balance(BalanceSpec),
+}
+
+impl SceneTask {
+    /// The task's kind.
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            Self::SlideToZone(_) => TaskKind::SlideToZone,
+            Self::Balance(_) => TaskKind::Balance,
+        }
+    }
+
+    /// The object the task acts on.
+    pub fn object(&self) -> &str {
+        match self {
+            Self::SlideToZone(t) => &t.object,
+            Self::Balance(t) => &t.object,
+        }
+    }
+
+    /// The slide-to-zone task, if it is one.
+    pub fn slide(&self) -> Option<&TaskSpec> {
+        match self {
+            Self::SlideToZone(t) => Some(t),
+            Self::Balance(_) => None,
+        }
+    }
+
+    /// The balancing task, if it is one.
+    pub fn balance(&self) -> Option<&BalanceSpec> {
+        match self {
+            Self::Balance(t) => Some(t),
+            Self::SlideToZone(_) => None,
+        }
+    }
+
+    /// Names of the attempts one run makes: each goal zone of a slide task, `perch` for a
+    /// balancing task.
+    pub fn goal_names(&self) -> Vec<String> {
+        match self {
+            Self::SlideToZone(t) => t.goals.iter().map(|g| g.name.clone()).collect(),
+            Self::Balance(t) => vec![t.perch.clone()],
+        }
+    }
+}
+
+/// The rod-balancing task (`kind = "balance"`):
+///
+/// ```toml
+/// [task]
+/// kind = "balance"
+/// object = "rod"
+/// perch = "perch"
+/// carry_z_m = 0.25
+/// speed_mps = 0.1
+/// grasp_force_n = 20.0
+/// settle_s = 2.0
+/// ```
+///
+/// The grasp point along the rod is what the planner chooses; the rest is the motion's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceSpec {
+    /// The rod: a free box with one long axis in the table plane.
+    pub object: String,
+    /// The perch: a static, upright box.
+    pub perch: String,
+    /// Height of the tool centre point while the rod is carried (world z); it must clear the
+    /// perch with the rod below the hand.
+    pub carry_z_m: f64,
+    /// Largest tool speed of the pick-and-place motion.
+    #[serde(default = "default_pick_speed")]
+    pub speed_mps: f64,
+    /// Grasp force of the hand.
+    #[serde(default = "default_grasp_force")]
+    pub grasp_force_n: f64,
+    /// Time the released rod is left to settle before it is judged.
+    #[serde(default = "default_settle")]
+    pub settle_s: f64,
+}
+
+fn default_pick_speed() -> f64 {
+    0.1
+}
+
+fn default_grasp_force() -> f64 {
+    20.0
+}
+
+fn default_settle() -> f64 {
+    2.0
 }
 
 /// How far outside a zone's edge a point still counts as on it.
@@ -73,12 +179,10 @@ impl GoalZone {
     }
 }
 
-/// The `[task]` table of a scene.
+/// The slide-to-zone task (`kind = "slide_to_zone"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
-    /// What kind of task.
-    pub kind: TaskKind,
     /// The object to bring into a zone (a free object of the scene).
     pub object: String,
     /// Control steps of one attempt: the push and the time the object needs to come to rest.
@@ -111,15 +215,25 @@ fn invalid(file: &Path, key: &str, msg: String, allowed: &str) -> ConfigError {
 
 /// Checks a scene's `[task]` against the rest of the scene.
 pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigError> {
-    let Some(t) = &s.task else {
-        return Ok(());
-    };
-    let Some(obj) = s.objects.iter().find(|o| o.name == t.object) else {
+    match &s.task {
+        None => Ok(()),
+        Some(SceneTask::SlideToZone(t)) => validate_slide(file, s, t),
+        Some(SceneTask::Balance(t)) => crate::task_balance::validate_balance(file, s, t),
+    }
+}
+
+/// The task's object: a free body of the scene.
+pub(crate) fn free_object<'a>(
+    file: &Path,
+    s: &'a SceneSpec,
+    name: &str,
+) -> Result<&'a crate::scene::ObjectSpec, ConfigError> {
+    let Some(obj) = s.objects.iter().find(|o| o.name == name) else {
         let names: Vec<&str> = s.objects.iter().map(|o| o.name.as_str()).collect();
         return Err(invalid(
             file,
             "task.object",
-            format!("no object named `{}`", t.object),
+            format!("no object named `{name}`"),
             &format!("one of {names:?}"),
         ));
     };
@@ -127,10 +241,15 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
         return Err(invalid(
             file,
             "task.object",
-            format!("`{}` is not a free body", t.object),
+            format!("`{name}` is not a free body"),
             "a free object (not fixed, attached or jointed)",
         ));
     }
+    Ok(obj)
+}
+
+fn validate_slide(file: &Path, s: &SceneSpec, t: &TaskSpec) -> Result<(), ConfigError> {
+    free_object(file, s, &t.object)?;
     if !matches!(s.arm.action, ActionSpec::EeDeltaXy { .. }) {
         return Err(invalid(
             file,

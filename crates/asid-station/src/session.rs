@@ -490,7 +490,7 @@ fn goal_names(scene: &asid_core::Scene) -> Vec<String> {
         .spec
         .task
         .as_ref()
-        .map(|t| t.goals.iter().map(|g| g.name.clone()).collect())
+        .map(asid_core::SceneTask::goal_names)
         .unwrap_or_default()
 }
 

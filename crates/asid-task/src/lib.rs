@@ -9,8 +9,9 @@
 //!
 //! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive;
 //! for rod balancing, the success rule ([`balance::Perch`]: the rod set on the perch at a point of
-//! its axis, released, judged by its tilt) and the planner of that point ([`BalanceTask`],
-//! [`plan_balance`], the same CEM and beliefs), not yet the arm's grasp-and-place motion.
+//! its axis, released, judged by its tilt), the planner of that point ([`BalanceTask`],
+//! [`plan_balance`], the same CEM and beliefs) and the hand's pick-and-place motion that carries a
+//! plan out ([`pick_place`]).
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -27,6 +28,7 @@
 pub mod balance;
 mod balance_plan;
 mod belief;
+pub mod pick_place;
 mod planner;
 mod primitive;
 

@@ -51,7 +51,9 @@ impl SlideTask {
         let spec = scene
             .spec
             .task
-            .clone()
+            .as_ref()
+            .and_then(|t| t.slide())
+            .cloned()
             .ok_or_else(|| TaskError::NoTask(scene.path.display().to_string()))?;
         let g = match goal {
             None => spec.goals[0].clone(),
