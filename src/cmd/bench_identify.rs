@@ -280,7 +280,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     let out = args.work_dir.join(format!("trial-{c}.mcap"));
                     let job = Job {
                         sim: &sim,
-                        actions: &actions,
+                        work: asid_station::executor::Work::Actions(&actions),
                         plan_label: format!("bench {kind} trial {trial}"),
                         out: out.clone(),
                         what: "plan",

@@ -148,6 +148,33 @@ impl asid_station::Observer for Console {
                     if outcome.success { "success" } else { "missed" }
                 ));
             }
+            Event::BalancePlanned { perch, attempt } => {
+                self.done();
+                let p = &attempt.plan;
+                self.say(&format!(
+                    "    {perch}: grasp {:+.4} m along the rod, predicted success {:.0} % over {} \
+                     belief samples; the motion ({} periods) at the estimate ends at {:.2} deg",
+                    p.offset_m,
+                    100.0 * p.predicted_success,
+                    p.options.samples,
+                    attempt.motion.periods(),
+                    attempt.predicted_at_estimate.tilt_deg
+                ));
+            }
+            Event::BalanceOutcome { perch, outcome } => {
+                self.done();
+                self.say(&format!(
+                    "    {perch}: the rod {} (tilt {:.2} deg)",
+                    if outcome.success {
+                        "stays up: success"
+                    } else if outcome.on_perch {
+                        "leans on the perch: missed"
+                    } else {
+                        "fell off the perch: missed"
+                    },
+                    outcome.tilt_deg
+                ));
+            }
             Event::Finished(report) => {
                 self.done();
                 if !self.json {

@@ -364,7 +364,7 @@ impl Trial<'_> {
         ));
         let job = Job {
             sim: self.sim,
-            actions,
+            work: asid_station::executor::Work::Actions(actions),
             plan_label: format!("{} {what}", self.method.name()),
             out: out.clone(),
             what,

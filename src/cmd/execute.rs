@@ -207,7 +207,7 @@ async fn execute_on(
 ) -> anyhow::Result<RunSummary> {
     let job = Job {
         sim,
-        actions: &plan.actions,
+        work: asid_station::executor::Work::Actions(&plan.actions),
         plan_label: args.plan.display().to_string(),
         out: args.out.clone(),
         what: "plan",

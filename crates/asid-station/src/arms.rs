@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use asid_arm::{
-    Arm, NoPoses, PoseSource, Record, Recorded, Recorder, RunInfo, Safe, SafetyLimits, StopSignal,
+    Arm, Gripper, NoPoses, PoseSource, Record, Recorded, Recorder, RunInfo, Safe, SafetyLimits,
+    StopSignal,
 };
 use asid_core::Scene;
 use asid_lab::{LabConfig, SimLab};
@@ -20,7 +21,7 @@ use rand::rngs::StdRng;
 use crate::checks::{interpolation_dry_run, plan_joint_targets};
 use crate::error::{Context, Result, StationError};
 use crate::event::{Event, Observer};
-use crate::executor::{self, RunSummary, Start};
+use crate::executor::{self, NoHand, RunSummary, Start, Work};
 
 /// Draws (or parses) the simulated lab's hidden truth.
 pub fn lab_truth(scene: &Scene, seed: u64, truth: Option<&str>) -> Result<Vec<f64>> {
@@ -113,6 +114,7 @@ pub async fn run_in_lab(
     let cfg = lab_config(lab.seed, lab.noise, lab.imperfections)?;
     let (noise_scale, latency_ms) = (cfg.noise_scale, cfg.pose_latency_ms);
     let (arm, tracker) = SimLab::new(job.sim, &truth, cfg)?;
+    let hand = arm.gripper();
     let mut extra = BTreeMap::new();
     let named: serde_json::Map<String, serde_json::Value> = scene
         .space
@@ -126,7 +128,10 @@ pub async fn run_in_lab(
     // The lab's effective settings (`--lab ideal` overrides --noise).
     extra.insert("noise_scale".into(), serde_json::json!(noise_scale));
     extra.insert("lab_pose_latency_ms".into(), serde_json::json!(latency_ms));
-    let summary = run_arm(arm, tracker, job, limits, signal, extra, obs).await?;
+    let summary = match hand {
+        Some(hand) => run_arm(arm, tracker, hand, job, limits, signal, extra, obs).await?,
+        None => run_arm(arm, tracker, NoHand, job, limits, signal, extra, obs).await?,
+    };
     Ok((summary, truth))
 }
 
@@ -206,8 +211,8 @@ pub async fn connect_franka(
 pub struct Job<'a> {
     /// The scene's simulator (kinematics, start pose, action space).
     pub sim: &'a Simulator,
-    /// The actions to run (an exploration plan's or a task plan's).
-    pub actions: &'a [Vec<f64>],
+    /// What to run: an exploration plan's or a push task's actions, or a task's hand motion.
+    pub work: Work<'a>,
     /// The plan's name in the recording.
     pub plan_label: String,
     /// The MCAP file.
@@ -216,11 +221,13 @@ pub struct Job<'a> {
     pub what: &'a str,
 }
 
-/// Runs `job` on `arm` with `poses`, behind the safety layer with `limits` and recording to the
-/// job's MCAP file; `extra` goes into the run metadata.
-pub async fn run_arm<A: Arm, P: PoseSource>(
+/// Runs `job` on `arm` with `poses` (and `hand`, for a motion that grasps), behind the safety
+/// layer with `limits` and recording to the job's MCAP file; `extra` goes into the run metadata.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_arm<A: Arm, P: PoseSource, G: Gripper>(
     arm: A,
     mut poses: P,
+    mut hand: G,
     job: &Job<'_>,
     limits: SafetyLimits,
     signal: StopSignal,
@@ -260,24 +267,21 @@ pub async fn run_arm<A: Arm, P: PoseSource>(
         world_from_tcp: tcp,
     };
     let what = format!("{} actions", job.what);
-    let summary = executor::execute(
-        &mut arm,
-        &mut poses,
-        scene,
-        &kin,
-        start,
-        job.actions,
-        |done, total| {
-            observe(
-                &obs,
-                &Event::Progress {
-                    what: &what,
-                    done,
-                    total,
-                },
-            );
-        },
-    )
+    let rig = executor::Rig {
+        arm: &mut arm,
+        hand: &mut hand,
+        poses: &mut poses,
+    };
+    let summary = executor::execute(rig, scene, &kin, start, job.work, |done, total| {
+        observe(
+            &obs,
+            &Event::Progress {
+                what: &what,
+                done,
+                total,
+            },
+        );
+    })
     .await;
     let mut meta = BTreeMap::new();
     meta.insert("steps_done".to_string(), summary.steps_done.to_string());
@@ -374,6 +378,13 @@ pub async fn run_on_franka(
             Box::new(NoPoses)
         }
     };
+    let Work::Actions(actions) = job.work else {
+        return Err(StationError::input(format!(
+            "{}: a motion with the hand runs on the simulated lab only; asid does not drive the \
+             Franka Hand in a run yet",
+            job.plan_label
+        )));
+    };
     let arm = connect_franka(&franka.host, scene, franka.watchdog_ms, obs).await?;
     let q_now = arm
         .latest_state()
@@ -384,7 +395,7 @@ pub async fn run_on_franka(
         arm.config(),
         &q_now,
         &executor::approach(&q_now, &q_start, scene.control_period_s()),
-        &plan_joint_targets(sim, job.actions)?,
+        &plan_joint_targets(sim, actions)?,
     )?;
     obs.observe(&Event::ControlLoopChecked {
         report: &report,
@@ -393,7 +404,7 @@ pub async fn run_on_franka(
     });
     let mut extra = BTreeMap::new();
     extra.insert("host".into(), serde_json::json!(franka.host));
-    run_arm(arm, poses, job, limits, signal, extra, obs).await
+    run_arm(arm, poses, NoHand, job, limits, signal, extra, obs).await
 }
 
 /// Runs `job` on a recording played back through the arm interface (its poses with it).
@@ -417,5 +428,12 @@ pub async fn run_on_replay(
         "replay_of".into(),
         serde_json::json!(file.display().to_string()),
     );
-    run_arm(arm, poses, job, limits, signal, extra, obs).await
+    match job.work {
+        // A motion with the hand replays the recorded hand states with the arm's.
+        Work::Motion(_) => {
+            let hand = asid_arm::ReplayGripper::new(&rec)?;
+            run_arm(arm, poses, hand, job, limits, signal, extra, obs).await
+        }
+        Work::Actions(_) => run_arm(arm, poses, NoHand, job, limits, signal, extra, obs).await,
+    }
 }

@@ -60,17 +60,7 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
 /// The safety layer's part of the dry run: the plan's joint targets through [`Safe`] on an ideal
 /// arm, so every limit is checked with the control period's timing.
 pub fn limits_check(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> Result<()> {
-    let scene = sim.scene();
-    let kin = sim.arm().clone();
-    let q0 = asid_sim::start_of(scene, &kin)?.0;
-    let ideal = DummyArm::new(
-        q0,
-        scene.robot.limits.position_min_rad.clone(),
-        scene.robot.limits.position_max_rad.clone(),
-        scene.control_period_s(),
-    );
-    let mut safe = Safe::new(ideal, limits.clone(), Some(kin), StopSignal::new())
-        .map_err(|e| StationError::input(format!("safety limits: {e}")))?;
+    let mut safe = ideal_arm(sim, limits)?;
     let targets = plan_joint_targets(sim, actions).context("dry run")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -85,6 +75,22 @@ pub fn limits_check(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits
         }
         Ok(())
     })
+}
+
+/// An ideal arm at the scene's start configuration and control period behind the safety layer
+/// with `limits`: what a dry run sends its joint targets through.
+pub fn ideal_arm(sim: &Simulator, limits: &SafetyLimits) -> Result<Safe<DummyArm>> {
+    let scene = sim.scene();
+    let kin = sim.arm().clone();
+    let q0 = asid_sim::start_of(scene, &kin)?.0;
+    let ideal = DummyArm::new(
+        q0,
+        scene.robot.limits.position_min_rad.clone(),
+        scene.robot.limits.position_max_rad.clone(),
+        scene.control_period_s(),
+    );
+    Safe::new(ideal, limits.clone(), Some(kin), StopSignal::new())
+        .map_err(|e| StationError::input(format!("safety limits: {e}")))
 }
 
 /// The Franka's own check, offline, once its position is known: the approach from `q_now_rad`

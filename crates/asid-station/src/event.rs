@@ -75,6 +75,20 @@ pub enum Event<'a> {
         /// Where the object came to rest and whether it counts.
         outcome: &'a asid_task::Outcome,
     },
+    /// A balancing attempt was planned (grasp point, motion, prediction at the estimate).
+    BalancePlanned {
+        /// The perch.
+        perch: &'a str,
+        /// The attempt.
+        attempt: &'a crate::balance::BalanceAttempt,
+    },
+    /// A balancing attempt was judged from the tracker's last poses.
+    BalanceOutcome {
+        /// The perch.
+        perch: &'a str,
+        /// The rod's tilt and whether it stayed up.
+        outcome: &'a asid_task::balance::BalanceOutcome,
+    },
     /// The loop finished; the report is complete.
     Finished(&'a Report),
 }

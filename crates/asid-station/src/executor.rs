@@ -1,14 +1,67 @@
-//! The station's executor: runs a plan's actions on any arm behind the safety and recording layers,
-//! with object poses from any tracker, and stops safely on the first fault while keeping every
-//! sample recorded so far.
+//! The station's executor: runs a plan's actions (or a task's motion with the hand) on any arm
+//! behind the safety and recording layers, with object poses from any tracker, and stops safely on
+//! the first fault while keeping every sample recorded so far.
 
 use asid_arm::{
-    ActionRecord, Arm, ArmCommand, ArmError, ArmState, Level, PoseSource, PoseStats, Record,
-    Recorded, Recorder, Safe,
+    ActionRecord, Arm, ArmCommand, ArmError, ArmState, Gripper, GripperState, Level, PoseSource,
+    PoseStats, Record, Recorded, Recorder, Safe,
 };
 use asid_core::Scene;
+use asid_task::pick_place::{GRASP_EPSILON_M, MotionStep};
 use nalgebra::Isometry3;
 use serde::{Deserialize, Serialize};
+
+/// What a run carries out.
+#[derive(Debug, Clone, Copy)]
+pub enum Work<'a> {
+    /// Actions in the scene's action space (an exploration plan, a push task), one per control
+    /// period.
+    Actions(&'a [Vec<f64>]),
+    /// A task's motion: joint targets, one per control period, and the hand's commands
+    /// ([`asid_task::pick_place`]).
+    Motion(&'a [MotionStep]),
+}
+
+impl Work<'_> {
+    /// Steps in it.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Actions(a) => a.len(),
+            Self::Motion(m) => m.len(),
+        }
+    }
+
+    /// Whether it has no step.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The hand of an arm that has none: every command is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHand;
+
+fn no_hand() -> ArmError {
+    ArmError::BadCommand("this arm has no hand that asid drives".into())
+}
+
+impl Gripper for NoHand {
+    async fn homing(&mut self) -> Result<(), ArmError> {
+        Err(no_hand())
+    }
+    async fn move_to(&mut self, _: f64, _: f64) -> Result<(), ArmError> {
+        Err(no_hand())
+    }
+    async fn grasp(&mut self, _: f64, _: f64, _: f64, _: f64, _: f64) -> Result<bool, ArmError> {
+        Err(no_hand())
+    }
+    async fn stop(&mut self) -> Result<(), ArmError> {
+        Ok(())
+    }
+    async fn read(&mut self) -> Result<GripperState, ArmError> {
+        Err(no_hand())
+    }
+}
 
 /// How a run went.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,22 +151,34 @@ impl<A: Arm, R: Recorder, P: PoseSource> Runner<'_, A, R, P> {
     }
 }
 
-/// Runs `actions` (the scene's action space) from `start`: first a gentle approach to the start
-/// configuration, then one action per control period, each turned into the joint target the
-/// simulator would command. Every action, command, state and pose is recorded. On any fault the
-/// arm is stopped and the summary says why; the recording keeps everything up to that point.
-pub async fn execute<A: Arm, R: Recorder, P: PoseSource>(
-    arm: &mut Recorded<Safe<A>, R>,
-    poses: &mut P,
+/// The arm, the hand, the tracker and the recorder of a run.
+pub struct Rig<'a, A, R, P, G> {
+    /// The arm behind the safety and recording layers.
+    pub arm: &'a mut Recorded<Safe<A>, R>,
+    /// Its hand (commands checked by the hand's own limits; [`NoHand`] for an arm without one).
+    pub hand: &'a mut G,
+    /// The tracker.
+    pub poses: &'a mut P,
+}
+
+/// Runs `work` from `start`: first a gentle approach to the start configuration, then one step per
+/// control period: an action turned into the joint target the simulator would command, or a
+/// motion's joint target; a motion's hand commands run between them (the arm holding). Every
+/// action, command, state, hand state and pose is recorded. On any fault (a grasp that misses
+/// included) the arm is stopped and the summary says why; the recording keeps everything up to
+/// that point.
+pub async fn execute<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
+    rig: Rig<'_, A, R, P, G>,
     scene: &Scene,
     kinematics: &asid_robot::Arm,
     start: Start,
-    actions: &[Vec<f64>],
+    work: Work<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> RunSummary {
+    let Rig { arm, hand, poses } = rig;
     let mut summary = RunSummary {
         steps_done: 0,
-        steps_planned: actions.len(),
+        steps_planned: work.len(),
         approach_steps: 0,
         duration_s: 0.0,
         max_tracking_error_rad: 0.0,
@@ -135,16 +200,23 @@ pub async fn execute<A: Arm, R: Recorder, P: PoseSource>(
         poses,
         max_err: 0.0,
     };
-    let result = drive(
-        &mut run,
-        &mut summary,
-        scene,
-        kinematics,
-        start,
-        actions,
-        &mut progress,
-    )
-    .await;
+    let result = match work {
+        Work::Actions(actions) => {
+            drive(
+                &mut run,
+                &mut summary,
+                scene,
+                kinematics,
+                start,
+                actions,
+                &mut progress,
+            )
+            .await
+        }
+        Work::Motion(steps) => {
+            move_hand(&mut run, hand, &mut summary, start, steps, &mut progress).await
+        }
+    };
     if let Err(e) = result {
         summary.stopped_by = Some(e.to_string());
         let _ = run.arm.event(Level::Error, &format!("run stopped: {e}"));
@@ -176,6 +248,87 @@ pub async fn execute<A: Arm, R: Recorder, P: PoseSource>(
     summary
 }
 
+impl<A: Arm, R: Recorder, P: PoseSource> Runner<'_, A, R, P> {
+    /// The gentle approach to the start configuration.
+    async fn approach(&mut self, summary: &mut RunSummary, q_rad: &[f64]) -> Result<(), ArmError> {
+        let period = self.arm.capabilities().control_period_s;
+        for q in approach(&self.last.q_cmd_rad, q_rad, period) {
+            self.step(q).await?;
+            summary.approach_steps += 1;
+        }
+        self.arm.event(Level::Info, "plan starts")
+    }
+
+    /// One joint target, with the tracking error measured against it.
+    async fn track(&mut self, q: &[f64]) -> Result<(), ArmError> {
+        self.step(q.to_vec()).await?;
+        let err = self
+            .last
+            .q_rad
+            .iter()
+            .zip(q)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        self.max_err = self.max_err.max(err);
+        Ok(())
+    }
+}
+
+/// A task's motion: joint targets and hand commands (each hand state recorded after it).
+async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
+    run: &mut Runner<'_, A, R, P>,
+    hand: &mut G,
+    summary: &mut RunSummary,
+    start: Start,
+    steps: &[MotionStep],
+    progress: &mut impl FnMut(usize, usize),
+) -> Result<(), ArmError> {
+    run.approach(summary, &start.q_rad).await?;
+    for (k, step) in steps.iter().enumerate() {
+        match step {
+            MotionStep::Joints { q_rad } => run.track(q_rad).await?,
+            MotionStep::Open { width_m, speed_mps } => {
+                run.arm
+                    .event(Level::Info, &format!("hand opens to {width_m} m"))?;
+                hand.move_to(*width_m, *speed_mps).await?;
+                run.arm.record_gripper(&hand.read().await?)?;
+            }
+            MotionStep::Grasp {
+                width_m,
+                speed_mps,
+                force_n,
+            } => {
+                run.arm.event(
+                    Level::Info,
+                    &format!("hand grasps {width_m} m with {force_n} N"),
+                )?;
+                let held = hand
+                    .grasp(
+                        *width_m,
+                        *speed_mps,
+                        *force_n,
+                        GRASP_EPSILON_M,
+                        GRASP_EPSILON_M,
+                    )
+                    .await?;
+                let state = hand.read().await?;
+                run.arm.record_gripper(&state)?;
+                if !held {
+                    return Err(ArmError::Stopped(format!(
+                        "motion step {k}: the grasp missed: the fingers stopped at {:.4} m, the \
+                         object is {width_m} m wide (+-{GRASP_EPSILON_M} m)",
+                        state.width_m
+                    )));
+                }
+            }
+        }
+        summary.steps_done = k + 1;
+        progress(k + 1, steps.len());
+    }
+    run.arm.event(Level::Info, "motion complete")?;
+    Ok(())
+}
+
 async fn drive<A: Arm, R: Recorder, P: PoseSource>(
     run: &mut Runner<'_, A, R, P>,
     summary: &mut RunSummary,
@@ -185,12 +338,7 @@ async fn drive<A: Arm, R: Recorder, P: PoseSource>(
     actions: &[Vec<f64>],
     progress: &mut impl FnMut(usize, usize),
 ) -> Result<(), ArmError> {
-    let period = run.arm.capabilities().control_period_s;
-    for q in approach(&run.last.q_cmd_rad, &start.q_rad, period) {
-        run.step(q).await?;
-        summary.approach_steps += 1;
-    }
-    run.arm.event(Level::Info, "plan starts")?;
+    run.approach(summary, &start.q_rad).await?;
     let mut q_cmd = start.q_rad;
     let mut tcp = start.world_from_tcp;
     for (k, action) in actions.iter().enumerate() {
@@ -198,7 +346,7 @@ async fn drive<A: Arm, R: Recorder, P: PoseSource>(
             asid_sim::command_for_action(&scene.spec.arm.action, kinematics, &q_cmd, &tcp, action)
                 .map_err(|e| ArmError::BadCommand(format!("plan action {k}: {e}")))?;
         let sent_ns = run.last.stamp_ns;
-        run.step(q_next.clone()).await?;
+        run.track(&q_next).await?;
         // Recorded once executed (stamped when it was sent): an episode holds no action that did
         // not run.
         run.arm.record(&Record::Action(ActionRecord {
@@ -206,14 +354,6 @@ async fn drive<A: Arm, R: Recorder, P: PoseSource>(
             step: k as u64,
             values: action.clone(),
         }))?;
-        let err = run
-            .last
-            .q_rad
-            .iter()
-            .zip(&q_next)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        run.max_err = run.max_err.max(err);
         q_cmd = q_next;
         tcp = tcp_next;
         summary.steps_done = k + 1;

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod arms;
+pub mod balance;
 pub mod checks;
 pub mod error;
 pub mod event;
@@ -44,6 +45,7 @@ pub mod identify;
 pub mod report;
 pub mod session;
 pub mod task;
+mod task_step;
 pub mod trace;
 
 pub use arms::{FrankaSettings, Job, LabSettings};

@@ -116,6 +116,9 @@ pub struct TaskReport {
     pub success: Option<bool>,
     /// At rest when the episode ended.
     pub at_rest: Option<bool>,
+    /// Balancing: the rod's tilt on the perch after settling (90 degrees: it fell off).
+    #[serde(default)]
+    pub tilt_deg: Option<f64>,
     /// The attempt's episode file.
     pub episode: Option<String>,
 }
@@ -214,6 +217,15 @@ impl Report {
         }
         for t in &self.tasks {
             let _ = match (t.object_xy_m, t.distance_m, t.success) {
+                (_, _, Some(ok)) if t.tilt_deg.is_some() => writeln!(
+                    s,
+                    "  task {:<6} predicted {:.0} %: grasped at {:+.4} m, tilt {:.2} deg: {}",
+                    t.goal,
+                    100.0 * t.predicted_success,
+                    t.primitive.first().copied().unwrap_or(f64::NAN),
+                    t.tilt_deg.unwrap_or(f64::NAN),
+                    if ok { "SUCCESS" } else { "fell" },
+                ),
                 (Some([x, y]), Some(d), Some(ok)) => writeln!(
                     s,
                     "  task goal {:<6} predicted {:.0} %: came to rest at ({x:.3}, {y:.3}) m, \

@@ -18,7 +18,7 @@ use crate::arms::{FrankaSettings, Job, LabSettings, run_in_lab, run_on_franka};
 use crate::checks::{dry_run, limits_for};
 use crate::error::{Context, Result, StationError};
 use crate::event::{Event, Observer};
-use crate::executor::RunSummary;
+use crate::executor::{RunSummary, Work};
 use crate::identify::{Latency, Source, fit_sources, read_source};
 use crate::report::{ExplorationReport, ParamReport, REPORT_FORMAT, Report, TaskReport};
 
@@ -127,13 +127,13 @@ pub fn create_run_dir(out_dir: &Path, scene: &str) -> Result<PathBuf> {
     )))
 }
 
-fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<()> {
     let path = dir.join(name);
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-fn elapsed(t: Instant) -> f64 {
+pub(crate) fn elapsed(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
@@ -237,8 +237,14 @@ impl Station<'_> {
         dry_run(sim, &plan.actions, &limits)?;
         obs.observe(&Event::DryRunPassed { what: "plan.json" });
         let episode = self.dir.join("episode.mcap");
-        let (summary, truth) =
-            self.execute(&arm, &plan.actions, "plan", "plan.json", &episode, obs)?;
+        let (summary, truth) = self.execute(
+            &arm,
+            Work::Actions(&plan.actions),
+            "plan",
+            "plan.json",
+            &episode,
+            obs,
+        )?;
         report
             .timings_s
             .insert("execute_exploration".into(), elapsed(t));
@@ -265,56 +271,17 @@ impl Station<'_> {
                         belief) and running it",
             });
             let belief = Belief::from_fit(&scene.space, &fit)?;
-            let (mut plan_s, mut run_s) = (0.0, 0.0);
-            for goal in goal_names(scene) {
-                let t = Instant::now();
-                let checks = crate::task::TaskChecks {
-                    limits: &limits,
-                    control_loop: matches!(self.arm, ArmTarget::Franka(_)),
-                };
-                let (task, plan) =
-                    plan_task_step(sim, &goal, &belief, checks, &self.opts, self.dir, obs)?;
-                plan_s += elapsed(t);
-                let t = Instant::now();
-                let name = format!("task-{goal}");
-                let episode = self.dir.join(format!("{name}.mcap"));
-                let mut entry = task_entry(&goal, &plan);
-                report.tasks.push(entry.clone());
-                self.execute(
-                    &arm,
-                    &plan.actions,
-                    "task",
-                    &format!("{name}.json"),
-                    &episode,
-                    obs,
-                )?;
-                let outcome = crate::task::judge_episode(scene, &task, &episode)?;
-                run_s += elapsed(t);
-                obs.observe(&Event::TaskOutcome {
-                    goal: &goal,
-                    outcome: &outcome,
-                });
-                entry.object_xy_m = Some(outcome.object_xy_m);
-                entry.distance_m = Some(outcome.distance_m);
-                entry.success = Some(outcome.success);
-                entry.at_rest = Some(outcome.at_rest);
-                entry.episode = Some(format!("{name}.mcap"));
-                if let Some(last) = report.tasks.last_mut() {
-                    *last = entry;
-                }
-            }
-            report.timings_s.insert("plan_task".into(), plan_s);
-            report.timings_s.insert("execute_task".into(), run_s);
+            self.task_step(&arm, &belief, report, obs)?;
         }
         Ok(())
     }
 
     /// Confirms (on a real arm), runs and records one motion; a run that stops early is an error
     /// of its kind (the episode keeps every sample).
-    fn execute(
+    pub(crate) fn execute(
         &mut self,
         arm: &Motion<'_>,
-        actions: &[Vec<f64>],
+        work: Work<'_>,
         what: &str,
         plan_label: &str,
         episode: &Path,
@@ -323,8 +290,8 @@ impl Station<'_> {
         let limits = arm.limits;
         if self.arm.is_real() {
             let ask = format!(
-                "about to run {plan_label} ({} actions of {} s) on {}",
-                actions.len(),
+                "about to run {plan_label} ({} steps of {} s) on {}",
+                work.len(),
                 self.sim.scene().control_period_s(),
                 self.arm.label()
             );
@@ -336,7 +303,7 @@ impl Station<'_> {
         }
         let job = Job {
             sim: self.sim,
-            actions,
+            work,
             plan_label: self.dir.join(plan_label).display().to_string(),
             out: episode.to_path_buf(),
             what,
@@ -367,10 +334,10 @@ impl Station<'_> {
 
 /// What a motion runs on: the arm's runtime, whether the arm is moving (for Ctrl-C) and the
 /// safety limits.
-struct Motion<'a> {
-    rt: &'a tokio::runtime::Runtime,
-    moving: &'a AtomicBool,
-    limits: &'a SafetyLimits,
+pub(crate) struct Motion<'a> {
+    pub(crate) rt: &'a tokio::runtime::Runtime,
+    pub(crate) moving: &'a AtomicBool,
+    pub(crate) limits: &'a SafetyLimits,
 }
 
 /// The identification step: fits `sources`, writes `fit.json` and tells the observers.
@@ -466,7 +433,12 @@ pub fn reanalyse(r: &Reanalysis<'_>, opts: &LoopOptions, obs: &mut dyn Observer)
         let t = Instant::now();
         let belief = Belief::from_fit(&scene.space, &fit)?;
         let limits = limits_for(scene, opts.watchdog_ms);
-        for goal in goal_names(scene) {
+        if let Some(entry) =
+            crate::task_step::replan_balance(sim, &belief, opts.seed, &limits, dir, obs)?
+        {
+            report.tasks.push(entry);
+        }
+        for goal in slide_goals(scene) {
             // Re-planned for the simulated lab: a plan for a Franka needs the run's arm.
             let checks = crate::task::TaskChecks {
                 limits: &limits,
@@ -485,16 +457,18 @@ pub fn reanalyse(r: &Reanalysis<'_>, opts: &LoopOptions, obs: &mut dyn Observer)
     Ok(report)
 }
 
-fn goal_names(scene: &asid_core::Scene) -> Vec<String> {
+/// The goal zones of a slide task (none for other kinds).
+pub(crate) fn slide_goals(scene: &asid_core::Scene) -> Vec<String> {
     scene
         .spec
         .task
         .as_ref()
-        .map(asid_core::SceneTask::goal_names)
+        .and_then(|t| t.slide())
+        .map(|t| t.goals.iter().map(|g| g.name.clone()).collect())
         .unwrap_or_default()
 }
 
-fn task_entry(goal: &str, plan: &asid_task::TaskPlan) -> TaskReport {
+pub(crate) fn task_entry(goal: &str, plan: &asid_task::TaskPlan) -> TaskReport {
     TaskReport {
         goal: goal.to_string(),
         primitive: plan.primitive.clone(),
@@ -503,6 +477,7 @@ fn task_entry(goal: &str, plan: &asid_task::TaskPlan) -> TaskReport {
         distance_m: None,
         success: None,
         at_rest: None,
+        tilt_deg: None,
         episode: None,
     }
 }

@@ -79,6 +79,22 @@ impl Observer for Trace {
                 at_rest = outcome.at_rest,
                 "task outcome"
             ),
+            Event::BalancePlanned { perch, attempt } => info!(
+                target: "asid::station",
+                perch,
+                offset_m = attempt.plan.offset_m,
+                predicted_success = attempt.plan.predicted_success,
+                motion_periods = attempt.motion.periods(),
+                "balancing planned"
+            ),
+            Event::BalanceOutcome { perch, outcome } => info!(
+                target: "asid::station",
+                perch,
+                tilt_deg = outcome.tilt_deg,
+                on_perch = outcome.on_perch,
+                success = outcome.success,
+                "balancing outcome"
+            ),
             Event::Finished(r) => info!(
                 target: "asid::station",
                 scene = %r.scene,

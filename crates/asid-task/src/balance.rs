@@ -16,7 +16,7 @@ use crate::TaskError;
 pub const BALANCED_TILT_DEG: f64 = 5.0;
 
 /// How a placement on the perch ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BalanceOutcome {
     /// Angle between the rod's long axis and the table plane after settling.
     pub tilt_deg: f64,
@@ -140,18 +140,24 @@ impl Perch {
     /// Judges where the rod is now (after it was set on the perch and left to settle, by
     /// [`Self::place_and_settle`] or by the arm).
     pub fn judge(&self, world: &SimWorld) -> Result<BalanceOutcome, TaskError> {
-        let mut axis = Vector3::zeros();
-        axis[self.long_axis] = 1.0;
         let pose = world
             .object_pose(&self.object)
             .ok_or_else(|| TaskError::Config(format!("object `{}` vanished", self.object)))?;
+        Ok(self.judge_pose(&pose))
+    }
+
+    /// Judges the rod at `pose` (world frame; from the simulator or the tracker): its tilt, and
+    /// whether its centre is above the perch's top.
+    pub fn judge_pose(&self, pose: &Isometry3<f64>) -> BalanceOutcome {
+        let mut axis = Vector3::zeros();
+        axis[self.long_axis] = 1.0;
         let along = pose.rotation * axis;
         let tilt_deg = along.z.abs().min(1.0).asin().to_degrees();
         let on_perch = pose.translation.vector.z > self.top_m.z;
-        Ok(BalanceOutcome {
+        BalanceOutcome {
             tilt_deg,
             on_perch,
             success: on_perch && tilt_deg < BALANCED_TILT_DEG,
-        })
+        }
     }
 }

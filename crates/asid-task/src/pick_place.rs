@@ -125,8 +125,8 @@ impl Path<'_> {
         let dist = (to - from.translation.vector).norm();
         let angle = from.rotation.angle_to(&rotation);
         // A half-cosine peaks at pi/2 times its mean speed.
-        let duration = std::f64::consts::FRAC_PI_2
-            * (dist / self.speed_mps).max(angle / YAW_RATE_RAD_S);
+        let duration =
+            std::f64::consts::FRAC_PI_2 * (dist / self.speed_mps).max(angle / YAW_RATE_RAD_S);
         let n = ((duration / self.period_s).ceil() as usize).max(2);
         let opts = IkOptions::default();
         for k in 1..=n {
@@ -249,7 +249,10 @@ fn pick_and_place(
     let above = |p: Vector3<f64>, z: f64| Vector3::new(p.x, p.y, z);
     path.line(
         "rising off the table",
-        above(start.translation.vector, clear_z.max(start.translation.vector.z)),
+        above(
+            start.translation.vector,
+            clear_z.max(start.translation.vector.z),
+        ),
         start.rotation,
     )?;
     path.line("over the grasp point", above(grasp, clear_z), grip)?;
@@ -274,11 +277,7 @@ fn pick_and_place(
     let carry = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw_between(&axis, &narrow));
     let place = carry * grip;
     let top = perch.top_m;
-    path.line(
-        "carrying over the perch",
-        above(top, spec.carry_z_m),
-        place,
-    )?;
+    path.line("carrying over the perch", above(top, spec.carry_z_m), place)?;
     let release = Vector3::new(top.x, top.y, top.z + h[2] + RELEASE_GAP_M);
     path.line("lowering onto the perch", release, place)?;
     path.steps.push(MotionStep::Open {

@@ -1,0 +1,167 @@
+//! Step 4 of the loop: plan the scene's task against the fit's belief and run it on the arm, for
+//! each kind of task: every goal zone of a slide task (a push in the scene's action space), or the
+//! balancing task (the hand's pick-and-place motion, [`crate::balance`]).
+
+use std::path::Path;
+use std::time::Instant;
+
+use asid_arm::SafetyLimits;
+use asid_sim::Simulator;
+use asid_task::Belief;
+
+use crate::balance::{BalanceAttempt, balance_limits, plan_attempt};
+use crate::error::Result;
+use crate::event::{Event, Observer};
+use crate::executor::Work;
+use crate::report::TaskReport;
+use crate::session::{
+    ArmTarget, Motion, Station, elapsed, plan_task_step, slide_goals, task_entry, write_json,
+};
+
+/// The report entry of a planned (not yet run) balancing attempt.
+fn balance_entry(perch: &str, attempt: &BalanceAttempt) -> TaskReport {
+    TaskReport {
+        goal: perch.to_string(),
+        primitive: vec![attempt.plan.offset_m],
+        predicted_success: attempt.plan.predicted_success,
+        object_xy_m: None,
+        distance_m: None,
+        success: None,
+        at_rest: None,
+        tilt_deg: None,
+        episode: None,
+    }
+}
+
+/// Plans the balancing attempt of a scene with a balancing task (None for other scenes) and
+/// writes `task-<perch>.json`.
+pub(crate) fn replan_balance(
+    sim: &Simulator,
+    belief: &Belief,
+    seed: u64,
+    limits: &SafetyLimits,
+    dir: &Path,
+    obs: &mut dyn Observer,
+) -> Result<Option<TaskReport>> {
+    let Some(spec) = sim.scene().spec.task.as_ref().and_then(|t| t.balance()) else {
+        return Ok(None);
+    };
+    let (_, attempt) = plan_balancing(sim, belief, seed, limits, dir, obs)?;
+    Ok(Some(balance_entry(&spec.perch, &attempt)))
+}
+
+/// Plans, checks and writes the balancing attempt; tells the observers.
+fn plan_balancing(
+    sim: &Simulator,
+    belief: &Belief,
+    seed: u64,
+    limits: &SafetyLimits,
+    dir: &Path,
+    obs: &mut dyn Observer,
+) -> Result<(asid_task::pick_place::BalanceMotion, BalanceAttempt)> {
+    let motion = asid_task::pick_place::BalanceMotion::of_scene(sim.scene())?;
+    let limits = balance_limits(limits, &motion);
+    let (motion, attempt) = plan_attempt(sim, belief, seed, &limits)?;
+    let file = format!("task-{}.json", motion.spec.perch);
+    write_json(dir, &file, &attempt)?;
+    obs.observe(&Event::BalancePlanned {
+        perch: &motion.spec.perch,
+        attempt: &attempt,
+    });
+    obs.observe(&Event::DryRunPassed { what: &file });
+    Ok((motion, attempt))
+}
+
+impl Station<'_> {
+    /// Plans and runs the scene's task against `belief`; fills the report's task entries and
+    /// timings.
+    pub(crate) fn task_step(
+        &mut self,
+        arm: &Motion<'_>,
+        belief: &Belief,
+        report: &mut crate::Report,
+        obs: &mut dyn Observer,
+    ) -> Result<()> {
+        let sim = self.sim;
+        let scene = sim.scene();
+        let (mut plan_s, mut run_s) = (0.0, 0.0);
+        if scene.spec.task.as_ref().and_then(|t| t.balance()).is_some() {
+            let t = Instant::now();
+            let (motion, attempt) =
+                plan_balancing(sim, belief, self.opts.seed, arm.limits, self.dir, obs)?;
+            plan_s += elapsed(t);
+            let t = Instant::now();
+            let perch = motion.spec.perch.clone();
+            let name = format!("task-{perch}");
+            let episode = self.dir.join(format!("{name}.mcap"));
+            let mut entry = balance_entry(&perch, &attempt);
+            report.tasks.push(entry.clone());
+            let limits = balance_limits(arm.limits, &motion);
+            let widened = Motion {
+                limits: &limits,
+                ..*arm
+            };
+            self.execute(
+                &widened,
+                Work::Motion(&attempt.motion.steps),
+                "task",
+                &format!("{name}.json"),
+                &episode,
+                obs,
+            )?;
+            let outcome =
+                crate::balance::judge_episode(&motion, &sim.arm().world_from_base, &episode)?;
+            run_s += elapsed(t);
+            obs.observe(&Event::BalanceOutcome {
+                perch: &perch,
+                outcome: &outcome,
+            });
+            entry.tilt_deg = Some(outcome.metric_deg());
+            entry.success = Some(outcome.success);
+            entry.episode = Some(format!("{name}.mcap"));
+            if let Some(last) = report.tasks.last_mut() {
+                *last = entry;
+            }
+        }
+        for goal in slide_goals(scene) {
+            let t = Instant::now();
+            let checks = crate::task::TaskChecks {
+                limits: arm.limits,
+                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
+            };
+            let (task, plan) =
+                plan_task_step(sim, &goal, belief, checks, &self.opts, self.dir, obs)?;
+            plan_s += elapsed(t);
+            let t = Instant::now();
+            let name = format!("task-{goal}");
+            let episode = self.dir.join(format!("{name}.mcap"));
+            let mut entry = task_entry(&goal, &plan);
+            report.tasks.push(entry.clone());
+            self.execute(
+                arm,
+                Work::Actions(&plan.actions),
+                "task",
+                &format!("{name}.json"),
+                &episode,
+                obs,
+            )?;
+            let outcome = crate::task::judge_episode(scene, &task, &episode)?;
+            run_s += elapsed(t);
+            obs.observe(&Event::TaskOutcome {
+                goal: &goal,
+                outcome: &outcome,
+            });
+            entry.object_xy_m = Some(outcome.object_xy_m);
+            entry.distance_m = Some(outcome.distance_m);
+            entry.success = Some(outcome.success);
+            entry.at_rest = Some(outcome.at_rest);
+            entry.episode = Some(format!("{name}.mcap"));
+            if let Some(last) = report.tasks.last_mut() {
+                *last = entry;
+            }
+        }
+        report.timings_s.insert("plan_task".into(), plan_s);
+        report.timings_s.insert("execute_task".into(), run_s);
+        Ok(())
+    }
+}
