@@ -114,7 +114,7 @@ impl asid_station::Observer for Console {
             Event::EpisodeDone { path, summary } => {
                 self.done();
                 self.say(&format!(
-                    "    {} of {} actions, {:.2} s, {} tracker poses, max tracking error {:.1e} \
+                    "    {} of {} steps, {:.2} s, {} tracker poses, max tracking error {:.1e} \
                      rad: {}",
                     summary.steps_done,
                     summary.steps_planned,

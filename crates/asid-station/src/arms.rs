@@ -266,7 +266,10 @@ pub async fn run_arm<A: Arm, P: PoseSource, G: Gripper>(
         q_rad: q,
         world_from_tcp: tcp,
     };
-    let what = format!("{} actions", job.what);
+    let what = match job.work {
+        Work::Actions(_) => format!("{} actions", job.what),
+        Work::Motion(_) => format!("{} motion steps", job.what),
+    };
     let rig = executor::Rig {
         arm: &mut arm,
         hand: &mut hand,

@@ -79,10 +79,15 @@ pub struct PickPlace {
 impl PickPlace {
     /// Control periods of arm motion (holds included).
     pub fn periods(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| matches!(s, MotionStep::Joints { .. }))
-            .count()
+        self.joint_targets().count()
+    }
+
+    /// The joint targets, in order (the hand's commands left out).
+    pub fn joint_targets(&self) -> impl Iterator<Item = &[f64]> {
+        self.steps.iter().filter_map(|s| match s {
+            MotionStep::Joints { q_rad } => Some(q_rad.as_slice()),
+            _ => None,
+        })
     }
 }
 

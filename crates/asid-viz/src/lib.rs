@@ -418,6 +418,34 @@ impl Viz {
                 ))?;
                 self.plan(&plan.actions)?;
             }
+            Event::BalancePlanned { perch, attempt } => {
+                self.text(&format!(
+                    "balancing on {perch}: grasp {:+.4} m along the rod, predicted success {:.0} %",
+                    attempt.plan.offset_m,
+                    100.0 * attempt.plan.predicted_success
+                ))?;
+                if let Some(sim) = self.sim.as_ref() {
+                    let path: Vec<[f32; 3]> = attempt
+                        .motion
+                        .joint_targets()
+                        .map(|q| v3(&sim.arm().world_from_tcp(q).translation.vector))
+                        .collect();
+                    self.rec.log(
+                        self.episode_path("planned_tcp"),
+                        &rerun::LineStrips3D::new([path])
+                            .with_colors([rerun::Color::from_rgb(60, 120, 255)]),
+                    )?;
+                }
+            }
+            Event::BalanceOutcome { perch, outcome } => self.text(&format!(
+                "balancing on {perch}: tilt {:.2} deg, {}",
+                outcome.tilt_deg,
+                if outcome.success {
+                    "stays up"
+                } else {
+                    "missed"
+                }
+            ))?,
             Event::EpisodeDone { .. } => self.episode_done()?,
             Event::Fit(fit) => self.fit(fit)?,
             Event::TaskOutcome { goal, outcome } => {
