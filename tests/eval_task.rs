@@ -66,6 +66,76 @@ fn eval_runs_every_method_and_prints_one_record_each() {
     assert_eq!(episodes, 2 + 4, "2 explorations and 4 task attempts");
 }
 
+/// The balancing task through `asid eval`, at the paper's "right" centre of mass (+3 cm, given as
+/// the hidden truth): the oracle's grasp balances the rod; domain randomisation, planning over the
+/// whole prior, does not; every method leaves its episodes and a record with the tilt metric.
+#[test]
+fn eval_runs_the_balancing_task() {
+    let dir = TempDir::new("eval-balance");
+    let plan = dir.join("plan.json");
+    small_plan("scenes/rod_balance.toml", &plan);
+    let out = asid(&[
+        "eval",
+        "scenes/rod_balance.toml",
+        "--trials",
+        "1",
+        "--truth",
+        "rod.com_offset=0.03",
+        "--plan",
+        s(&plan),
+        "--task-samples",
+        "2",
+        "--task-population",
+        "8",
+        "--task-iterations",
+        "3",
+        // The lab's tracker latency, known.
+        "--latency",
+        "12",
+        "--out-dir",
+        s(&dir.join("runs")),
+        "--json",
+    ])
+    .ok("asid eval");
+    println!("{}{}", out.stdout, out.stderr);
+    let records: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| json(l, "eval record"))
+        .collect();
+    assert_eq!(records.len(), 4, "{}", out.stdout);
+    let by = |m: &str| {
+        records
+            .iter()
+            .find(|r| r["method"] == m)
+            .unwrap_or_else(|| panic!("no {m} record"))
+    };
+    for r in &records {
+        assert_eq!(r["scene"], "rod_balance");
+        assert_eq!(r["truth"], "rod.com_offset=0.03", "{r}");
+        assert_eq!(r["attempts"], 1, "{r}");
+        assert_eq!(r["failed"], 0, "{r}");
+        assert!(
+            r["metric"].as_str().is_some_and(|m| m.contains("tilt")),
+            "{r}"
+        );
+        let tilt = r["metric_mean"].as_f64().expect("metric_mean");
+        assert!((0.0..=90.0).contains(&tilt), "{r}");
+    }
+    let oracle = by("oracle");
+    assert_eq!(oracle["success_rate"], 1.0, "{oracle}");
+    assert!(
+        oracle["metric_mean"].as_f64().expect("tilt") < 1.0,
+        "{oracle}"
+    );
+    assert_eq!(by("dr")["success_rate"], 0.0, "{}", by("dr"));
+    let episodes = std::fs::read_dir(dir.join("runs").join("rod_balance"))
+        .expect("episodes")
+        .count();
+    assert_eq!(episodes, 2 + 4, "2 explorations and 4 task attempts");
+}
+
 #[test]
 fn eval_refuses_bad_arguments_with_the_allowed_values() {
     let out = asid(&["eval", "scenes/shuffleboard.toml", "--methods", "dr,magic"]);
@@ -84,4 +154,19 @@ fn eval_refuses_bad_arguments_with_the_allowed_values() {
     let out = asid(&["eval", "scenes/rod.toml"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("declares no [task]"), "{}", out.stderr);
+    let out = asid(&["eval", "scenes/rod_balance.toml", "--goals", "near"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("only goal is `perch`"),
+        "{}",
+        out.stderr
+    );
+    let out = asid(&[
+        "eval",
+        "scenes/rod_balance.toml",
+        "--truth",
+        "rod.com_offset=0.5",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("rod.com_offset"), "{}", out.stderr);
 }

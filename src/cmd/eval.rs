@@ -5,23 +5,28 @@
 //! exploration episode: `dr` plans the task robustly over the prior (no exploration), `random`
 //! explores with random actions and identifies, `asid` runs the planned exploration and identifies,
 //! `oracle` plans for the truth (the ceiling). The task plan runs on the lab behind the safety layer
-//! and is judged on the tracker's last pose of the object.
+//! and is judged on the tracker's last pose of the object: a slide task by its distance to each
+//! goal zone, the balancing task by the rod's tilt on the perch (90 degrees when it fell off).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use asid_core::{Scene, TaskSpec};
+use asid_core::{SceneTask, TaskSpec};
 use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
 use asid_sim::{ActionBounds, Simulator};
 use asid_sysid::FitOptions;
-use asid_task::{Belief, Mode, Outcome, SlideTask, TaskPlanOptions};
+use asid_task::pick_place::BalanceMotion;
+use asid_task::{Belief, Mode, SlideTask, TaskPlanOptions};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::Serialize;
 
 use asid_station::arms::{Job, LabSettings, run_in_lab};
+use asid_station::balance::{balance_limits, plan_attempt};
 use asid_station::checks::{dry_run, limits_for};
+use asid_station::executor::Work;
+
+use super::eval_report::{Judged, Settings, Tally, report};
 
 /// Arguments of `asid eval`.
 #[derive(clap::Args)]
@@ -60,6 +65,11 @@ pub struct Args {
     /// `off`, or a known value in ms (see `asid identify --help`).
     #[arg(long, default_value = "estimate")]
     latency: String,
+    /// The lab's hidden truth for every trial, `name=value,...` (e.g. the paper's rod centres of
+    /// mass: `rod.com_offset=-0.045`); parameters not named are drawn per trial. Default: all
+    /// drawn from the prior per trial.
+    #[arg(long)]
+    truth: Option<String>,
     /// Directory for the episodes.
     #[arg(long, default_value = "runs/eval")]
     out_dir: PathBuf,
@@ -104,42 +114,49 @@ fn methods(list: &str) -> anyhow::Result<Vec<Method>> {
     Ok(out)
 }
 
-/// One method's figures on one scene (the `--json` record).
-#[derive(Debug, Serialize)]
-struct MethodFigures {
-    scene: String,
-    method: String,
-    trials: usize,
-    /// Attempts (trials x goals).
-    attempts: usize,
-    success_rate: f64,
-    /// Distance to the goal zone (m), mean and std over attempts.
-    metric_mean: f64,
-    metric_std: f64,
-    /// RMS over trials and parameters of (estimate - truth) / prior std (null without a fit).
-    id_error: Option<f64>,
-    wall_s_per_trial: f64,
-    /// Per goal: success rate.
-    success_by_goal: Vec<(String, f64)>,
-    /// Attempts whose object was still moving when the episode ended.
-    not_at_rest: usize,
-    /// Attempts that failed before they were judged (exploration, fit, plan or run); they count
-    /// as unsuccessful and are left out of the metric.
-    failed: usize,
-    /// Wall time of planning the exploration, once per run (not in `wall_s_per_trial`).
-    explore_plan_s: Option<f64>,
-    /// How the fits treated the tracker's latency (`--latency` as given).
-    latency: String,
-    /// The simulated lab (`--lab` as given; `imperfect` for the default).
-    lab: String,
+/// What a trial attempts: one goal zone of a slide task, or the balancing task.
+enum EvalTask {
+    Slide(SlideTask),
+    Balance(Box<BalanceMotion>),
 }
 
-#[derive(Default)]
-struct Tally {
-    /// Per attempt: the goal and its outcome (`None`: the attempt failed before it was judged).
-    outcomes: Vec<(String, Option<Outcome>)>,
-    id_errors: Vec<f64>,
-    wall_s: Vec<f64>,
+impl EvalTask {
+    fn goal(&self) -> &str {
+        match self {
+            Self::Slide(t) => &t.goal.name,
+            Self::Balance(m) => &m.spec.perch,
+        }
+    }
+}
+
+/// The tasks of the scene's `[task]` (the goals asked for).
+fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalTask>> {
+    let task = scene.spec.task.as_ref().with_context(|| {
+        format!(
+            "{}: the scene declares no [task] (scenes with a task: shuffleboard, sphere, \
+             rod_balance)",
+            args.scene.display()
+        )
+    })?;
+    match task {
+        SceneTask::SlideToZone(spec) => goal_names(spec, args.goals.as_deref())?
+            .iter()
+            .map(|g| Ok(EvalTask::Slide(SlideTask::new(scene, Some(g))?)))
+            .collect(),
+        SceneTask::Balance(spec) => {
+            if let Some(g) = args.goals.as_deref()
+                && g.trim() != spec.perch
+            {
+                bail!(
+                    "--goals: `{g}` (the balancing task's only goal is `{}`)",
+                    spec.perch
+                );
+            }
+            Ok(vec![EvalTask::Balance(Box::new(BalanceMotion::of_scene(
+                scene,
+            )?))])
+        }
+    }
 }
 
 /// Runs the evaluation.
@@ -151,24 +168,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let latency = asid_station::Latency::parse(&args.latency)?;
     let sim = Simulator::load(&args.scene)?;
     let scene = sim.scene();
-    let spec = scene
-        .spec
-        .task
-        .as_ref()
-        .and_then(|t| t.slide())
-        .cloned()
-        .with_context(|| {
-            format!(
-                "{}: the scene declares no slide_to_zone [task] (asid eval runs those: \
-                 shuffleboard, sphere)",
-                args.scene.display()
-            )
-        })?;
-    let goals = goal_names(&spec, args.goals.as_deref())?;
-    let tasks: Vec<SlideTask> = goals
-        .iter()
-        .map(|g| SlideTask::new(scene, Some(g)))
-        .collect::<Result<_, _>>()?;
+    let tasks = eval_tasks(args, scene)?;
+    let goals: Vec<String> = tasks.iter().map(|t| t.goal().to_string()).collect();
+    if let Some(t) = args.truth.as_deref() {
+        asid_station::arms::parse_truth(&scene.space, t, scene.space.nominal())
+            .context("--truth")?;
+    }
     let dir = args.out_dir.join(&scene.spec.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let limits = limits_for(scene, 100);
@@ -196,6 +201,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 method,
                 rt: &rt,
                 lab: args.lab.as_deref(),
+                truth: args.truth.as_deref(),
                 latency,
             };
             // A failed exploration, fit, plan or attempt counts as a failed attempt; the run goes on.
@@ -204,7 +210,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 Err(e) => {
                     eprintln!("trial {trial} {}: failed: {e:#}", method.name());
                     for task in &tasks {
-                        tallies[mi].outcomes.push((task.goal.name.clone(), None));
+                        tallies[mi].outcomes.push((task.goal().to_string(), None));
                     }
                     tallies[mi].wall_s.push(t0.elapsed().as_secs_f64());
                     continue;
@@ -223,52 +229,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     iterations: args.task_iterations,
                     seed: lab_seed,
                 };
-                let attempt = asid_station::task::plan(
-                    &sim,
-                    task,
-                    &belief,
-                    &opts,
-                    asid_station::task::TaskChecks {
-                        limits: &limits,
-                        control_loop: false,
-                    },
-                )
-                .map_err(anyhow::Error::from)
-                .and_then(|plan| Ok((ctx.attempt(task, &plan.actions)?, plan)));
-                let (outcome, plan) = match attempt {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!(
-                            "trial {trial} {} {}: failed: {e:#}",
-                            method.name(),
-                            task.goal.name
-                        );
-                        tallies[mi].outcomes.push((task.goal.name.clone(), None));
-                        continue;
-                    }
+                let goal = task.goal().to_string();
+                let judged = match task {
+                    EvalTask::Slide(task) => ctx.slide(task, &belief, &opts),
+                    EvalTask::Balance(motion) => ctx.balance(motion, &belief, &opts),
                 };
-                if !args.json {
-                    println!(
-                        "trial {trial:>3} {:<7} {:<7} push {:.3?}: predicted {:>3.0} %, \
-                         ended {:.3},{:.3} distance {:.3} m {}{}",
-                        method.name(),
-                        task.goal.name,
-                        plan.primitive,
-                        100.0 * plan.predicted_success,
-                        outcome.object_xy_m[0],
-                        outcome.object_xy_m[1],
-                        outcome.distance_m,
-                        if outcome.success { "IN" } else { "out" },
-                        if outcome.at_rest {
-                            ""
-                        } else {
-                            " (still moving)"
+                match judged {
+                    Ok((judged, line)) => {
+                        if !args.json {
+                            println!("trial {trial:>3} {:<7} {goal:<7} {line}", method.name());
                         }
-                    );
+                        tallies[mi].outcomes.push((goal, Some(judged)));
+                    }
+                    Err(e) => {
+                        eprintln!("trial {trial} {} {goal}: failed: {e:#}", method.name());
+                        tallies[mi].outcomes.push((goal, None));
+                    }
                 }
-                tallies[mi]
-                    .outcomes
-                    .push((task.goal.name.clone(), Some(outcome)));
             }
             if let Some(e) = id_error {
                 tallies[mi].id_errors.push(e);
@@ -276,7 +253,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             tallies[mi].wall_s.push(t0.elapsed().as_secs_f64());
         }
     }
-    report(args, scene, &methods, &tallies, &goals, explore_plan_s);
+    let settings = Settings {
+        trials: args.trials,
+        json: args.json,
+        lab: args.lab.as_deref(),
+        latency: &args.latency,
+        truth: args.truth.as_deref(),
+        metric: match tasks.first() {
+            Some(EvalTask::Balance(_)) => "the rod's tilt after settling, deg (90: fell off)",
+            _ => "distance to the zone, m",
+        },
+    };
+    let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+    report(&settings, scene, &names, &tallies, &goals, explore_plan_s);
     Ok(())
 }
 
@@ -340,6 +329,7 @@ struct Trial<'a> {
     method: Method,
     rt: &'a tokio::runtime::Runtime,
     lab: Option<&'a str>,
+    truth: Option<&'a str>,
     latency: asid_station::Latency,
 }
 
@@ -347,16 +337,24 @@ impl Trial<'_> {
     fn lab(&self) -> LabSettings<'_> {
         LabSettings {
             seed: self.lab_seed,
-            truth: None,
+            truth: self.truth,
             noise: 1.0,
             imperfections: self.lab,
         }
     }
 
-    /// Runs `actions` on the lab (the trial's hidden truth); returns the episode file and the truth.
-    fn execute(&self, actions: &[Vec<f64>], what: &str) -> anyhow::Result<(PathBuf, Vec<f64>)> {
-        dry_run(self.sim, actions, self.limits)
-            .with_context(|| format!("{} {what}", self.method.name()))?;
+    /// Runs `work` on the lab (the trial's hidden truth) with `limits`; returns the episode file
+    /// and the truth. Actions get their dry run here; a motion has had its own.
+    fn execute(
+        &self,
+        work: Work<'_>,
+        limits: &asid_arm::SafetyLimits,
+        what: &str,
+    ) -> anyhow::Result<(PathBuf, Vec<f64>)> {
+        if let Work::Actions(actions) = work {
+            dry_run(self.sim, actions, limits)
+                .with_context(|| format!("{} {what}", self.method.name()))?;
+        }
         let out = self.dir.join(format!(
             "{}-{}-{what}.mcap",
             self.lab_seed,
@@ -364,7 +362,7 @@ impl Trial<'_> {
         ));
         let job = Job {
             sim: self.sim,
-            work: asid_station::executor::Work::Actions(actions),
+            work,
             plan_label: format!("{} {what}", self.method.name()),
             out: out.clone(),
             what,
@@ -372,7 +370,7 @@ impl Trial<'_> {
         let (summary, truth) = self.rt.block_on(run_in_lab(
             &job,
             &self.lab(),
-            self.limits.clone(),
+            limits.clone(),
             asid_arm::StopSignal::new(),
             &mut asid_station::Silent,
         ))?;
@@ -389,14 +387,14 @@ impl Trial<'_> {
     /// The method's belief after its exploration budget and its identification error.
     fn belief(&self, plan: Option<&asid_explore::Plan>) -> anyhow::Result<(Belief, Option<f64>)> {
         let scene = self.sim.scene();
-        let truth = asid_station::arms::lab_truth(scene, self.lab_seed, None)?;
+        let truth = asid_station::arms::lab_truth(scene, self.lab_seed, self.truth)?;
         let actions = match self.method {
             Method::Dr => return Ok((Belief::prior(&scene.space), None)),
             Method::Oracle => return Ok((Belief::point(&scene.space, &truth)?, None)),
             Method::Asid => plan.context("no exploration plan")?.actions.clone(),
             Method::Random => self.random_actions()?,
         };
-        let (episode, lab_truth) = self.execute(&actions, "explore")?;
+        let (episode, lab_truth) = self.execute(Work::Actions(&actions), self.limits, "explore")?;
         debug_assert_eq!(lab_truth, truth);
         // As `asid run` does: measured joints drive the replay; the tracker's latency as asked.
         let source = asid_station::identify::read_source(&episode)?;
@@ -436,127 +434,70 @@ impl Trial<'_> {
         bail!("no random exploration out of 100 draws passed the dry run")
     }
 
-    /// Runs a task plan on the lab and judges the tracker's last poses of the object.
-    fn attempt(&self, task: &SlideTask, actions: &[Vec<f64>]) -> anyhow::Result<Outcome> {
-        let (episode, _) = self.execute(actions, &format!("task-{}", task.goal.name))?;
-        Ok(asid_station::task::judge_episode(
-            self.sim.scene(),
-            task,
-            &episode,
-        )?)
-    }
-}
-
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
-}
-
-fn report(
-    args: &Args,
-    scene: &Scene,
-    methods: &[Method],
-    tallies: &[Tally],
-    goals: &[String],
-    explore_plan_s: Option<f64>,
-) {
-    let figures: Vec<MethodFigures> = methods
-        .iter()
-        .zip(tallies)
-        .map(|(m, t)| {
-            let judged: Vec<&Outcome> = t.outcomes.iter().filter_map(|(_, o)| o.as_ref()).collect();
-            let d: Vec<f64> = judged.iter().map(|o| o.distance_m).collect();
-            let (metric_mean, metric_std) = mean_std(&d);
-            // Failed attempts count as unsuccessful.
-            let rate = |f: &dyn Fn(&String) -> bool| {
-                let sel: Vec<&Option<Outcome>> = t
-                    .outcomes
-                    .iter()
-                    .filter(|(g, _)| f(g))
-                    .map(|(_, o)| o)
-                    .collect();
-                sel.iter()
-                    .filter(|o| o.as_ref().is_some_and(|o| o.success))
-                    .count() as f64
-                    / sel.len().max(1) as f64
-            };
-            MethodFigures {
-                scene: scene.spec.name.clone(),
-                method: m.name().into(),
-                trials: args.trials,
-                attempts: t.outcomes.len(),
-                success_rate: rate(&|_| true),
-                metric_mean,
-                metric_std,
-                id_error: (!t.id_errors.is_empty()).then(|| {
-                    (t.id_errors.iter().map(|e| e * e).sum::<f64>() / t.id_errors.len() as f64)
-                        .sqrt()
-                }),
-                wall_s_per_trial: mean_std(&t.wall_s).0,
-                success_by_goal: goals
-                    .iter()
-                    .map(|g| (g.clone(), rate(&|x| x == g)))
-                    .collect(),
-                not_at_rest: judged.iter().filter(|o| !o.at_rest).count(),
-                failed: t.outcomes.len() - judged.len(),
-                explore_plan_s: (*m == Method::Asid).then_some(explore_plan_s).flatten(),
-                latency: args.latency.clone(),
-                lab: args.lab.clone().unwrap_or_else(|| "imperfect".into()),
-            }
-        })
-        .collect();
-    if args.json {
-        for f in &figures {
-            match serde_json::to_string(f) {
-                Ok(line) => println!("{line}"),
-                Err(e) => eprintln!("error: the {} record does not serialise: {e}", f.method),
-            }
-        }
-        return;
-    }
-    println!(
-        "\n{} ({} trials, goals {:?}; metric: distance to the zone, m; lab {}, tracker latency \
-         in the fits: {})",
-        scene.spec.name,
-        args.trials,
-        goals,
-        args.lab.as_deref().unwrap_or("imperfect"),
-        args.latency
-    );
-    println!(
-        "{:<8} {:>9} {:>18} {:>10} {:>9}  by goal",
-        "method", "success", "metric mean+-std", "id error", "wall s"
-    );
-    for f in &figures {
-        let by: Vec<String> = f
-            .success_by_goal
-            .iter()
-            .map(|(g, r)| format!("{g} {:.0} %", 100.0 * r))
-            .collect();
-        println!(
-            "{:<8} {:>8.0}% {:>9.3} +- {:<6.3} {:>10} {:>9.1}  {}{}",
-            f.method,
-            100.0 * f.success_rate,
-            f.metric_mean,
-            f.metric_std,
-            f.id_error.map_or("-".into(), |e| format!("{e:.3}")),
-            f.wall_s_per_trial,
-            by.join(", "),
-            if f.not_at_rest > 0 {
-                format!(" ({} still moving at the end)", f.not_at_rest)
-            } else {
-                String::new()
-            } + &if f.failed > 0 {
-                format!(" ({} failed before judging)", f.failed)
-            } else {
-                String::new()
-            }
+    /// Plans a push to the task's goal against `belief`, runs it on the lab and judges the
+    /// tracker's last poses of the object.
+    fn slide(
+        &self,
+        task: &SlideTask,
+        belief: &Belief,
+        opts: &TaskPlanOptions,
+    ) -> anyhow::Result<(Judged, String)> {
+        let checks = asid_station::task::TaskChecks {
+            limits: self.limits,
+            control_loop: false,
+        };
+        let plan = asid_station::task::plan(self.sim, task, belief, opts, checks)?;
+        let what = format!("task-{}", task.goal.name);
+        let (episode, _) = self.execute(Work::Actions(&plan.actions), self.limits, &what)?;
+        let o = asid_station::task::judge_episode(self.sim.scene(), task, &episode)?;
+        let line = format!(
+            "push {:.3?}: predicted {:>3.0} %, ended {:.3},{:.3} distance {:.3} m {}{}",
+            plan.primitive,
+            100.0 * plan.predicted_success,
+            o.object_xy_m[0],
+            o.object_xy_m[1],
+            o.distance_m,
+            if o.success { "IN" } else { "out" },
+            if o.at_rest { "" } else { " (still moving)" }
         );
+        let judged = Judged {
+            success: o.success,
+            metric: o.distance_m,
+            at_rest: o.at_rest,
+        };
+        Ok((judged, line))
     }
-    println!("id error: RMS over trials and parameters of (estimate - truth) / prior std");
-    if let Some(t) = explore_plan_s {
-        println!("the exploration plan (once for every asid trial) took {t:.1} s, not in wall s");
+
+    /// Plans the grasp point against `belief`, runs the hand's pick and place on the lab and
+    /// judges the rod from the tracker's last poses.
+    fn balance(
+        &self,
+        motion: &BalanceMotion,
+        belief: &Belief,
+        opts: &TaskPlanOptions,
+    ) -> anyhow::Result<(Judged, String)> {
+        let limits = balance_limits(self.limits, motion);
+        let (_, attempt) = plan_attempt(self.sim, belief, opts, &limits)?;
+        let what = format!("task-{}", motion.spec.perch);
+        let (episode, truth) = self.execute(Work::Motion(&attempt.motion.steps), &limits, &what)?;
+        let o = asid_station::balance::judge_episode(
+            motion,
+            &self.sim.arm().world_from_base,
+            &episode,
+        )?;
+        let com = motion.task.com_m(&truth)?;
+        let line = format!(
+            "grasp {:+.4} m (centre of mass {com:+.4} m): predicted {:>3.0} %, tilt {:.2} deg {}",
+            attempt.plan.offset_m,
+            100.0 * attempt.plan.predicted_success,
+            o.metric_deg(),
+            if o.success { "UP" } else { "fell" }
+        );
+        let judged = Judged {
+            success: o.success,
+            metric: o.metric_deg(),
+            at_rest: true,
+        };
+        Ok((judged, line))
     }
 }

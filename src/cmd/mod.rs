@@ -9,6 +9,7 @@ pub mod check;
 pub mod console;
 pub mod episode;
 pub mod eval;
+mod eval_report;
 pub mod execute;
 pub mod explore;
 pub mod identify;

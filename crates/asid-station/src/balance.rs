@@ -55,25 +55,20 @@ pub fn balance_limits(base: &SafetyLimits, motion: &BalanceMotion) -> SafetyLimi
     l
 }
 
-/// Plans the grasp point against `belief` (robust over its samples), builds the motion from the
-/// scene's start configuration for the rod at its scene pose, and checks it: every joint target
-/// through the safety layer on an ideal arm at the control period, every hand command through
-/// the hand's limits, and the whole motion in the simulator at the belief's estimate (the grasp
-/// must hold there).
+/// Plans the grasp point against `belief` with `opts` (robust over its samples, or for its point
+/// estimate), builds the motion from the scene's start configuration for the rod at its scene
+/// pose, and checks it: every joint target through the safety layer on an ideal arm at the control
+/// period, every hand command through the hand's limits, and the whole motion in the simulator at
+/// the belief's estimate (the grasp must hold there).
 pub fn plan_attempt(
     sim: &Simulator,
     belief: &Belief,
-    seed: u64,
+    opts: &TaskPlanOptions,
     limits: &SafetyLimits,
 ) -> Result<(BalanceMotion, BalanceAttempt)> {
     let scene = sim.scene();
     let motion = BalanceMotion::of_scene(scene)?;
-    let opts = TaskPlanOptions {
-        seed,
-        ..Default::default()
-    };
-    let plan =
-        plan_balance(sim, &motion.task, belief, &opts).context("planning the grasp point")?;
+    let plan = plan_balance(sim, &motion.task, belief, opts).context("planning the grasp point")?;
     let nominal = sim.world(&scene.space.nominal())?;
     let rod = nominal
         .object_pose(&motion.spec.object)

@@ -61,7 +61,11 @@ fn plan_balancing(
 ) -> Result<(asid_task::pick_place::BalanceMotion, BalanceAttempt)> {
     let motion = asid_task::pick_place::BalanceMotion::of_scene(sim.scene())?;
     let limits = balance_limits(limits, &motion);
-    let (motion, attempt) = plan_attempt(sim, belief, seed, &limits)?;
+    let opts = asid_task::TaskPlanOptions {
+        seed,
+        ..Default::default()
+    };
+    let (motion, attempt) = plan_attempt(sim, belief, &opts, &limits)?;
     let file = format!("task-{}.json", motion.spec.perch);
     write_json(dir, &file, &attempt)?;
     obs.observe(&Event::BalancePlanned {
