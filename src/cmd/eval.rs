@@ -116,7 +116,7 @@ fn methods(list: &str) -> anyhow::Result<Vec<Method>> {
 
 /// What a trial attempts: one goal zone of a slide task, or the balancing task.
 enum EvalTask {
-    Slide(SlideTask),
+    Slide(Box<SlideTask>),
     Balance(Box<BalanceMotion>),
 }
 
@@ -141,7 +141,7 @@ fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalT
     match task {
         SceneTask::SlideToZone(spec) => goal_names(spec, args.goals.as_deref())?
             .iter()
-            .map(|g| Ok(EvalTask::Slide(SlideTask::new(scene, Some(g))?)))
+            .map(|g| Ok(EvalTask::Slide(Box::new(SlideTask::new(scene, Some(g))?))))
             .collect(),
         SceneTask::Balance(spec) => {
             if let Some(g) = args.goals.as_deref()
