@@ -132,11 +132,39 @@ fn broken_inputs_fail_with_specific_errors() {
             "\"panda_jointX\"]",
             &["panda.urdf", "panda_jointX"],
         ),
+        (
+            "balance-without-a-hand",
+            "scenes/rod_balance.toml",
+            "tool = \"gripper\"\n# Closed for the pushes; the task opens it to grasp.\ngripper_width_m = 0.0",
+            "tool = \"pusher\"",
+            &[
+                "rod_balance.toml",
+                "task.kind balance needs a tool with a gripper",
+            ],
+        ),
+        (
+            "balance-perch",
+            "scenes/rod_balance.toml",
+            "perch = \"perch\"",
+            "perch = \"shelf\"",
+            &["rod_balance.toml", "task.perch", "no static named `shelf`"],
+        ),
+        (
+            "balance-carry",
+            "scenes/rod_balance.toml",
+            "carry_z_m = 0.25",
+            "carry_z_m = 0.12",
+            &["task.carry_z_m", "value 0.12", "0.170 ..= 1.0 m"],
+        ),
     ];
     for (tag, file, from, to, expect) in cases {
         let scratch = Scratch::new(tag);
         scratch.edit(file, from, to);
-        let scene = scratch.0.join("scenes/rod.toml");
+        let scene = if file.starts_with("scenes/") {
+            scratch.0.join(file)
+        } else {
+            scratch.0.join("scenes/rod.toml")
+        };
         let (code, _out, err) = asid(&["check", scene.to_str().expect("utf-8")]);
         assert_eq!(code, 2, "{tag}: exit code; stderr: {err}");
         for fragment in *expect {

@@ -103,6 +103,26 @@ fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
             p.nominal
         );
     }
+    match &s.task {
+        None => {}
+        Some(asid_core::SceneTask::SlideToZone(t)) => {
+            let goals: Vec<&str> = t.goals.iter().map(|g| g.name.as_str()).collect();
+            println!(
+                "  task: slide_to_zone `{}` into {goals:?}, speed {:?} m/s, travel {:?} m, {} steps",
+                t.object, t.speed_mps, t.travel_m, t.horizon_steps
+            );
+        }
+        Some(asid_core::SceneTask::Balance(t)) => {
+            // The task against the tool (the hand opens wide enough and grasps as hard as asked).
+            let m = asid_task::pick_place::BalanceMotion::of_scene(&scene)?;
+            let [lo, hi] = m.task.bounds()[0];
+            println!(
+                "  task: balance `{}` on `{}`: grasp points [{lo:.3}, {hi:.3}] m along the rod, \
+                 carried at z = {} m, grasp {} N, settle {} s",
+                t.object, t.perch, t.carry_z_m, t.grasp_force_n, t.settle_s
+            );
+        }
+    }
     println!("ok");
     Ok(())
 }
