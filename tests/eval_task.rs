@@ -120,8 +120,6 @@ fn eval_runs_the_balancing_task() {
             r["metric"].as_str().is_some_and(|m| m.contains("tilt")),
             "{r}"
         );
-        let tilt = r["metric_mean"].as_f64().expect("metric_mean");
-        assert!((0.0..=90.0).contains(&tilt), "{r}");
     }
     let oracle = by("oracle");
     assert_eq!(oracle["success_rate"], 1.0, "{oracle}");
@@ -129,7 +127,9 @@ fn eval_runs_the_balancing_task() {
         oracle["metric_mean"].as_f64().expect("tilt") < 1.0,
         "{oracle}"
     );
-    assert_eq!(by("dr")["success_rate"], 0.0, "{}", by("dr"));
+    let dr = by("dr");
+    assert_eq!(dr["success_rate"], 0.0, "{dr}");
+    assert!(dr["metric_mean"].as_f64().expect("tilt") > 5.0, "{dr}");
     let episodes = std::fs::read_dir(dir.join("runs").join("rod_balance"))
         .expect("episodes")
         .count();

@@ -323,6 +323,32 @@ fn run_and_replay_refuse_bad_arguments_before_planning() {
     }
 }
 
+/// A balancing task on a Franka is refused before anything is planned or moves (asid does not
+/// drive the Franka Hand in a run yet): exit code 2, no exploration plan in the run directory.
+#[test]
+fn a_balancing_run_on_a_franka_is_refused_before_planning() {
+    let tmp = TempDir::new("station-balance-franka");
+    let out = tmp.join("runs");
+    let r = asid(&[
+        "run",
+        "scenes/rod_balance.toml",
+        "--arm",
+        "franka://127.0.0.77",
+        "--yes",
+        "--out-dir",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("simulated lab only"), "{}", r.stderr);
+    for dir in run_dirs(&out) {
+        assert!(
+            !dir.join("plan.json").exists(),
+            "nothing planned: {}",
+            dir.display()
+        );
+    }
+}
+
 /// An arm that cannot be reached is an arm fault: exit code 3, and the message names the host.
 #[test]
 fn an_unreachable_franka_exits_with_the_arm_fault_code() {

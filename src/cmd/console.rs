@@ -131,11 +131,10 @@ impl asid_station::Observer for Console {
             Event::TaskPlanned { goal, plan } => {
                 self.done();
                 self.say(&format!(
-                    "    goal {goal}: push {:.3?}, predicted success {:.0} % over {} belief \
-                     samples",
+                    "    goal {goal}: push {:.3?}, predicted success {:.0} % ({})",
                     plan.primitive,
                     100.0 * plan.predicted_success,
-                    plan.options.samples
+                    prediction_basis(plan.options.mode)
                 ));
             }
             Event::TaskOutcome { goal, outcome } => {
@@ -151,20 +150,22 @@ impl asid_station::Observer for Console {
             Event::BalancePlanned { perch, attempt } => {
                 self.done();
                 let p = &attempt.plan;
+                let at = &attempt.predicted_at_estimate;
                 self.say(&format!(
-                    "    {perch}: grasp {:+.4} m along the rod, predicted success {:.0} % over {} \
-                     belief samples; the motion ({} periods) at the estimate ends at {:.2} deg",
+                    "    {perch}: grasp {:+.4} m along the rod, predicted success {:.0} % ({}); \
+                     the motion ({} periods) at the estimate: {} ({:.2} deg)",
                     p.offset_m,
                     100.0 * p.predicted_success,
-                    p.options.samples,
+                    prediction_basis(p.options.mode),
                     attempt.motion.periods(),
-                    attempt.predicted_at_estimate.tilt_deg
+                    if at.success { "stays up" } else { "falls" },
+                    at.metric_deg()
                 ));
             }
             Event::BalanceOutcome { perch, outcome } => {
                 self.done();
                 self.say(&format!(
-                    "    {perch}: the rod {} (tilt {:.2} deg)",
+                    "    {perch}: the rod {} ({:.2} deg)",
                     if outcome.success {
                         "stays up: success"
                     } else if outcome.on_perch {
@@ -172,7 +173,7 @@ impl asid_station::Observer for Console {
                     } else {
                         "fell off the perch: missed"
                     },
-                    outcome.tilt_deg
+                    outcome.metric_deg()
                 ));
             }
             Event::Finished(report) => {
@@ -199,5 +200,16 @@ pub fn ask(what: &str) -> bool {
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(_) => matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
         Err(_) => false,
+    }
+}
+
+/// What a task plan's predicted success was scored on.
+fn prediction_basis(mode: asid_task::Mode) -> String {
+    match mode {
+        asid_task::Mode::Robust => format!(
+            "over {} fresh belief samples the plan was not chosen on",
+            asid_task::PREDICTION_SAMPLES
+        ),
+        asid_task::Mode::Point => "at the point estimate it was planned for".into(),
     }
 }

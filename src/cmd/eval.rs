@@ -344,13 +344,32 @@ impl Trial<'_> {
     }
 
     /// Runs `work` on the lab (the trial's hidden truth) with `limits`; returns the episode file
-    /// and the truth. Actions get their dry run here; a motion has had its own.
+    /// and the truth; a run that stopped early is an error.
     fn execute(
         &self,
         work: Work<'_>,
         limits: &asid_arm::SafetyLimits,
         what: &str,
     ) -> anyhow::Result<(PathBuf, Vec<f64>)> {
+        let (out, truth, stopped_by) = self.run_on_lab(work, limits, what)?;
+        if let Some(why) = stopped_by {
+            bail!(
+                "{} {what} stopped early: {why} (episode kept: {})",
+                self.method.name(),
+                out.display()
+            );
+        }
+        Ok((out, truth))
+    }
+
+    /// Runs `work` on the lab; returns the episode file, the truth and why the run stopped early
+    /// (None: it completed). Actions get their dry run here; a motion has had its own.
+    fn run_on_lab(
+        &self,
+        work: Work<'_>,
+        limits: &asid_arm::SafetyLimits,
+        what: &str,
+    ) -> anyhow::Result<(PathBuf, Vec<f64>, Option<String>)> {
         if let Work::Actions(actions) = work {
             dry_run(self.sim, actions, limits)
                 .with_context(|| format!("{} {what}", self.method.name()))?;
@@ -374,14 +393,7 @@ impl Trial<'_> {
             asid_arm::StopSignal::new(),
             &mut asid_station::Silent,
         ))?;
-        if let Some(why) = summary.stopped_by {
-            bail!(
-                "{} {what} stopped early: {why} (episode kept: {})",
-                self.method.name(),
-                out.display()
-            );
-        }
-        Ok((out, truth))
+        Ok((out, truth, summary.stopped_by))
     }
 
     /// The method's belief after its exploration budget and its identification error.
@@ -463,7 +475,7 @@ impl Trial<'_> {
         let judged = Judged {
             success: o.success,
             metric: o.distance_m,
-            at_rest: o.at_rest,
+            at_rest: Some(o.at_rest),
         };
         Ok((judged, line))
     }
@@ -477,9 +489,12 @@ impl Trial<'_> {
         opts: &TaskPlanOptions,
     ) -> anyhow::Result<(Judged, String)> {
         let limits = balance_limits(self.limits, motion);
-        let (_, attempt) = plan_attempt(self.sim, belief, opts, &limits)?;
+        let attempt = plan_attempt(self.sim, motion, belief, opts, &limits)?;
         let what = format!("task-{}", motion.spec.perch);
-        let (episode, truth) = self.execute(Work::Motion(&attempt.motion.steps), &limits, &what)?;
+        // A motion that stopped early (a grasp that missed) is the attempt's own failure: the rod
+        // is judged where it ended.
+        let (episode, truth, stopped_by) =
+            self.run_on_lab(Work::Motion(&attempt.motion.steps), &limits, &what)?;
         let o = asid_station::balance::judge_episode(
             motion,
             &self.sim.arm().world_from_base,
@@ -487,16 +502,18 @@ impl Trial<'_> {
         )?;
         let com = motion.task.com_m(&truth)?;
         let line = format!(
-            "grasp {:+.4} m (centre of mass {com:+.4} m): predicted {:>3.0} %, tilt {:.2} deg {}",
+            "grasp {:+.4} m (centre of mass {com:+.4} m): predicted {:>3.0} %, tilt {:.2} deg \
+             {}{}",
             attempt.plan.offset_m,
             100.0 * attempt.plan.predicted_success,
             o.metric_deg(),
-            if o.success { "UP" } else { "fell" }
+            if o.success { "UP" } else { "fell" },
+            stopped_by.map_or(String::new(), |why| format!(" (the motion stopped: {why})"))
         );
         let judged = Judged {
             success: o.success,
             metric: o.metric_deg(),
-            at_rest: true,
+            at_rest: None,
         };
         Ok((judged, line))
     }

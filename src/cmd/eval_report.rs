@@ -5,12 +5,13 @@ use asid_core::Scene;
 use serde::Serialize;
 
 /// How one attempt was judged, whatever the task: success, the task's metric (distance to the
-/// zone in m, or the rod's tilt in degrees) and whether the object was at rest.
+/// zone in m, or the rod's tilt in degrees) and whether the object was at rest (None: the task's
+/// rule does not judge it).
 #[derive(Debug, Clone, Copy)]
 pub struct Judged {
     pub success: bool,
     pub metric: f64,
-    pub at_rest: bool,
+    pub at_rest: Option<bool>,
 }
 
 /// One method's attempts.
@@ -55,7 +56,8 @@ struct MethodFigures {
     wall_s_per_trial: f64,
     /// Per goal: success rate.
     success_by_goal: Vec<(String, f64)>,
-    /// Attempts whose object was still moving when the episode ended.
+    /// Attempts whose object was still moving when the episode ended (slide tasks; the balancing
+    /// rule does not judge rest).
     not_at_rest: usize,
     /// Attempts that failed before they were judged (exploration, fit, plan or run); they count
     /// as unsuccessful and are left out of the metric.
@@ -124,7 +126,7 @@ pub fn report(
                     .iter()
                     .map(|g| (g.clone(), rate(&|x| x == g)))
                     .collect(),
-                not_at_rest: judged.iter().filter(|o| !o.at_rest).count(),
+                not_at_rest: judged.iter().filter(|o| o.at_rest == Some(false)).count(),
                 failed: t.outcomes.len() - judged.len(),
                 explore_plan_s: (*m == "asid").then_some(explore_plan_s).flatten(),
                 latency: set.latency.into(),

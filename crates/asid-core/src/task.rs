@@ -83,15 +83,6 @@ impl SceneTask {
             Self::SlideToZone(_) => None,
         }
     }
-
-    /// Names of the attempts one run makes: each goal zone of a slide task, `perch` for a
-    /// balancing task.
-    pub fn goal_names(&self) -> Vec<String> {
-        match self {
-            Self::SlideToZone(t) => t.goals.iter().map(|g| g.name.clone()).collect(),
-            Self::Balance(t) => vec![t.perch.clone()],
-        }
-    }
 }
 
 /// The rod-balancing task (`kind = "balance"`):

@@ -22,8 +22,8 @@ pub(crate) fn validate_balance(
     t: &BalanceSpec,
 ) -> Result<(), ConfigError> {
     let rod = free_object(file, s, &t.object)?;
-    let rod_h = match (&rod.shape, rod.shape.long_axis()) {
-        (Shape::Box { half_extents_m }, Some(axis)) if axis < 2 => *half_extents_m,
+    let (rod_h, rod_axis) = match (&rod.shape, rod.shape.long_axis()) {
+        (Shape::Box { half_extents_m }, Some(axis)) if axis < 2 => (*half_extents_m, axis),
         _ => {
             return Err(invalid(
                 file,
@@ -64,6 +64,27 @@ pub(crate) fn validate_balance(
             "task.perch",
             format!("`{}` is rotated", t.perch),
             "an upright, axis-aligned static box (rpy 0)",
+        ));
+    }
+    // The rod is set on the perch lying along the scene's axis it lies along now (the planner
+    // simulates that placement), and must cross the perch's narrow side there.
+    let narrow = if ph[0] < ph[1] { 0 } else { 1 };
+    if ph[0] == ph[1] || narrow != rod_axis {
+        let axis = |k: usize| ["x", "y"][k];
+        return Err(invalid(
+            file,
+            "task.perch",
+            format!(
+                "`{}` is {:.3} m along x and {:.3} m along y; the rod lies along {}",
+                t.perch,
+                2.0 * ph[0],
+                2.0 * ph[1],
+                axis(rod_axis)
+            ),
+            &format!(
+                "a perch narrower along the rod's axis ({}) than across it",
+                axis(rod_axis)
+            ),
         ));
     }
     // The tool centre point sits at the rod's mid-height while it is carried: the rod's underside

@@ -55,19 +55,20 @@ pub fn balance_limits(base: &SafetyLimits, motion: &BalanceMotion) -> SafetyLimi
     l
 }
 
-/// Plans the grasp point against `belief` with `opts` (robust over its samples, or for its point
+/// Plans the grasp point of `motion` (the scene's task, [`BalanceMotion::of_scene`]) against
+/// `belief` with `opts` (robust over its samples, or for its point
 /// estimate), builds the motion from the scene's start configuration for the rod at its scene
 /// pose, and checks it: every joint target through the safety layer on an ideal arm at the control
 /// period, every hand command through the hand's limits, and the whole motion in the simulator at
 /// the belief's estimate (the grasp must hold there).
 pub fn plan_attempt(
     sim: &Simulator,
+    motion: &BalanceMotion,
     belief: &Belief,
     opts: &TaskPlanOptions,
     limits: &SafetyLimits,
-) -> Result<(BalanceMotion, BalanceAttempt)> {
+) -> Result<BalanceAttempt> {
     let scene = sim.scene();
-    let motion = BalanceMotion::of_scene(scene)?;
     let plan = plan_balance(sim, &motion.task, belief, opts).context("planning the grasp point")?;
     let nominal = sim.world(&scene.space.nominal())?;
     let rod = nominal
@@ -102,7 +103,7 @@ pub fn plan_attempt(
         motion: pick,
         predicted_at_estimate,
     };
-    Ok((motion, attempt))
+    Ok(attempt)
 }
 
 /// The safety layer's part of a motion's dry run: its joint targets through [`Safe`] on an ideal

@@ -66,9 +66,9 @@ impl Gripper for NoHand {
 /// How a run went.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunSummary {
-    /// Plan actions executed.
+    /// Steps executed (plan actions, or a motion's joint targets and hand commands).
     pub steps_done: usize,
-    /// Plan actions in the plan.
+    /// Steps planned.
     pub steps_planned: usize,
     /// Control periods spent reaching the plan's start configuration.
     pub approach_steps: usize,
@@ -259,6 +259,14 @@ impl<A: Arm, R: Recorder, P: PoseSource> Runner<'_, A, R, P> {
         self.arm.event(Level::Info, "plan starts")
     }
 
+    /// Reads (and records) the arm's state now, e.g. after a hand motion that took time, so that
+    /// what is recorded next is stamped at the arm's current time; takes the tracker's poses up to
+    /// it.
+    async fn refresh(&mut self) -> Result<(), ArmError> {
+        self.last = self.arm.state().await?;
+        self.drain_poses(self.last.stamp_ns)
+    }
+
     /// One joint target, with the tracking error measured against it.
     async fn track(&mut self, q: &[f64]) -> Result<(), ArmError> {
         self.step(q.to_vec()).await?;
@@ -274,7 +282,9 @@ impl<A: Arm, R: Recorder, P: PoseSource> Runner<'_, A, R, P> {
     }
 }
 
-/// A task's motion: joint targets and hand commands (each hand state recorded after it).
+/// A task's motion: joint targets and hand commands. After each hand command (done or failed) the
+/// arm's state is read, so that the hand's state is recorded at the time the fingers stopped; on a
+/// failed one the hand is told to stop.
 async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
     run: &mut Runner<'_, A, R, P>,
     hand: &mut G,
@@ -290,8 +300,9 @@ async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
             MotionStep::Open { width_m, speed_mps } => {
                 run.arm
                     .event(Level::Info, &format!("hand opens to {width_m} m"))?;
-                hand.move_to(*width_m, *speed_mps).await?;
-                run.arm.record_gripper(&hand.read().await?)?;
+                let moved = hand.move_to(*width_m, *speed_mps).await;
+                hand_done(run, hand, moved.is_err()).await?;
+                moved?;
             }
             MotionStep::Grasp {
                 width_m,
@@ -302,7 +313,7 @@ async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
                     Level::Info,
                     &format!("hand grasps {width_m} m with {force_n} N"),
                 )?;
-                let held = hand
+                let grasped = hand
                     .grasp(
                         *width_m,
                         *speed_mps,
@@ -310,14 +321,13 @@ async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
                         GRASP_EPSILON_M,
                         GRASP_EPSILON_M,
                     )
-                    .await?;
-                let state = hand.read().await?;
-                run.arm.record_gripper(&state)?;
-                if !held {
+                    .await;
+                let state = hand_done(run, hand, !matches!(grasped, Ok(true))).await?;
+                if !grasped? {
                     return Err(ArmError::Stopped(format!(
                         "motion step {k}: the grasp missed: the fingers stopped at {:.4} m, the \
                          object is {width_m} m wide (+-{GRASP_EPSILON_M} m)",
-                        state.width_m
+                        state.map_or(f64::NAN, |s| s.width_m)
                     )));
                 }
             }
@@ -327,6 +337,25 @@ async fn move_hand<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
     }
     run.arm.event(Level::Info, "motion complete")?;
     Ok(())
+}
+
+/// After a hand command: stops the hand if it `failed`, reads the arm's state (the time the
+/// fingers stopped) and records the hand's state (None if the hand cannot say).
+async fn hand_done<A: Arm, R: Recorder, P: PoseSource, G: Gripper>(
+    run: &mut Runner<'_, A, R, P>,
+    hand: &mut G,
+    failed: bool,
+) -> Result<Option<GripperState>, ArmError> {
+    if failed {
+        // Best effort: the failure itself is what the run reports.
+        let _ = hand.stop().await;
+    }
+    run.refresh().await?;
+    let state = hand.read().await.ok();
+    if let Some(s) = &state {
+        run.arm.record_gripper(s)?;
+    }
+    Ok(state)
 }
 
 async fn drive<A: Arm, R: Recorder, P: PoseSource>(

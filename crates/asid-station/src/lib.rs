@@ -11,8 +11,16 @@
 //! every record the arm layer writes (action, command, state, pose), every plan, fit and task
 //! outcome is an [`Event`] for the [`Observer`]s: the CLI's progress printer, the report, a rerun
 //! logger, a `tracing` log ([`Trace`]). The MCAP recorder receives the same records. A run writes its directory (see
-//! [`create_run_dir`]): `plan.json`, `episode.mcap`, `fit.json`, `task-<goal>.json|.mcap` and
+//! [`create_run_dir`]): `plan.json`, `episode.mcap`, `fit.json`, `task-<goal>.json|.mcap` (for the
+//! balancing task `task-<perch>`: the grasp point, the hand's motion and its prediction,
+//! [`balance`]) and
 //! `report.json` ([`Report`]), the last also when a step fails.
+//!
+//! A task motion with the hand (rod balancing) runs through the same executor: its joint targets
+//! through the safety layer, its hand commands through the hand's limits, each hand state recorded
+//! (`/gripper/state`) at the arm's time after the fingers stopped; a grasp that misses stops the
+//! arm like any fault. It runs on the simulated lab's hand (and replays with the recorded hand
+//! states); a run on a Franka refuses a balancing task before anything moves.
 //!
 //! Errors are [`StationError`]s whose [`Kind`] decides the exit code: bad input or a refused
 //! motion 2, an arm fault 3.

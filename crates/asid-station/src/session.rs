@@ -161,6 +161,18 @@ impl Station<'_> {
         let scene = sim.scene();
         let task = self.opts.task && scene.spec.task.is_some();
         let total = if task { 4 } else { 3 };
+        if task && scene.spec.task.as_ref().and_then(|t| t.balance()).is_some() {
+            // Refused before anything moves: the task's tool, and the arm that would run it.
+            asid_task::pick_place::BalanceMotion::of_scene(scene)?;
+            if matches!(self.arm, ArmTarget::Franka(_)) {
+                return Err(StationError::input(format!(
+                    "{}: the balancing task's hand motion runs on the simulated lab only (asid \
+                     does not drive the Franka Hand in a run yet); use --no-task to run the \
+                     exploration and identification on this arm",
+                    self.scene_file.display()
+                )));
+            }
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

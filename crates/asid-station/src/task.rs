@@ -1,5 +1,6 @@
-//! The task step of the loop (and of `asid eval`): plan a task against a belief with every
-//! candidate checked against the arm's limits, and judge an attempt from its recorded episode.
+//! Slide tasks in the loop (and in `asid eval`): plan a push against a belief with every candidate
+//! checked against the arm's limits, and judge an attempt from its recorded episode. The loop's
+//! task step itself is `task_step.rs`; the balancing task is [`crate::balance`].
 
 use std::path::Path;
 

@@ -65,7 +65,7 @@ fn plan_balancing(
         seed,
         ..Default::default()
     };
-    let (motion, attempt) = plan_attempt(sim, belief, &opts, &limits)?;
+    let attempt = plan_attempt(sim, &motion, belief, &opts, &limits)?;
     let file = format!("task-{}.json", motion.spec.perch);
     write_json(dir, &file, &attempt)?;
     obs.observe(&Event::BalancePlanned {

@@ -3,7 +3,7 @@
 //! settle; it balances when it stays up, level. The metric is its tilt after settling (degrees).
 //!
 //! This is the physics of the rule alone (a rod placed on the perch as the hand would leave it);
-//! the grasp, lift and place motion that brings it there is the task primitive's job.
+//! the grasp, lift and place motion that brings it there is [`crate::pick_place`].
 
 use asid_core::Shape;
 use asid_sim::SimWorld;

@@ -4,8 +4,10 @@
 //! about the unknown parameters (the prior, an identification fit, or the truth of a simulated lab);
 //! the task planner chooses the primitive's few parameters with the shared CEM in the simulator,
 //! either for the belief's point estimate ([`Mode::Point`]) or for the expected success over belief
-//! samples ([`Mode::Robust`]). The resulting [`TaskPlan`] is an action sequence in the scene's action
-//! space, so it runs through the same dry run, safety layer and recorder as an exploration.
+//! samples ([`Mode::Robust`]). A slide task's [`TaskPlan`] is an action sequence in the scene's
+//! action space, so it runs through the same dry run, safety layer and recorder as an exploration;
+//! a balancing plan ([`BalancePlan`]) becomes the hand's motion ([`pick_place::PickPlace`]: joint
+//! targets and hand commands), which the station checks and runs the same way.
 //!
 //! Implemented: `slide_to_zone` (shuffleboard, sphere striking) with the [`SlideTask`] primitive;
 //! for rod balancing, the success rule ([`balance::Perch`]: the rod set on the perch at a point of

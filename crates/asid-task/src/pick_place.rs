@@ -228,12 +228,8 @@ fn pick_and_place(
     }
     let h = perch.rod_half_extents_m;
     let cross_k = 1 - axis_k;
+    // The rod fits the hand: checked by `BalanceMotion::of_scene`.
     let width_m = 2.0 * h[cross_k];
-    if width_m + GRASP_EPSILON_M > finger_max_m {
-        return Err(TaskError::Config(format!(
-            "the rod is {width_m} m wide; the hand opens {finger_max_m} m"
-        )));
-    }
     let centre = rod.translation.vector;
     let grasp = centre + offset_m * axis;
     let start = arm.world_from_tcp(q_start);

@@ -438,8 +438,8 @@ impl Viz {
                 }
             }
             Event::BalanceOutcome { perch, outcome } => self.text(&format!(
-                "balancing on {perch}: tilt {:.2} deg, {}",
-                outcome.tilt_deg,
+                "balancing on {perch}: {:.2} deg (90: fell off), {}",
+                outcome.metric_deg(),
                 if outcome.success {
                     "stays up"
                 } else {
