@@ -123,6 +123,24 @@ pub struct TaskReport {
     pub episode: Option<String>,
 }
 
+impl TaskReport {
+    /// The entry of a planned attempt, before it runs: the goal, the primitive's parameters and
+    /// the predicted success.
+    pub fn planned(goal: &str, primitive: Vec<f64>, predicted_success: f64) -> Self {
+        Self {
+            goal: goal.to_string(),
+            primitive,
+            predicted_success,
+            object_xy_m: None,
+            distance_m: None,
+            success: None,
+            at_rest: None,
+            tilt_deg: None,
+            episode: None,
+        }
+    }
+}
+
 impl Report {
     /// Reads a report file.
     pub fn read(path: &std::path::Path) -> crate::Result<Self> {

@@ -481,17 +481,7 @@ pub(crate) fn slide_goals(scene: &asid_core::Scene) -> Vec<String> {
 }
 
 pub(crate) fn task_entry(goal: &str, plan: &asid_task::TaskPlan) -> TaskReport {
-    TaskReport {
-        goal: goal.to_string(),
-        primitive: plan.primitive.clone(),
-        predicted_success: plan.predicted_success,
-        object_xy_m: None,
-        distance_m: None,
-        success: None,
-        at_rest: None,
-        tilt_deg: None,
-        episode: None,
-    }
+    TaskReport::planned(goal, plan.primitive.clone(), plan.predicted_success)
 }
 
 fn empty_report(scene: &asid_core::Scene, scene_file: &Path, arm: String, seed: u64) -> Report {

@@ -20,17 +20,11 @@ use crate::session::{
 
 /// The report entry of a planned (not yet run) balancing attempt.
 fn balance_entry(perch: &str, attempt: &BalanceAttempt) -> TaskReport {
-    TaskReport {
-        goal: perch.to_string(),
-        primitive: vec![attempt.plan.offset_m],
-        predicted_success: attempt.plan.predicted_success,
-        object_xy_m: None,
-        distance_m: None,
-        success: None,
-        at_rest: None,
-        tilt_deg: None,
-        episode: None,
-    }
+    TaskReport::planned(
+        perch,
+        vec![attempt.plan.offset_m],
+        attempt.plan.predicted_success,
+    )
 }
 
 /// Plans the balancing attempt of a scene with a balancing task (None for other scenes) and

@@ -196,103 +196,94 @@ impl BalanceMotion {
         offset_m: f64,
         period_s: f64,
     ) -> Result<PickPlace, TaskError> {
-        pick_and_place(self, arm, q_start, rod, offset_m, period_s)
+        let (task, spec, finger_max_m) = (&self.task, &self.spec, self.finger_max_m);
+        let [lo, hi] = task.bounds()[0];
+        if !(lo..=hi).contains(&offset_m) {
+            return Err(TaskError::Primitive(format!(
+                "grasp offset {offset_m} m outside [{lo:.4}, {hi:.4}] m"
+            )));
+        }
+        let perch = &task.perch;
+        let axis_k = perch.long_axis;
+        let mut axis_body = Vector3::zeros();
+        axis_body[axis_k] = 1.0;
+        let axis = rod.rotation * axis_body;
+        if axis.z.abs() > 0.05 {
+            return Err(TaskError::Primitive(format!(
+                "the rod is not lying flat (its axis {axis:.3?} rises {:.1} degrees)",
+                axis.z.asin().to_degrees()
+            )));
+        }
+        let h = perch.rod_half_extents_m;
+        let cross_k = 1 - axis_k;
+        // The rod fits the hand: checked by `BalanceMotion::of_scene`.
+        let width_m = 2.0 * h[cross_k];
+        let centre = rod.translation.vector;
+        let grasp = centre + offset_m * axis;
+        let start = arm.world_from_tcp(q_start);
+        let mut path = Path {
+            arm,
+            period_s,
+            speed_mps: spec.speed_mps,
+            q: q_start.to_vec(),
+            tcp: start,
+            steps: Vec::new(),
+        };
+        let clear_z = centre.z + h[2] + APPROACH_CLEARANCE_M;
+        // The fingers close along the flange's y axis: turn it across the rod.
+        let fingers = start.rotation * Vector3::y();
+        let across = Vector3::z().cross(&axis);
+        let turn =
+            UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw_between(&fingers, &across));
+        let grip = turn * start.rotation;
+        let above = |p: Vector3<f64>, z: f64| Vector3::new(p.x, p.y, z);
+        path.line(
+            "rising off the table",
+            above(
+                start.translation.vector,
+                clear_z.max(start.translation.vector.z),
+            ),
+            start.rotation,
+        )?;
+        path.line("over the grasp point", above(grasp, clear_z), grip)?;
+        path.steps.push(MotionStep::Open {
+            width_m: finger_max_m,
+            speed_mps: FINGER_SPEED_MPS,
+        });
+        path.line("down to the rod", grasp, grip)?;
+        path.steps.push(MotionStep::Grasp {
+            width_m,
+            speed_mps: FINGER_SPEED_MPS,
+            force_n: spec.grasp_force_n,
+        });
+        path.line("lifting the rod", above(grasp, spec.carry_z_m), grip)?;
+        // Turn the rod's axis onto the perch's long horizontal side's normal: across the narrow side.
+        let ph = perch.perch_half_extents_m;
+        let narrow = if ph[0] <= ph[1] {
+            Vector3::x()
+        } else {
+            Vector3::y()
+        };
+        let carry =
+            UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw_between(&axis, &narrow));
+        let place = carry * grip;
+        let top = perch.top_m;
+        path.line("carrying over the perch", above(top, spec.carry_z_m), place)?;
+        let release = Vector3::new(top.x, top.y, top.z + h[2] + RELEASE_GAP_M);
+        path.line("lowering onto the perch", release, place)?;
+        path.steps.push(MotionStep::Open {
+            width_m: finger_max_m,
+            speed_mps: FINGER_SPEED_MPS,
+        });
+        path.line("backing off", above(top, spec.carry_z_m), place)?;
+        path.hold((spec.settle_s / period_s).ceil() as usize);
+        Ok(PickPlace {
+            offset_m,
+            grasp_m: grasp.into(),
+            release_m: release.into(),
+            steps: path.steps,
+        })
     }
-}
-
-fn pick_and_place(
-    m: &BalanceMotion,
-    arm: &Arm,
-    q_start: &[f64],
-    rod: &Isometry3<f64>,
-    offset_m: f64,
-    period_s: f64,
-) -> Result<PickPlace, TaskError> {
-    let (task, spec, finger_max_m) = (&m.task, &m.spec, m.finger_max_m);
-    let [lo, hi] = task.bounds()[0];
-    if !(lo..=hi).contains(&offset_m) {
-        return Err(TaskError::Primitive(format!(
-            "grasp offset {offset_m} m outside [{lo:.4}, {hi:.4}] m"
-        )));
-    }
-    let perch = &task.perch;
-    let axis_k = perch.long_axis;
-    let mut axis_body = Vector3::zeros();
-    axis_body[axis_k] = 1.0;
-    let axis = rod.rotation * axis_body;
-    if axis.z.abs() > 0.05 {
-        return Err(TaskError::Primitive(format!(
-            "the rod is not lying flat (its axis {axis:.3?} rises {:.1} degrees)",
-            axis.z.asin().to_degrees()
-        )));
-    }
-    let h = perch.rod_half_extents_m;
-    let cross_k = 1 - axis_k;
-    // The rod fits the hand: checked by `BalanceMotion::of_scene`.
-    let width_m = 2.0 * h[cross_k];
-    let centre = rod.translation.vector;
-    let grasp = centre + offset_m * axis;
-    let start = arm.world_from_tcp(q_start);
-    let mut path = Path {
-        arm,
-        period_s,
-        speed_mps: spec.speed_mps,
-        q: q_start.to_vec(),
-        tcp: start,
-        steps: Vec::new(),
-    };
-    let clear_z = centre.z + h[2] + APPROACH_CLEARANCE_M;
-    // The fingers close along the flange's y axis: turn it across the rod.
-    let fingers = start.rotation * Vector3::y();
-    let across = Vector3::z().cross(&axis);
-    let turn = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw_between(&fingers, &across));
-    let grip = turn * start.rotation;
-    let above = |p: Vector3<f64>, z: f64| Vector3::new(p.x, p.y, z);
-    path.line(
-        "rising off the table",
-        above(
-            start.translation.vector,
-            clear_z.max(start.translation.vector.z),
-        ),
-        start.rotation,
-    )?;
-    path.line("over the grasp point", above(grasp, clear_z), grip)?;
-    path.steps.push(MotionStep::Open {
-        width_m: finger_max_m,
-        speed_mps: FINGER_SPEED_MPS,
-    });
-    path.line("down to the rod", grasp, grip)?;
-    path.steps.push(MotionStep::Grasp {
-        width_m,
-        speed_mps: FINGER_SPEED_MPS,
-        force_n: spec.grasp_force_n,
-    });
-    path.line("lifting the rod", above(grasp, spec.carry_z_m), grip)?;
-    // Turn the rod's axis onto the perch's long horizontal side's normal: across the narrow side.
-    let ph = perch.perch_half_extents_m;
-    let narrow = if ph[0] <= ph[1] {
-        Vector3::x()
-    } else {
-        Vector3::y()
-    };
-    let carry = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw_between(&axis, &narrow));
-    let place = carry * grip;
-    let top = perch.top_m;
-    path.line("carrying over the perch", above(top, spec.carry_z_m), place)?;
-    let release = Vector3::new(top.x, top.y, top.z + h[2] + RELEASE_GAP_M);
-    path.line("lowering onto the perch", release, place)?;
-    path.steps.push(MotionStep::Open {
-        width_m: finger_max_m,
-        speed_mps: FINGER_SPEED_MPS,
-    });
-    path.line("backing off", above(top, spec.carry_z_m), place)?;
-    path.hold((spec.settle_s / period_s).ceil() as usize);
-    Ok(PickPlace {
-        offset_m,
-        grasp_m: grasp.into(),
-        release_m: release.into(),
-        steps: path.steps,
-    })
 }
 
 impl BalanceMotion {
