@@ -283,6 +283,10 @@ fn run_balances_the_rod_with_the_hand() {
     assert_eq!(attempt["format"], "asid-balance-attempt/1");
     let said = format!("{}{}", run.stdout, run.stderr);
     assert!(said.contains("the rod stays up: success"), "{said}");
+    // The offline view reads the balancing attempt's file (not a push plan) and its episode.
+    asid(&["view", s(dir)]).ok("asid view of a balancing run");
+    let rrd = std::fs::metadata(dir.join("view.rrd")).expect("view.rrd");
+    assert!(rrd.len() > 1000, "{} bytes", rrd.len());
 }
 
 #[test]

@@ -53,13 +53,26 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         if let Some(fit) = read_json::<asid_sysid::Fit>(&dir.join("fit.json"))? {
             viz.log_event(&Event::Fit(&fit))?;
         }
+        let balancing = sim
+            .scene()
+            .spec
+            .task
+            .as_ref()
+            .is_some_and(|t| t.balance().is_some());
         for t in report.iter().flat_map(|r| &r.tasks) {
-            let plan: Option<asid_task::TaskPlan> =
-                read_json(&dir.join(format!("task-{}.json", t.goal)))?;
-            if let Some(plan) = &plan {
+            let file = dir.join(format!("task-{}.json", t.goal));
+            if balancing {
+                let attempt: Option<asid_station::balance::BalanceAttempt> = read_json(&file)?;
+                if let Some(attempt) = &attempt {
+                    viz.log_event(&Event::BalancePlanned {
+                        perch: &t.goal,
+                        attempt,
+                    })?;
+                }
+            } else if let Some(plan) = read_json::<asid_task::TaskPlan>(&file)? {
                 viz.log_event(&Event::TaskPlanned {
                     goal: &t.goal,
-                    plan,
+                    plan: &plan,
                 })?;
             }
             episode(
@@ -67,6 +80,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 &dir.join(format!("task-{}.mcap", t.goal)),
                 t.episode.is_some(),
             )?;
+            if let (true, Some(tilt_deg), Some(success)) = (balancing, t.tilt_deg, t.success) {
+                // The report keeps the metric: 90 degrees for a rod that fell off the perch.
+                let outcome = asid_task::balance::BalanceOutcome {
+                    tilt_deg,
+                    on_perch: tilt_deg < 90.0,
+                    success,
+                };
+                viz.log_event(&Event::BalanceOutcome {
+                    perch: &t.goal,
+                    outcome: &outcome,
+                })?;
+            }
             if let (Some(object_xy_m), Some(distance_m), Some(success), Some(at_rest)) =
                 (t.object_xy_m, t.distance_m, t.success, t.at_rest)
             {
