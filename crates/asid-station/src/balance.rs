@@ -118,10 +118,7 @@ pub fn motion_check(sim: &Simulator, steps: &[MotionStep], limits: &SafetyLimits
         .map(GripperLimits::from_spec)
         .with_context(|| format!("tool `{}` has no gripper", scene.tool.name))?;
     let mut safe = crate::checks::ideal_arm(sim, limits)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .context("starting the dry run's clock")?;
+    let rt = crate::checks::dry_run_clock()?;
     rt.block_on(async {
         for (k, step) in steps.iter().enumerate() {
             let refused = |e: asid_arm::ArmError| {

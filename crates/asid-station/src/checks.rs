@@ -62,10 +62,7 @@ pub fn dry_run(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> 
 pub fn limits_check(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits) -> Result<()> {
     let mut safe = ideal_arm(sim, limits)?;
     let targets = plan_joint_targets(sim, actions).context("dry run")?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .context("starting the dry run's clock")?;
+    let rt = dry_run_clock()?;
     rt.block_on(async {
         for (k, q) in targets.into_iter().enumerate() {
             // A refusal here is the plan's fault, not the arm's: bad input.
@@ -75,6 +72,14 @@ pub fn limits_check(sim: &Simulator, actions: &[Vec<f64>], limits: &SafetyLimits
         }
         Ok(())
     })
+}
+
+/// The clock a dry run's ideal arm runs on (the safety layer times its commands with it).
+pub(crate) fn dry_run_clock() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .context("starting the dry run's clock")
 }
 
 /// An ideal arm at the scene's start configuration and control period behind the safety layer

@@ -37,14 +37,22 @@ pub(crate) fn replan_balance(
     dir: &Path,
     obs: &mut dyn Observer,
 ) -> Result<Option<TaskReport>> {
-    let Some(spec) = sim.scene().spec.task.as_ref().and_then(|t| t.balance()) else {
+    if sim
+        .scene()
+        .spec
+        .task
+        .as_ref()
+        .and_then(|t| t.balance())
+        .is_none()
+    {
         return Ok(None);
-    };
-    let (_, attempt) = plan_balancing(sim, belief, seed, limits, dir, obs)?;
-    Ok(Some(balance_entry(&spec.perch, &attempt)))
+    }
+    let (motion, _, attempt) = plan_balancing(sim, belief, seed, limits, dir, obs)?;
+    Ok(Some(balance_entry(&motion.spec.perch, &attempt)))
 }
 
-/// Plans, checks and writes the balancing attempt; tells the observers.
+/// Plans, checks and writes the balancing attempt; tells the observers. Returns the task, the
+/// safety limits its motion is checked and run with ([`balance_limits`]) and the attempt.
 fn plan_balancing(
     sim: &Simulator,
     belief: &Belief,
@@ -52,7 +60,11 @@ fn plan_balancing(
     limits: &SafetyLimits,
     dir: &Path,
     obs: &mut dyn Observer,
-) -> Result<(asid_task::pick_place::BalanceMotion, BalanceAttempt)> {
+) -> Result<(
+    asid_task::pick_place::BalanceMotion,
+    SafetyLimits,
+    BalanceAttempt,
+)> {
     let motion = asid_task::pick_place::BalanceMotion::of_scene(sim.scene())?;
     let limits = balance_limits(limits, &motion);
     let opts = asid_task::TaskPlanOptions {
@@ -67,7 +79,7 @@ fn plan_balancing(
         attempt: &attempt,
     });
     obs.observe(&Event::DryRunPassed { what: &file });
-    Ok((motion, attempt))
+    Ok((motion, limits, attempt))
 }
 
 impl Station<'_> {
@@ -85,16 +97,14 @@ impl Station<'_> {
         let (mut plan_s, mut run_s) = (0.0, 0.0);
         if scene.spec.task.as_ref().and_then(|t| t.balance()).is_some() {
             let t = Instant::now();
-            let (motion, attempt) =
+            let (motion, limits, attempt) =
                 plan_balancing(sim, belief, self.opts.seed, arm.limits, self.dir, obs)?;
             plan_s += elapsed(t);
             let t = Instant::now();
             let perch = motion.spec.perch.clone();
             let name = format!("task-{perch}");
             let episode = self.dir.join(format!("{name}.mcap"));
-            let mut entry = balance_entry(&perch, &attempt);
-            report.tasks.push(entry.clone());
-            let limits = balance_limits(arm.limits, &motion);
+            report.tasks.push(balance_entry(&perch, &attempt));
             let widened = Motion {
                 limits: &limits,
                 ..*arm
@@ -114,11 +124,11 @@ impl Station<'_> {
                 perch: &perch,
                 outcome: &outcome,
             });
-            entry.tilt_deg = Some(outcome.metric_deg());
-            entry.success = Some(outcome.success);
-            entry.episode = Some(format!("{name}.mcap"));
-            if let Some(last) = report.tasks.last_mut() {
-                *last = entry;
+            // The entry pushed before the run (a failed run leaves it as planned) gets the outcome.
+            if let Some(entry) = report.tasks.last_mut() {
+                entry.tilt_deg = Some(outcome.metric_deg());
+                entry.success = Some(outcome.success);
+                entry.episode = Some(format!("{name}.mcap"));
             }
         }
         for goal in slide_goals(scene) {
@@ -133,8 +143,7 @@ impl Station<'_> {
             let t = Instant::now();
             let name = format!("task-{goal}");
             let episode = self.dir.join(format!("{name}.mcap"));
-            let mut entry = task_entry(&goal, &plan);
-            report.tasks.push(entry.clone());
+            report.tasks.push(task_entry(&goal, &plan));
             self.execute(
                 arm,
                 Work::Actions(&plan.actions),
@@ -149,13 +158,12 @@ impl Station<'_> {
                 goal: &goal,
                 outcome: &outcome,
             });
-            entry.object_xy_m = Some(outcome.object_xy_m);
-            entry.distance_m = Some(outcome.distance_m);
-            entry.success = Some(outcome.success);
-            entry.at_rest = Some(outcome.at_rest);
-            entry.episode = Some(format!("{name}.mcap"));
-            if let Some(last) = report.tasks.last_mut() {
-                *last = entry;
+            if let Some(entry) = report.tasks.last_mut() {
+                entry.object_xy_m = Some(outcome.object_xy_m);
+                entry.distance_m = Some(outcome.distance_m);
+                entry.success = Some(outcome.success);
+                entry.at_rest = Some(outcome.at_rest);
+                entry.episode = Some(format!("{name}.mcap"));
             }
         }
         report.timings_s.insert("plan_task".into(), plan_s);
