@@ -288,3 +288,100 @@ fn identify_names_the_file_and_index_of_a_bad_observation_or_action() {
         );
     }
 }
+
+/// `asid view --json` of one episode (its scene found from the episode's own metadata), and the
+/// `<run dir | episode.mcap>` resolver that `asid view` and `asid replay` share refusing an
+/// episode of another scene, or whose scene file is not there, naming the file and the field.
+#[test]
+fn view_json_and_the_recording_resolver() {
+    let dir = TempDir::new("view");
+    let plan = dir.join("plan.json");
+    asid(&[
+        "explore",
+        "scenes/shuffleboard.toml",
+        "--param",
+        "primitive",
+        "--prior-samples",
+        "1",
+        "--held-out-samples",
+        "1",
+        "--population",
+        "4",
+        "--iterations",
+        "1",
+        "--random-draws",
+        "1",
+        "--out",
+        s(&plan),
+    ])
+    .ok("asid explore");
+    let ep = dir.join("ep.mcap");
+    asid(&[
+        "execute",
+        s(&plan),
+        "--arm",
+        "sim",
+        "--out",
+        s(&ep),
+        "--json",
+    ])
+    .ok("asid execute");
+
+    let out = asid(&["view", s(&ep), "--json"]).ok("asid view --json");
+    let v = common::json(&out.stdout, "asid view --json");
+    assert_eq!(v["kind"], "episode");
+    assert_eq!(v["input"], s(&ep));
+    assert_eq!(v["scene"], "shuffleboard");
+    assert_eq!(v["scene_file"], "scenes/shuffleboard.toml");
+    assert_eq!(v["sink"], "save");
+    let rrd = dir.join("ep.rrd");
+    assert_eq!(v["rrd"], s(&rrd));
+    assert!(
+        std::fs::metadata(&rrd).is_ok_and(|m| m.len() > 0),
+        "no {}",
+        rrd.display()
+    );
+    assert_eq!(v["fit"], false);
+    let episodes = v["episodes"].as_array().expect("episodes");
+    assert_eq!(episodes.len(), 1, "{v}");
+    let e = &episodes[0];
+    assert_eq!(e["file"], s(&ep));
+    assert_eq!(e["actions"], 20);
+    assert_eq!(e["commands"], 20);
+    assert!(e["states"].as_u64().is_some_and(|n| n >= 20), "{e}");
+    assert!(e["poses"].as_u64().is_some_and(|n| n > 0), "{e}");
+    // 20 actions at the scene's 0.1 s period, plus the approach and the stop.
+    let duration = e["duration_s"].as_f64().expect("duration_s");
+    assert!((1.9..5.0).contains(&duration), "duration_s {duration}");
+
+    // Another scene than the recorded one: both commands refuse it the same way, before any work.
+    for cmd in ["view", "replay"] {
+        let out = asid(&[cmd, s(&ep), "--scene", "scenes/rod.toml", "--json"]);
+        assert_eq!(out.code, 2, "{cmd}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{cmd}: {}", out.stdout);
+        for words in [
+            s(&ep),
+            "recorded in scene `shuffleboard`",
+            "metadata `asid.run`, field `scene`",
+            "scenes/rod.toml is `rod`",
+        ] {
+            assert!(out.stderr.contains(words), "{cmd}: {}", out.stderr);
+        }
+    }
+    // No --scene, and the scene the episode names is not under ./scenes.
+    let out = common::asid_command(&["view", s(&ep)])
+        .current_dir(dir.join("."))
+        .output()
+        .expect("run asid");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for words in [
+        s(&ep),
+        "field `scene`",
+        "scene `shuffleboard` not found",
+        "scenes/shuffleboard.toml",
+        "--scene",
+    ] {
+        assert!(stderr.contains(words), "{stderr}");
+    }
+}

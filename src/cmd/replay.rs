@@ -13,9 +13,9 @@ use crate::cmd::console::Console;
 #[derive(clap::Args)]
 pub struct Args {
     /// A run directory of `asid run` (its `report.json` names the scene and the seed) or an MCAP
-    /// episode (then --scene is needed).
+    /// episode.
     input: PathBuf,
-    /// Scene (default: the run's).
+    /// Scene (default: the run's, or `scenes/<scene>.toml` of the scene an episode names).
     #[arg(long)]
     scene: Option<PathBuf>,
     /// The tracker's latency: `estimate`, `off` or a value in ms.
@@ -60,7 +60,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         (args.input.clone(), args.out_dir.clone())
     };
-    let sim = recorded.simulator(&args.input)?;
+    let sim = &recorded.sim;
     let scene = sim.scene();
     let run = recorded.report.as_ref();
     let seed = args.seed.or(run.map(|r| r.seed)).unwrap_or(1);
@@ -97,7 +97,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let label = format!("replay of {}", display(&args.input));
     let episodes = [episode];
     let job = Reanalysis {
-        sim: &sim,
+        sim,
         scene_file: &recorded.scene_file,
         episodes: &episodes,
         truth: truth.as_deref(),

@@ -1,19 +1,22 @@
 //! `asid view <run dir | episode.mcap>`: renders a recorded run (or one episode) to rerun the way
 //! `asid run` logs it live: the robot from its URDF with its joints on the timeline, the scene, the
 //! objects at their tracker poses, planned / executed / identified paths, joint plots and the fit.
+//! With `--json`, what was rendered as one JSON object on stdout.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use asid_arm::Recording;
 use asid_station::Event;
 use asid_viz::{Sink, Viz};
+use serde::Serialize;
 
 /// Arguments of `asid view`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A run directory of `asid run`, or an MCAP episode (then --scene is needed).
+    /// A run directory of `asid run`, or an MCAP episode.
     input: PathBuf,
-    /// Scene (default: the run's).
+    /// Scene (default: the run's, or `scenes/<scene>.toml` of the scene an episode names).
     #[arg(long)]
     scene: Option<PathBuf>,
     /// Where the view goes: save (to --out), spawn (a viewer) or connect (to a running viewer).
@@ -23,6 +26,63 @@ pub struct Args {
     /// or the episode's name with .rrd).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print what was rendered as one JSON object on stdout (instead of the .rrd path).
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `asid view --json` prints.
+#[derive(Serialize)]
+struct ViewSummary {
+    /// The argument: a run directory or an episode file.
+    input: String,
+    /// `run` or `episode`.
+    kind: &'static str,
+    /// The scene's name and file.
+    scene: String,
+    scene_file: String,
+    /// `save`, `spawn` or `connect`.
+    sink: &'static str,
+    /// The .rrd file written (`save` only).
+    rrd: Option<String>,
+    /// The run's exploration plan was drawn.
+    exploration_plan: bool,
+    /// The run's fit was logged.
+    fit: bool,
+    /// The task goals (or perches) of the run's report.
+    tasks: Vec<String>,
+    /// The episodes rendered, in order.
+    episodes: Vec<EpisodeSummary>,
+}
+
+/// One rendered episode.
+#[derive(Serialize)]
+struct EpisodeSummary {
+    file: String,
+    states: usize,
+    poses: usize,
+    actions: usize,
+    commands: usize,
+    /// From the first to the last arm state (arm clock).
+    duration_s: f64,
+}
+
+impl EpisodeSummary {
+    fn of(file: &Path, rec: &Recording) -> Self {
+        let first = rec.states.iter().map(|s| s.stamp_ns).min();
+        let last = rec.states.iter().map(|s| s.stamp_ns).max();
+        Self {
+            file: file.display().to_string(),
+            states: rec.states.len(),
+            poses: rec.poses.len(),
+            actions: rec.actions.len(),
+            commands: rec.commands.len(),
+            duration_s: match (first, last) {
+                (Some(a), Some(b)) => (b - a) as f64 * 1e-9,
+                _ => 0.0,
+            },
+        }
+    }
 }
 
 /// Renders the run.
@@ -40,18 +100,39 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let Some(Some(sink)) = Sink::parse(&args.rerun, &rrd) else {
         bail!("--rerun `{}`: allowed save, spawn or connect", args.rerun)
     };
-    let sim = recorded.simulator(&args.input)?;
+    let sim = &recorded.sim;
+    let mut summary = ViewSummary {
+        input: args.input.display().to_string(),
+        kind: if run_dir { "run" } else { "episode" },
+        scene: sim.scene().spec.name.clone(),
+        scene_file: recorded.scene_file.display().to_string(),
+        sink: match &sink {
+            Sink::Save(_) => "save",
+            Sink::Spawn => "spawn",
+            Sink::Connect => "connect",
+        },
+        rrd: None,
+        exploration_plan: false,
+        fit: false,
+        tasks: Vec::new(),
+        episodes: Vec::new(),
+    };
     let mut viz = Viz::new(sim.scene(), Some(sim.clone()), &sink)?;
     if run_dir {
         let dir = &args.input;
         let exploration: Option<asid_explore::Plan> = read_json(&dir.join("plan.json"))?;
         if let Some(plan) = &exploration {
             viz.log_event(&Event::ExplorationPlanned(plan))?;
+            summary.exploration_plan = true;
         }
         let ran = report.is_some_and(|r| r.exploration.is_some());
-        episode(&mut viz, &dir.join("episode.mcap"), ran)?;
+        let path = dir.join("episode.mcap");
+        summary
+            .episodes
+            .extend(episode(&mut viz, &path, ran, None)?);
         if let Some(fit) = read_json::<asid_sysid::Fit>(&dir.join("fit.json"))? {
             viz.log_event(&Event::Fit(&fit))?;
+            summary.fit = true;
         }
         let balancing = sim
             .scene()
@@ -60,6 +141,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .as_ref()
             .is_some_and(|t| t.balance().is_some());
         for t in report.iter().flat_map(|r| &r.tasks) {
+            summary.tasks.push(t.goal.clone());
             let file = dir.join(format!("task-{}.json", t.goal));
             if balancing {
                 let attempt: Option<asid_station::balance::BalanceAttempt> = read_json(&file)?;
@@ -75,11 +157,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     plan: &plan,
                 })?;
             }
-            episode(
-                &mut viz,
-                &dir.join(format!("task-{}.mcap", t.goal)),
-                t.episode.is_some(),
-            )?;
+            let path = dir.join(format!("task-{}.mcap", t.goal));
+            summary
+                .episodes
+                .extend(episode(&mut viz, &path, t.episode.is_some(), None)?);
             if let (true, Some(tilt_deg), Some(success)) = (balancing, t.tilt_deg, t.success) {
                 // The report keeps the metric: 90 degrees for a rod that fell off the perch.
                 let outcome = asid_task::balance::BalanceOutcome {
@@ -108,29 +189,52 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         }
     } else {
-        episode(&mut viz, &args.input, true)?;
+        let read = recorded.episode.as_ref();
+        summary
+            .episodes
+            .extend(episode(&mut viz, &args.input, true, read)?);
     }
     viz.flush()?;
     if let Sink::Save(p) = &sink {
-        println!("{}", p.display());
+        summary.rrd = Some(p.display().to_string());
+        if !args.json {
+            println!("{}", p.display());
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(())
 }
 
-/// Logs one episode; a missing file is an error when the run says it recorded one.
-fn episode(viz: &mut Viz, path: &Path, required: bool) -> anyhow::Result<()> {
-    if !path.is_file() {
-        if required {
-            bail!(
-                "{}: the run's report lists this episode, but the file is missing",
-                path.display()
-            );
+/// Logs one episode (`read`: the file already read); a missing file is an error when the run says
+/// it recorded one.
+fn episode(
+    viz: &mut Viz,
+    path: &Path,
+    required: bool,
+    read: Option<&Recording>,
+) -> anyhow::Result<Option<EpisodeSummary>> {
+    let owned;
+    let rec = match read {
+        Some(rec) => rec,
+        None => {
+            if !path.is_file() {
+                if required {
+                    bail!(
+                        "{}: the run's report lists this episode, but the file is missing",
+                        path.display()
+                    );
+                }
+                return Ok(None);
+            }
+            owned = asid_record::read_recording(path)?;
+            &owned
         }
-        return Ok(());
-    }
-    let rec = asid_record::read_recording(path)?;
-    viz.replay_recording(&rec)
-        .with_context(|| format!("viewing {}", path.display()))
+    };
+    viz.replay_recording(rec)
+        .with_context(|| format!("viewing {}", path.display()))?;
+    Ok(Some(EpisodeSummary::of(path, rec)))
 }
 
 /// A JSON file of the run, if it exists.
