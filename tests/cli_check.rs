@@ -182,3 +182,134 @@ fn broken_inputs_fail_with_specific_errors() {
         "{err}"
     );
 }
+
+fn json(text: &str, what: &str) -> serde_json::Value {
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{what}: not one JSON document ({e}):\n{text}"))
+}
+
+fn num(v: &serde_json::Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what}: not a number: {v}"))
+}
+
+#[test]
+fn check_json_is_one_document_with_the_scenes_fields() {
+    let (code, out, err) = asid(&[
+        "check",
+        "scenes/rod_balance.toml",
+        "scenes/shuffleboard.toml",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc = json(&out, "asid check --json");
+    assert_eq!(doc["ok"], true);
+    let scenes = doc["scenes"].as_array().expect("scenes array");
+    assert_eq!(scenes.len(), 2, "{doc}");
+    let rod = &scenes[0];
+    assert_eq!(rod["file"], "scenes/rod_balance.toml");
+    assert_eq!(rod["name"], "rod_balance");
+    assert_eq!(rod["robot"]["name"], "panda");
+    assert_eq!(rod["robot"]["joints"], 7);
+    assert_eq!(rod["tool"], "gripper");
+    assert_eq!(rod["horizon_steps"], 20);
+    assert_eq!(rod["action"]["kind"], "ee_delta_xy");
+    let dt = num(&rod["physics"]["dt_s"], "dt_s");
+    let period = num(&rod["physics"]["control_period_s"], "control_period_s");
+    let substeps = num(&rod["physics"]["substeps"], "substeps");
+    assert!((dt * substeps - period).abs() < 1e-9, "{}", rod["physics"]);
+    assert!(rod["world"]["bodies"].as_u64().is_some_and(|n| n > 0));
+    let object = &rod["objects"][0];
+    assert_eq!(object["name"], "rod");
+    assert_eq!(object["role"], "free");
+    assert_eq!(object["shape"]["kind"], "box");
+    let half_length = num(&object["shape"]["half_extents_m"][1], "half_extents_m[1]");
+    let names: Vec<&str> = rod["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["rod.com_offset", "rod.friction"]);
+    assert_eq!(rod["parameters"][0]["prior"]["kind"], "uniform");
+    assert_eq!(rod["parameters"][0]["discrete"], false);
+    // The balancing task with its grasp points along the rod (inside its length).
+    assert_eq!(rod["task"]["kind"], "balance");
+    assert_eq!(rod["task"]["perch"], "perch");
+    let lo = num(&rod["task"]["grasp_points_m"][0], "grasp_points_m[0]");
+    let hi = num(&rod["task"]["grasp_points_m"][1], "grasp_points_m[1]");
+    assert!(
+        -half_length <= lo && lo < 0.0 && 0.0 < hi && hi <= half_length,
+        "[{lo}, {hi}]"
+    );
+    let channels = rod["observation"]["channels"].as_array().expect("channels");
+    assert!(
+        channels.iter().any(|c| c["kind"] == "object_pose"
+            && c["of"] == "rod"
+            && c["unit"] == "m, quaternion"),
+        "{channels:?}"
+    );
+    let puck = &scenes[1];
+    assert_eq!(puck["name"], "shuffleboard");
+    assert_eq!(puck["task"]["kind"], "slide_to_zone");
+    assert!(
+        puck["task"].get("grasp_points_m").is_none(),
+        "{}",
+        puck["task"]
+    );
+
+    // A failing scene: exit code 2, the error on stderr, nothing on stdout.
+    let (code, out, err) = asid(&[
+        "check",
+        "scenes/rod.toml",
+        "scenes/no-such-scene.toml",
+        "--json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "stdout: {out}");
+    assert!(err.contains("no-such-scene.toml"), "{err}");
+}
+
+#[test]
+fn simulate_json_reports_the_episode_it_wrote() {
+    let dir = std::env::temp_dir().join(format!("asid-cli-simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let ep = dir.join("ep.json");
+    let (code, out, err) = asid(&[
+        "simulate",
+        "scenes/shuffleboard.toml",
+        "--seed",
+        "3",
+        "--truth",
+        "puck.friction=0.3",
+        "--noise",
+        "0",
+        "--out",
+        ep.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc = json(&out, "asid simulate --json");
+    assert_eq!(doc["episode"], ep.to_str().expect("utf-8"));
+    assert_eq!(doc["scene"], "shuffleboard");
+    assert_eq!(doc["scene_file"], "scenes/shuffleboard.toml");
+    assert_eq!(doc["plan"], serde_json::Value::Null);
+    assert_eq!(doc["seed"], 3);
+    assert_eq!(num(&doc["noise_scale"], "noise_scale"), 0.0);
+    assert_eq!(num(&doc["true_parameters"]["puck.friction"], "truth"), 0.3);
+    assert!(doc["true_parameters"]["puck.torsional_friction"].is_number());
+    assert_eq!(doc["steps"], 20);
+    let period = num(&doc["control_period_s"], "control_period_s");
+    assert!((num(&doc["duration_s"], "duration_s") - 20.0 * period).abs() < 1e-9);
+    // What it says matches the file it wrote.
+    let file = json(&std::fs::read_to_string(&ep).expect("episode"), "episode");
+    assert_eq!(
+        Some(doc["observations"].as_u64().expect("observations") as usize),
+        file["obs"].as_array().map(Vec::len)
+    );
+    assert_eq!(
+        file["meta"]["true_parameters"]["puck.friction"],
+        doc["true_parameters"]["puck.friction"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

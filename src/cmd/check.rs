@@ -1,9 +1,12 @@
-//! `asid check <scene.toml>`: validate a scene, its robot, tool and URDF; print a summary.
+//! `asid check <scene.toml>`: validate a scene, its robot, tool and URDF; print a summary (with
+//! `--json`, one JSON object on stdout: `{"ok": true, "scenes": [...]}`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use asid_core::Scene;
 use asid_core::scene::ActionSpec;
+use serde_json::{Value, json};
 
 /// Arguments of `asid check`.
 #[derive(clap::Args)]
@@ -11,24 +14,64 @@ pub struct Args {
     /// Scene files to check.
     #[arg(required = true)]
     scenes: Vec<PathBuf>,
+    /// Print the summaries as one JSON object on stdout (nothing on stdout if a scene fails).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs the check; the first bad scene ends it with its error.
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    let mut summaries = Vec::new();
     for path in &args.scenes {
-        check_one(path)?;
+        let checked = check_one(path)?;
+        if args.json {
+            summaries.push(to_json(path, &checked)?);
+        } else {
+            print_text(path, &checked);
+        }
+    }
+    if args.json {
+        let doc = json!({ "ok": true, "scenes": summaries });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     }
     Ok(())
 }
 
-fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
+/// A scene that passed, with what the checks found.
+struct Checked {
+    scene: Scene,
+    /// Bodies, colliders and joints of the simulated world at the nominal parameters.
+    world: (usize, usize, usize),
+    /// A balancing task's grasp points along the rod (against the tool).
+    grasp_points_m: Option<[f64; 2]>,
+}
+
+fn check_one(path: &Path) -> anyhow::Result<Checked> {
     let scene = asid_core::load_scene(path)?;
     // The URDF chain (also catches malformed URDF and joint-name mismatches).
     asid_robot::arm_for_scene(&scene)?;
     let sim = asid_sim::Simulator::new(scene.clone())
         .with_context(|| format!("{}: building the simulated world", path.display()))?;
-    let world = sim.world(&scene.space.nominal())?;
-    let (bodies, colliders, joints) = world.counts();
+    let world = sim.world(&scene.space.nominal())?.counts();
+    let grasp_points_m = match &scene.spec.task {
+        Some(asid_core::SceneTask::Balance(_)) => {
+            // The task against the tool (the hand opens wide enough and grasps as hard as asked).
+            let m = asid_task::pick_place::BalanceMotion::of_scene(&scene)?;
+            Some(m.task.bounds()[0])
+        }
+        _ => None,
+    };
+    Ok(Checked {
+        scene,
+        world,
+        grasp_points_m,
+    })
+}
+
+/// The human-readable summary on stdout.
+fn print_text(path: &Path, c: &Checked) {
+    let scene = &c.scene;
+    let (bodies, colliders, joints) = c.world;
     let s = &scene.spec;
     println!("scene {} ({}): {}", s.name, path.display(), s.description);
     println!(
@@ -113,9 +156,7 @@ fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
             );
         }
         Some(asid_core::SceneTask::Balance(t)) => {
-            // The task against the tool (the hand opens wide enough and grasps as hard as asked).
-            let m = asid_task::pick_place::BalanceMotion::of_scene(&scene)?;
-            let [lo, hi] = m.task.bounds()[0];
+            let [lo, hi] = c.grasp_points_m.unwrap_or([f64::NAN; 2]);
             println!(
                 "  task: balance `{}` on `{}`: grasp points [{lo:.3}, {hi:.3}] m along the rod, \
                  carried at z = {} m, grasp {} N, settle {} s",
@@ -124,5 +165,94 @@ fn check_one(path: &std::path::Path) -> anyhow::Result<()> {
         }
     }
     println!("ok");
-    Ok(())
+}
+
+/// The summary as JSON: the scene's own TOML names (units in them) where it has them.
+fn to_json(path: &Path, c: &Checked) -> anyhow::Result<Value> {
+    let scene = &c.scene;
+    let s = &scene.spec;
+    let (bodies, colliders, joints) = c.world;
+    let objects: Vec<Value> = s
+        .objects
+        .iter()
+        .map(|o| {
+            let role = match (&o.attach, &o.joint, o.fixed) {
+                (Some(_), _, _) => "held_by_tool",
+                (_, Some(_), _) => "jointed",
+                (_, _, true) => "fixed",
+                _ => "free",
+            };
+            Ok(json!({
+                "name": o.name,
+                "shape": serde_json::to_value(&o.shape)?,
+                "mass_kg": o.mass_kg + o.ballast_kg,
+                "role": role,
+                "joint": o.joint.as_ref().map(|j| json!({
+                    "name": j.name,
+                    "kind": serde_json::to_value(j.kind).unwrap_or(Value::Null),
+                    "parent": j.parent,
+                })),
+            }))
+        })
+        .collect::<serde_json::Result<_>>()?;
+    let channels: Vec<Value> = s
+        .observation
+        .channels
+        .iter()
+        .map(|ch| {
+            json!({
+                "kind": serde_json::to_value(ch.kind).unwrap_or(Value::Null),
+                "of": ch.of,
+                "sigma": ch.sigma,
+                "unit": ch.kind.unit(),
+            })
+        })
+        .collect();
+    let parameters: Vec<Value> = scene
+        .space
+        .params
+        .iter()
+        .map(|p| {
+            Ok(json!({
+                "name": p.name,
+                "prior": serde_json::to_value(&p.prior)?,
+                "bounds": p.bounds,
+                "fd_step": p.fd_step,
+                "discrete": p.fd_step <= 0.0,
+                "nominal": p.nominal,
+            }))
+        })
+        .collect::<serde_json::Result<_>>()?;
+    let mut task = serde_json::to_value(&s.task)?;
+    if let (Some(obj), Some(g)) = (task.as_object_mut(), c.grasp_points_m) {
+        obj.insert("grasp_points_m".into(), json!(g));
+    }
+    Ok(json!({
+        "file": path.display().to_string(),
+        "name": s.name,
+        "description": s.description,
+        "robot": {
+            "name": scene.robot.name,
+            "joints": scene.n_joints(),
+            "urdf": scene.urdf_path.display().to_string(),
+        },
+        "tool": scene.tool.name,
+        "arm_model": serde_json::to_value(s.arm.model)?,
+        "base_xyz_m": s.arm.base.xyz_m,
+        "physics": {
+            "dt_s": s.physics.dt_s,
+            "substeps": scene.substeps(),
+            "control_rate_hz": s.arm.control_rate_hz,
+            "control_period_s": scene.control_period_s(),
+            "friction_model": serde_json::to_value(s.physics.friction_model)?,
+            "friction_combine": serde_json::to_value(s.physics.friction_combine)?,
+        },
+        "world": { "bodies": bodies, "colliders": colliders, "joints": joints },
+        "objects": objects,
+        "action": serde_json::to_value(&s.arm.action)?,
+        "horizon_steps": s.arm.action.horizon_steps(),
+        "observation": { "dim": scene.obs_dim(), "channels": channels },
+        "parameters": parameters,
+        "task": task,
+    }))
 }

@@ -1,4 +1,5 @@
 //! `asid simulate`: run a plan in the simulator with hidden true parameters and record a noisy episode.
+//! With `--json`, what was recorded as one JSON object on stdout.
 
 use std::path::PathBuf;
 
@@ -27,6 +28,9 @@ pub struct Args {
     /// Episode file to write.
     #[arg(long)]
     out: PathBuf,
+    /// Print what was recorded as one JSON object on stdout (episode, scene, steps, times, truth).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs the simulated lab.
@@ -68,11 +72,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let ep = sim.record_episode(&truth, &actions, noise_rng, args.noise)?;
     ep.write(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
-    println!(
-        "episode written to {} ({} steps, true parameters {:?})",
-        args.out.display(),
-        ep.actions.len(),
-        ep.meta.get("true_parameters")
-    );
+    if args.json {
+        let summary = serde_json::json!({
+            "episode": args.out.display().to_string(),
+            "scene": scene.spec.name,
+            "scene_file": args.scene.display().to_string(),
+            "plan": args.plan.as_ref().map(|p| p.display().to_string()),
+            "seed": args.seed,
+            "noise_scale": args.noise,
+            "steps": ep.actions.len(),
+            "control_period_s": ep.control_period_s,
+            "duration_s": ep.actions.len() as f64 * ep.control_period_s,
+            "observations": ep.obs.len(),
+            "observation_dim": ep.obs_dim(),
+            "true_parameters": ep.meta.get("true_parameters"),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "episode written to {} ({} steps, true parameters {:?})",
+            args.out.display(),
+            ep.actions.len(),
+            ep.meta.get("true_parameters")
+        );
+    }
     Ok(())
 }
