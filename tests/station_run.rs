@@ -141,6 +141,41 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
         }
     }
     entity("plots/design/criterion");
+    // How the searches converged, each on its own timeline: the planner's best criterion per CEM
+    // iteration, the fit's cost and parameters per solver iteration (as fit.json lists them).
+    let plan = json_file(&dir.join("plan.json"));
+    let searched = plan["criterion_by_iteration"]
+        .as_array()
+        .expect("criterion_by_iteration")
+        .iter()
+        .filter(|c| c.is_number())
+        .count();
+    let search = entity("plots/design/search");
+    assert!(
+        searched > 0 && search.rows == searched,
+        "{search:?} vs {plan:#}"
+    );
+    assert!(
+        search.timelines.contains("design_iteration") && !search.timelines.contains("time"),
+        "{search:?}"
+    );
+    let fit_steps = fit["iterations"].as_array().expect("fit iterations").len();
+    let cost = entity("plots/fit/cost");
+    assert!(
+        fit_steps > 1 && cost.rows == fit_steps,
+        "{cost:?}: {fit_steps}"
+    );
+    assert!(
+        cost.timelines.contains("fit_iteration") && !cost.timelines.contains("time"),
+        "{cost:?}"
+    );
+    for p in params {
+        let name = p["name"].as_str().expect("name");
+        for series in ["estimate", "lo", "hi"] {
+            let e = entity(&format!("plots/fit/params/{name}/{series}"));
+            assert_eq!(e.rows, fit_steps, "{name}/{series}: {e:?}");
+        }
+    }
     entity("world/episode_1/planned_tcp");
     entity("world/episode_1/executed_tcp");
     entity("world/episode_1/identified/ball");

@@ -125,6 +125,11 @@ pub struct Plan {
     /// CEM iterations run (fewer than `options.iterations` when the criterion stopped improving).
     #[serde(default)]
     pub iterations_run: u64,
+    /// The search's best criterion on the planning samples after each CEM iteration (`null`
+    /// while no candidate was feasible): how the search converged. (`value` is the chosen plan
+    /// assessed again on the same samples.)
+    #[serde(default)]
+    pub criterion_by_iteration: Vec<Option<f64>>,
     /// Candidates rejected, per constraint.
     pub rejections: BTreeMap<Constraint, usize>,
     /// Wall time.

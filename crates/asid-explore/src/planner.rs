@@ -573,6 +573,10 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         evaluations,
         rollouts: (exp.simulated_steps() - steps0) as f64 / exp.horizon().max(1) as f64,
         iterations_run,
+        criterion_by_iteration: best_by_iteration
+            .iter()
+            .map(|&c| (c < INFEASIBLE && c.is_finite()).then_some(c))
+            .collect(),
         rejections,
         wall_s: start.elapsed().as_secs_f64(),
     })

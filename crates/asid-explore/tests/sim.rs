@@ -116,6 +116,19 @@ fn returned_sim_plans_are_feasible_and_reproducible() {
             exp.violations(&traj)
         );
         assert!(p.value.is_finite(), "{kind:?}");
+        // The search's path: one best criterion per iteration run, never rising once feasible,
+        // feasible at the end.
+        let path = &p.criterion_by_iteration;
+        assert_eq!(path.len() as u64, p.iterations_run, "{kind:?}: {path:?}");
+        let feasible: Vec<f64> = path.iter().flatten().copied().collect();
+        assert!(
+            path.last().is_some_and(|c| c.is_some()),
+            "{kind:?}: {path:?}"
+        );
+        assert!(
+            feasible.windows(2).all(|w| w[1] <= w[0]),
+            "{kind:?}: {path:?}"
+        );
         if kind == DesignKind::Primitive {
             // A push through the puck reveals its friction; 20 random steps rarely touch it. Judged
             // on held-out prior samples, random draws scored without the smoothness filter.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use argmin::core::CostFunction as _;
+use argmin::core::observers::ObserverMode;
 use argmin::core::{Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use argmin::solver::particleswarm::ParticleSwarm;
@@ -23,6 +24,7 @@ use crate::problem::{Loss, OUT_OF_BOUNDS, SysIdProblem};
 use crate::profile::{Interval, Optimum, profile_intervals};
 use crate::report::Fit;
 use crate::structure::{acting, choose, hypotheses};
+use crate::trail::{FitIteration, Steps, Trail};
 use crate::uncertainty::{diagonal_std, identifiability, scaled_psd_inverse};
 use crate::verdict::{confounded, verdict};
 
@@ -90,20 +92,24 @@ pub(crate) fn optimise<M: ReplayModel>(
     problem: &SysIdProblem<'_, M>,
     opts: &FitOptions,
     starts: &[Vec<f64>],
-) -> Result<(Vec<f64>, f64), SysIdError> {
+) -> Result<(Vec<f64>, f64, Steps), SysIdError> {
     let bounds = problem.scaled_bounds();
-    let mut best: Option<(Vec<f64>, f64)> = None;
+    let mut best: Option<(Vec<f64>, f64, Steps)> = None;
+    let trail = Trail::default();
     let mut consider = |u: Vec<f64>, c: f64| {
+        let steps = trail.take();
         if best.as_ref().is_none_or(|b| c < b.1) {
-            best = Some((u, c));
+            best = Some((u, c, steps));
         }
     };
+    let vector = |p: &Vec<f64>| p.clone();
     match opts.solver {
         SolverKind::Lm => {
             for s in starts {
                 let solver = LevenbergMarquardt::new(bounds.clone());
                 let res = Executor::new(problem_ref(problem), solver)
                     .configure(|st| st.param(s.clone()).max_iters(opts.max_iters))
+                    .add_observer(trail.observer(vector), ObserverMode::Always)
                     .run()?;
                 if let Some(u) = res.state().get_best_param().cloned() {
                     let c = argmin::core::CostFunction::cost(problem, &u)?;
@@ -127,6 +133,7 @@ pub(crate) fn optimise<M: ReplayModel>(
                 let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12)?;
                 let res = Executor::new(problem_ref(problem), solver)
                     .configure(|st| st.max_iters(opts.max_iters * 10))
+                    .add_observer(trail.observer(vector), ObserverMode::Always)
                     .run()?;
                 if let Some(u) = res.state().get_best_param().cloned() {
                     let c = res.state().get_best_cost();
@@ -144,6 +151,7 @@ pub(crate) fn optimise<M: ReplayModel>(
                 .with_std_tolerance(1e-6);
             let res = Executor::new(problem_ref(problem), solver)
                 .configure(|st| st.max_iters(opts.max_iters))
+                .add_observer(trail.observer(vector), ObserverMode::Always)
                 .run()?;
             if let Some(u) = res.state().get_best_param().cloned() {
                 consider(u, res.state().get_best_cost());
@@ -154,19 +162,22 @@ pub(crate) fn optimise<M: ReplayModel>(
             let upper: Vec<f64> = bounds.iter().map(|b| b[1]).collect();
             let solver = ParticleSwarm::new((lower, upper), opts.population)
                 .with_rng_generator(StdRng::seed_from_u64(opts.seed));
+            let position =
+                |p: &argmin::solver::particleswarm::Particle<Vec<f64>, f64>| p.position.clone();
             let res = Executor::new(problem_ref(problem), solver)
                 .configure(|st| st.max_iters(opts.max_iters))
+                .add_observer(trail.observer(position), ObserverMode::Always)
                 .run()?;
             if let Some(p) = res.state().get_best_param() {
                 consider(p.position.clone(), res.state().get_best_cost());
             }
         }
     }
-    let (u, c) = best.ok_or(SysIdError::NoFit)?;
+    let (u, c, steps) = best.ok_or(SysIdError::NoFit)?;
     if c >= OUT_OF_BOUNDS {
         return Err(SysIdError::NoFit);
     }
-    Ok((u, c))
+    Ok((u, c, steps))
 }
 
 /// argmin takes the problem by value; a reference wrapper keeps ours.
@@ -205,13 +216,14 @@ impl<M: ReplayModel> argmin::core::Jacobian for ProblemRef<'_, '_, M> {
 type StructureFits = Vec<(Vec<f64>, f64, Vec<String>)>;
 
 /// Fits every structure hypothesis (multi-start over the continuous parameters that act under
-/// it; `warm`: full parameter vectors tried as extra starts); also returns the rollouts spent.
+/// it; `warm`: full parameter vectors tried as extra starts); also returns, per hypothesis, the
+/// winning start's iterations, and the rollouts spent.
 fn fit_structures<M: ReplayModel>(
     model: &M,
     data: &Dataset,
     opts: &FitOptions,
     warm: &[Vec<f64>],
-) -> Result<(StructureFits, usize), SysIdError> {
+) -> Result<(StructureFits, Vec<Vec<FitIteration>>, usize), SysIdError> {
     let space = model.space();
     let p = space.dim();
     if p == 0 {
@@ -235,6 +247,7 @@ fn fit_structures<M: ReplayModel>(
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut evaluations = 0usize;
     let mut results: StructureFits = Vec::new();
+    let mut paths = Vec::with_capacity(combos.len());
     for fixed in &combos {
         let acts = acting(space, fixed);
         let here: Vec<usize> = (0..free.len()).filter(|&k| acts[free[k]]).collect();
@@ -275,18 +288,28 @@ fn fit_structures<M: ReplayModel>(
                     .map(|w| problem.scaled(w)),
             );
         }
-        let (u, _) = if problem.free.is_empty() {
-            (Vec::new(), 0.0)
+        let (u, _, steps) = if problem.free.is_empty() {
+            (Vec::new(), 0.0, Vec::new())
         } else {
             optimise(&problem, opts, &starts)?
         };
+        paths.push(
+            steps
+                .into_iter()
+                .map(|(iteration, cost, u)| FitIteration {
+                    iteration,
+                    cost,
+                    estimate: names.iter().cloned().zip(problem.theta(&u)).collect(),
+                })
+                .collect(),
+        );
         let theta = problem.theta(&u);
         let r = problem.residuals_at(&theta).map_err(SysIdError::Model)?;
         evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
         let names_here = problem.free.iter().map(|&i| names[i].clone()).collect();
         results.push((theta, r.iter().map(|v| v * v).sum(), names_here));
     }
-    Ok((results, evaluations))
+    Ok((results, paths, evaluations))
 }
 
 /// The parameters that fit `data` best (the structure the BIC chooses), without their
@@ -297,7 +320,7 @@ pub(crate) fn point_estimate<M: ReplayModel>(
     opts: &FitOptions,
     warm: &[Vec<f64>],
 ) -> Result<Vec<f64>, SysIdError> {
-    let (results, _) = fit_structures(model, data, opts, warm)?;
+    let (results, _, _) = fit_structures(model, data, opts, warm)?;
     let (chosen, _, _) = choose(model.space(), &results, data.total - data.skipped);
     Ok(results[chosen].0.clone())
 }
@@ -336,9 +359,10 @@ pub(crate) fn identify_from<M: ReplayModel>(
         .collect();
     let scales = space.scales();
     let scale: Vec<f64> = free.iter().map(|&i| scales[i]).collect();
-    let (results, mut evaluations) = fit_structures(model, data, opts, warm)?;
+    let (results, mut paths, mut evaluations) = fit_structures(model, data, opts, warm)?;
     let n_res = data.total - data.skipped;
     let (chosen, hypotheses, structure) = choose(space, &results, n_res);
+    let iterations = std::mem::take(&mut paths[chosen]);
     let theta = results[chosen].0.clone();
 
     // Uncertainty at the estimate (squared loss, all continuous parameters).
@@ -531,6 +555,7 @@ pub(crate) fn identify_from<M: ReplayModel>(
         evaluations,
         wall_s: start.elapsed().as_secs_f64(),
         pose_latency: None,
+        iterations,
     })
 }
 

@@ -52,6 +52,7 @@ pub mod report;
 pub mod rotation;
 mod sim_model;
 pub mod structure;
+mod trail;
 pub mod uncertainty;
 pub mod verdict;
 
@@ -67,6 +68,7 @@ pub use problem::{Loss, SysIdProblem};
 pub use profile::Interval;
 pub use report::Fit;
 pub use structure::{Hypothesis, StructureVerdict};
+pub use trail::FitIteration;
 pub use uncertainty::{Identifiability, crb_std_at, identifiability};
 pub use verdict::Combination;
 

@@ -90,4 +90,9 @@ pub struct Fit {
     /// observations before this fit ([`crate::identify_aligned`]); absent when not estimated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pose_latency: Option<crate::latency::LatencyEstimate>,
+    /// How the optimiser got there: the best cost and parameters after each iteration of the
+    /// start that won, for the chosen structure (empty when nothing was free to fit, and in fit
+    /// files written before this field existed).
+    #[serde(default)]
+    pub iterations: Vec<crate::trail::FitIteration>,
 }

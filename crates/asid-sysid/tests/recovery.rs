@@ -39,6 +39,36 @@ fn assert_recovered(f: &asid_sysid::Fit, truth: &[(&str, f64)], rel: f64) {
     }
 }
 
+/// The fit's iterations: the start first, the best cost never rising, ending at the estimate, and
+/// starting away from it (the solver moved).
+fn assert_converged_path(f: &asid_sysid::Fit) {
+    let it = &f.iterations;
+    assert!(it.len() >= 2, "iterations recorded: {it:?}");
+    assert_eq!(it[0].iteration, 0, "the start first: {it:?}");
+    for w in it.windows(2) {
+        assert!(w[1].iteration > w[0].iteration, "{it:?}");
+        assert!(w[1].cost <= w[0].cost, "best cost rose: {it:?}");
+    }
+    let last = it.last().expect("last");
+    for (name, e) in &f.estimate {
+        assert_eq!(
+            last.estimate[name], *e,
+            "{name}: the path ends at the estimate"
+        );
+    }
+    assert!(
+        f.estimate.iter().any(|(n, e)| it[0].estimate[n] != *e),
+        "the first iteration is already the estimate: {it:?}"
+    );
+    // With the squared loss the solver's cost is the reported one.
+    assert!(
+        (last.cost - f.cost).abs() <= 1e-9 * last.cost.abs().max(1.0),
+        "{} vs {}",
+        last.cost,
+        f.cost
+    );
+}
+
 /// Pushes straight ahead, then lets the object slide: a smooth, informative exploration.
 fn push(s: &Simulator, step: f64, lateral: f64) -> Vec<Vec<f64>> {
     let h = s.scene().spec.arm.action.horizon_steps();
@@ -65,6 +95,7 @@ fn noise_free_recovery_on_the_rod() {
         .record_episode::<rand::rngs::StdRng>(&[0.03, 0.25], &actions, None, 0.0)
         .expect("episode");
     let f = fit(&s, vec![ep], SolverKind::Lm);
+    assert_converged_path(&f);
     // 5e-3, not 1e-3: with the planar friction model (an inner Newton solve per step, stick and
     // slide switches at the pusher) the replay cost is rough at the 3e-3 level in the centre of
     // mass and Levenberg-Marquardt stops there (measured: 0.03009 for 0.03).

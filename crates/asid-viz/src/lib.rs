@@ -11,6 +11,10 @@
 //! - `plots/joints/<joint>`: joint positions; `plots/design/criterion` and
 //!   `plots/design/random_median`; `plots/params/<name>/{estimate,lo,hi}`: the fit with its 95 %
 //!   interval, one point per fit on the timeline;
+//! - `plots/design/search`: the planner's best criterion per CEM iteration, on the
+//!   `design_iteration` timeline; `plots/fit/cost` and `plots/fit/params/<name>/{estimate,lo,hi}`:
+//!   the identification's cost and parameters per solver iteration with the final 95 % interval,
+//!   on the `fit_iteration` timeline ([`series`]);
 //! - `log`: notes, verdicts and task outcomes.
 //!
 //! The `time` timeline is seconds of arm clock from the run's first state, episodes one after the
@@ -18,6 +22,7 @@
 
 mod geometry;
 mod readback;
+pub mod series;
 
 use std::path::{Path, PathBuf};
 
@@ -98,6 +103,8 @@ pub struct Viz {
     episode: usize,
     executed: Vec<[f32; 3]>,
     last_actions: Vec<Vec<f64>>,
+    /// The next free number on the `fit_iteration` timeline.
+    fit_iteration: i64,
     /// A failed log was reported.
     warned: bool,
 }
@@ -158,6 +165,7 @@ impl Viz {
             episode: 0,
             executed: Vec::new(),
             last_actions: Vec::new(),
+            fit_iteration: 0,
             warned: false,
         };
         viz.log_scene(scene)?;
@@ -344,6 +352,7 @@ impl Viz {
     }
 
     fn fit(&mut self, fit: &asid_sysid::Fit) -> Result<(), VizError> {
+        self.fit_iteration = series::log_fit_path(&self.rec, self.now_s, self.fit_iteration, fit)?;
         for (name, est) in &fit.estimate {
             self.rec.log(
                 format!("plots/params/{name}/estimate"),
@@ -409,6 +418,7 @@ impl Viz {
                     "plots/design/random_median",
                     &rerun::Scalars::single(plan.random.median_value),
                 )?;
+                series::log_search(&self.rec, self.now_s, &plan.criterion_by_iteration)?;
                 self.plan(&plan.actions)?;
             }
             Event::TaskPlanned { goal, plan } => {
