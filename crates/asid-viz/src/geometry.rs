@@ -1,7 +1,10 @@
 //! Shapes as rerun archetypes: the scene's shapes (table, static geometry, objects, tool) and the
-//! robot's links from its URDF (visual geometry, else collision; primitives drawn, meshes named).
+//! robot's links from its URDF (visual geometry, else collision): primitives, and meshes in the
+//! formats rerun reads (STL, OBJ, glTF / GLB); a link whose visual meshes rerun cannot read (the
+//! Collada `.dae` of many robot descriptions) is drawn from its collision geometry instead.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use asid_core::Shape;
 use nalgebra::{Isometry3, Translation3, UnitQuaternion};
@@ -100,8 +103,49 @@ pub struct Link {
     pub name: String,
     /// Its shapes in the link frame.
     pub shapes: Vec<(Shape, Isometry3<f64>)>,
-    /// Meshes not drawn (file names).
-    pub meshes: Vec<String>,
+    /// Its meshes in the link frame.
+    pub meshes: Vec<Mesh>,
+    /// Visual meshes rerun cannot read (file names), when the link is drawn from its collision
+    /// geometry instead or not at all.
+    pub not_drawn: Vec<String>,
+}
+
+/// A mesh of a link, as the URDF names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mesh {
+    /// The URDF's file name (`package://`, `file://` or a path relative to the URDF).
+    pub filename: String,
+    /// Pose in the link frame.
+    pub pose: Isometry3<f64>,
+    /// Scale per axis.
+    pub scale: [f64; 3],
+}
+
+/// Mesh formats rerun's `Asset3D` reads (by file extension).
+pub const DRAWABLE_MESHES: [&str; 4] = ["stl", "obj", "glb", "gltf"];
+
+fn drawable_mesh(filename: &str) -> bool {
+    std::path::Path::new(filename)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| DRAWABLE_MESHES.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Where a mesh file of the URDF in `urdf_dir` lies: `file://` and plain paths are taken relative
+/// to the URDF's directory (absolute ones as they are); `package://<pkg>/<rest>` is looked up as
+/// `<rest>` in the URDF's directory and each directory above it, then under a directory named
+/// `<pkg>` there. `None` when no file is found.
+pub fn resolve_mesh(urdf_dir: &Path, filename: &str) -> Option<PathBuf> {
+    if let Some(rest) = filename.strip_prefix("package://") {
+        let (pkg, rest) = rest.split_once('/')?;
+        return urdf_dir.ancestors().find_map(|d| {
+            [d.join(rest), d.join(pkg).join(rest)]
+                .into_iter()
+                .find(|p| p.is_file())
+        });
+    }
+    let path = urdf_dir.join(filename.strip_prefix("file://").unwrap_or(filename));
+    path.is_file().then_some(path)
 }
 
 /// A link fixed to another (a flange, a hand): its pose follows its parent's.
@@ -157,18 +201,31 @@ pub fn robot_links(
                 name: name.clone(),
                 shapes: Vec::new(),
                 meshes: Vec::new(),
+                not_drawn: Vec::new(),
             };
             let Some(l) = by_name.get(name.as_str()) else {
                 return link;
             };
-            let geoms: Vec<(&urdf_rs::Geometry, &urdf_rs::Pose)> = if l.visual.is_empty() {
-                l.collision
-                    .iter()
-                    .map(|c| (&c.geometry, &c.origin))
-                    .collect()
-            } else {
-                l.visual.iter().map(|v| (&v.geometry, &v.origin)).collect()
-            };
+            let unreadable: Vec<String> = l
+                .visual
+                .iter()
+                .filter_map(|v| match &v.geometry {
+                    urdf_rs::Geometry::Mesh { filename, .. } if !drawable_mesh(filename) => {
+                        Some(filename.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let geoms: Vec<(&urdf_rs::Geometry, &urdf_rs::Pose)> =
+                if l.visual.is_empty() || !unreadable.is_empty() {
+                    l.collision
+                        .iter()
+                        .map(|c| (&c.geometry, &c.origin))
+                        .collect()
+                } else {
+                    l.visual.iter().map(|v| (&v.geometry, &v.origin)).collect()
+                };
+            link.not_drawn = unreadable;
             for (g, origin) in geoms {
                 let pose = pose_xyz_rpy(*origin.xyz, *origin.rpy);
                 let shape = match g {
@@ -184,8 +241,16 @@ pub fn robot_links(
                         half_height_m: 0.5 * length,
                     },
                     urdf_rs::Geometry::Sphere { radius } => Shape::Sphere { radius_m: *radius },
-                    urdf_rs::Geometry::Mesh { filename, .. } => {
-                        link.meshes.push(filename.clone());
+                    urdf_rs::Geometry::Mesh { filename, scale } => {
+                        if drawable_mesh(filename) {
+                            link.meshes.push(Mesh {
+                                filename: filename.clone(),
+                                pose,
+                                scale: scale.map_or([1.0; 3], |s| *s),
+                            });
+                        } else if !link.not_drawn.contains(filename) {
+                            link.not_drawn.push(filename.clone());
+                        }
                         continue;
                     }
                 };

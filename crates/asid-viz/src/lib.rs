@@ -3,7 +3,8 @@
 //! [`Viz`] is an [`asid_station::Observer`]: given to the station's loop (or fed a recorded run
 //! with [`Viz::replay_recording`]) it logs
 //! - `world/table`, `world/statics/<name>`: the scene's static geometry;
-//! - `world/robot/<link>`: every link of the robot, drawn from its URDF's primitives, its transform
+//! - `world/robot/<link>`: every link of the robot, drawn from its URDF (primitives, and meshes in
+//!   the formats rerun reads: [`DRAWABLE_MESHES`]), its transform
 //!   on the `time` timeline from each measured joint state; `world/robot/tool`: the tool;
 //! - `world/objects/<name>`: each tracked object's shape at its tracker pose;
 //! - `world/<episode>/planned_tcp`, `executed_tcp`, `identified/<object>`: the planned and
@@ -32,7 +33,7 @@ use asid_station::{Event, Observer};
 use nalgebra::Isometry3;
 use rerun::RecordingStream;
 
-pub use geometry::{FixedLink, Link, robot_links};
+pub use geometry::{DRAWABLE_MESHES, FixedLink, Link, Mesh, resolve_mesh, robot_links};
 use geometry::{log_shape, pose_xyz_rpy, transform, v3};
 pub use readback::{EntityContents, rrd_contents};
 
@@ -92,6 +93,8 @@ pub struct Viz {
     rec: RecordingStream,
     arm: asid_robot::Arm,
     links: Vec<Link>,
+    /// Where the URDF's mesh files are looked up from.
+    urdf_dir: PathBuf,
     fixed: Vec<geometry::FixedLink>,
     joints: Vec<String>,
     objects: Vec<String>,
@@ -154,6 +157,10 @@ impl Viz {
         let viz = Self {
             rec,
             arm,
+            urdf_dir: urdf_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
             links,
             fixed,
             joints,
@@ -220,10 +227,36 @@ impl Viz {
                 let path = format!("world/robot/{}/visual_{k}", link.name);
                 log_shape(rec, &path, shape, pose, [200, 200, 205])?;
             }
-            if !link.meshes.is_empty() {
+            for (k, mesh) in link.meshes.iter().enumerate() {
+                let path = format!("world/robot/{}/mesh_{k}", link.name);
+                match geometry::resolve_mesh(&self.urdf_dir, &mesh.filename)
+                    .ok_or_else(|| "no such file".to_string())
+                    .and_then(|f| rerun::Asset3D::from_file_path(f).map_err(|e| e.to_string()))
+                {
+                    Ok(asset) => {
+                        rec.log_static(
+                            path.as_str(),
+                            &transform(&mesh.pose).with_scale(mesh.scale.map(|v| v as f32)),
+                        )?;
+                        rec.log_static(path.as_str(), &asset)?;
+                    }
+                    Err(reason) => rec.log_static(
+                        path.as_str(),
+                        &rerun::TextDocument::new(format!(
+                            "mesh not drawn: {}: {reason}",
+                            mesh.filename
+                        )),
+                    )?,
+                }
+            }
+            if !link.not_drawn.is_empty() {
                 rec.log_static(
                     format!("world/robot/{}/meshes", link.name),
-                    &rerun::TextDocument::new(format!("meshes not drawn: {:?}", link.meshes)),
+                    &rerun::TextDocument::new(format!(
+                        "visual meshes rerun cannot read (drawn from the collision geometry): \
+                         {:?}",
+                        link.not_drawn
+                    )),
                 )?;
             }
             if i == 0 {
