@@ -127,7 +127,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     console.say(&format!("run directory: {}", dir.display()));
     let mut observers = Observers::default().with(console).with(asid_station::Trace);
     if let Some(Some(sink)) = Sink::parse(&args.rerun, &dir.join("run.rrd")) {
-        observers = observers.with(Viz::new(sim.scene(), Some(sim.clone()), &sink)?);
+        // On its own thread: a slow viewer never delays the arm's next target.
+        let viz = Viz::new(sim.scene(), Some(sim.clone()), &sink)?;
+        observers = observers.with(asid_station::Background::spawn("rerun", viz)?);
     }
     let mut station = Station {
         sim: &sim,

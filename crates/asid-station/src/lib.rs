@@ -10,7 +10,9 @@
 //! [`reanalyse`] re-identifies recorded episodes and re-plans the task without an arm. Every step,
 //! every record the arm layer writes (action, command, state, pose), every plan, fit and task
 //! outcome is an [`Event`] for the [`Observer`]s: the CLI's progress printer, the report, a rerun
-//! logger, a `tracing` log ([`Trace`]). The MCAP recorder receives the same records. A run writes its directory (see
+//! logger, a `tracing` log ([`Trace`]). The MCAP recorder receives the same records. An observer
+//! that may be slow (the rerun logger) runs on its own thread behind a [`Background`], so it
+//! never delays the arm's next target. A run writes its directory (see
 //! [`create_run_dir`]): `plan.json`, `episode.mcap`, `fit.json`, `task-<goal>.json|.mcap` (for the
 //! balancing task `task-<perch>`: the grasp point, the hand's motion and its prediction,
 //! [`balance`]) and
@@ -44,6 +46,7 @@
 //! ```
 
 pub mod arms;
+pub mod background;
 pub mod balance;
 pub mod checks;
 pub mod error;
@@ -57,6 +60,7 @@ mod task_step;
 pub mod trace;
 
 pub use arms::{FrankaSettings, Job, LabSettings};
+pub use background::Background;
 pub use error::{Context, Kind, Result, StationError};
 pub use event::{Event, Observer, Observers, Silent};
 pub use executor::{RunSummary, Start};
