@@ -311,5 +311,36 @@ fn simulate_json_reports_the_episode_it_wrote() {
         file["meta"]["true_parameters"]["puck.friction"],
         doc["true_parameters"]["puck.friction"]
     );
+    // The JSON episode replays with --scene (it names no scene); without, and in view (MCAP
+    // only), it is refused naming why.
+    let ep_arg = ep.to_str().expect("utf-8");
+    let out_dir = dir.join("runs");
+    let (code, out, err) = asid(&[
+        "replay",
+        ep_arg,
+        "--scene",
+        "scenes/shuffleboard.toml",
+        "--latency",
+        "off",
+        "--no-task",
+        "--out-dir",
+        out_dir.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report = json(&out, "asid replay --json");
+    assert_eq!(report["scene"], "shuffleboard", "{report:#}");
+    assert!(
+        report["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|q| q["name"] == "puck.friction")),
+        "{report:#}"
+    );
+    let (code, _, err) = asid(&["replay", ep_arg, "--latency", "off"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--scene") && err.contains("ep.json"), "{err}");
+    let (code, _, err) = asid(&["view", ep_arg, "--scene", "scenes/shuffleboard.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("JSON episode"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -140,7 +140,16 @@ fn run_writes_a_complete_run_directory_and_replay_reproduces_the_fit() {
             entity(&format!("plots/params/{name}/{series}"));
         }
     }
-    entity("plots/design/criterion");
+    // On the arm clock's timeline, also when the logger runs on its own thread.
+    let first_param = params[0]["name"].as_str().expect("name");
+    for path in [
+        "plots/design/criterion".to_string(),
+        "world/episode_1/planned_tcp".to_string(),
+        format!("plots/params/{first_param}/estimate"),
+    ] {
+        let e = entity(&path);
+        assert!(e.timelines.contains("time"), "{path}: {e:?}");
+    }
     // How the searches converged, each on its own timeline: the planner's best criterion per CEM
     // iteration, the fit's cost and parameters per solver iteration (as fit.json lists them).
     let plan = json_file(&dir.join("plan.json"));

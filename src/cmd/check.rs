@@ -218,7 +218,7 @@ fn to_json(path: &Path, c: &Checked) -> anyhow::Result<Value> {
                 "prior": serde_json::to_value(&p.prior)?,
                 "bounds": p.bounds,
                 "fd_step": p.fd_step,
-                "discrete": p.fd_step <= 0.0,
+                "discrete": p.prior.is_discrete(),
                 "nominal": p.nominal,
             }))
         })

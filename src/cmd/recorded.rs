@@ -1,7 +1,8 @@
 //! The `<run dir | episode.mcap>` argument of `asid replay` and `asid view`, resolved the same way
 //! for both: a run directory of `asid run` (its `report.json` names the scene file) or one MCAP
 //! episode (its `asid.run` metadata names the scene; `--scene` gives the file, else
-//! `scenes/<scene>.toml`). Either way the scene is loaded and must be the one recorded.
+//! `scenes/<scene>.toml`), or a JSON episode of `asid simulate` with `--scene`. Either way the scene
+//! is loaded and, where the recording names it, must be the one recorded.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,21 @@ impl Recorded {
                 episode: None,
                 scene_file,
                 sim,
+            })
+        } else if input.is_file() && input.extension().is_some_and(|e| e == "json") {
+            // A JSON episode (`asid simulate`) names no scene: --scene gives it; replay reads the
+            // file itself.
+            let Some(scene_file) = scene else {
+                bail!(
+                    "{}: a JSON episode does not name its scene; give it with --scene",
+                    input.display()
+                );
+            };
+            Ok(Self {
+                report: None,
+                episode: None,
+                scene_file: scene_file.to_path_buf(),
+                sim: asid_sim::Simulator::load(scene_file)?,
             })
         } else if input.is_file() {
             let recording = match (asid_record::read_recording(input), scene) {

@@ -88,6 +88,13 @@ impl EpisodeSummary {
 /// Renders the run.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let recorded = super::recorded::Recorded::resolve(&args.input, args.scene.as_deref())?;
+    if recorded.report.is_none() && recorded.episode.is_none() {
+        bail!(
+            "{}: asid view renders MCAP recordings (a run directory or episode.mcap); this is a \
+             JSON episode",
+            args.input.display()
+        );
+    }
     let run_dir = recorded.report.is_some();
     let report = recorded.report.as_ref();
     let rrd = args.out.clone().unwrap_or_else(|| {

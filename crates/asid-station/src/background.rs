@@ -4,13 +4,18 @@
 //! of the control path.
 //!
 //! The queue is unbounded: nothing is dropped, and a viewer that falls behind costs memory, not
-//! timing. Dropping the [`Background`] closes the queue and waits until the observer has received
-//! every event. A background observer does not vote in [`Observer::confirm`] (it would have to
-//! block the loop to answer).
+//! waiting (the caller still copies each event). Dropping the [`Background`] closes the queue and
+//! waits until the observer has received every event, at most [`DRAIN_TIMEOUT`]; an observer that
+//! is still stuck then (a viewer that went away) is left behind with a warning that counts what
+//! it did not receive. A background observer does not vote in [`Observer::confirm`] (it would
+//! have to block the loop to answer).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Sender, channel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use asid_arm::Record;
 
@@ -158,26 +163,52 @@ impl Owned {
     }
 }
 
+/// How long dropping a [`Background`] waits for its observer to receive the queued events.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// An observer that runs on its own thread (see the module's documentation).
 pub struct Background {
     queue: Option<Sender<Owned>>,
     thread: Option<JoinHandle<()>>,
+    /// Signalled by the thread when its queue is drained.
+    done: Receiver<()>,
+    sent: usize,
+    delivered: Arc<AtomicUsize>,
+    drain_timeout: Duration,
 }
 
 impl Background {
     /// Starts `observer` on a thread named `asid-<name>`.
-    pub fn spawn(name: &str, mut observer: impl Observer + 'static) -> std::io::Result<Self> {
+    pub fn spawn(name: &str, observer: impl Observer + 'static) -> std::io::Result<Self> {
+        Self::spawn_with_timeout(name, observer, DRAIN_TIMEOUT)
+    }
+
+    /// [`Self::spawn`] with another wait on drop than [`DRAIN_TIMEOUT`].
+    pub fn spawn_with_timeout(
+        name: &str,
+        mut observer: impl Observer + 'static,
+        drain_timeout: Duration,
+    ) -> std::io::Result<Self> {
         let (queue, events) = channel::<Owned>();
+        let (finished, done) = channel::<()>();
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&delivered);
         let thread = std::thread::Builder::new()
             .name(format!("asid-{name}"))
             .spawn(move || {
                 for e in events {
                     observer.observe(&e.event());
+                    count.fetch_add(1, Ordering::Relaxed);
                 }
+                let _ = finished.send(());
             })?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
+            done,
+            sent: 0,
+            delivered,
+            drain_timeout,
         })
     }
 }
@@ -185,9 +216,11 @@ impl Background {
 impl Observer for Background {
     fn observe(&mut self, event: &Event<'_>) {
         // A closed queue means the observer's thread ended (it panicked): nothing to deliver to.
-        if let Some(q) = &self.queue
-            && q.send(Owned::of(event)).is_err()
-        {
+        if let Some(q) = &self.queue {
+            if q.send(Owned::of(event)).is_ok() {
+                self.sent += 1;
+                return;
+            }
             self.queue = None;
             tracing::warn!(target: "asid_station", "a background observer stopped; its events are no longer delivered");
         }
@@ -195,11 +228,27 @@ impl Observer for Background {
 }
 
 impl Drop for Background {
-    /// Waits until the observer has received every queued event.
+    /// Waits until the observer has received every queued event, at most the drain timeout.
     fn drop(&mut self) {
         self.queue = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        match self.done.recv_timeout(self.drain_timeout) {
+            // Drained (or the thread ended early: it panicked, and joining reaps it).
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let left = self
+                    .sent
+                    .saturating_sub(self.delivered.load(Ordering::Relaxed));
+                tracing::warn!(
+                    target: "asid_station",
+                    "a background observer did not take its last {left} of {} events within {:?}; left behind",
+                    self.sent,
+                    self.drain_timeout
+                );
+            }
         }
     }
 }
@@ -246,5 +295,29 @@ mod tests {
         let mut expected = vec!["gate Ok(())".to_string()];
         expected.extend((0..50).map(|d: usize| d.to_string()));
         assert_eq!(*seen.lock().expect("lock"), expected);
+    }
+
+    /// An observer that never returns: dropping its [`Background`] gives up after the timeout
+    /// instead of hanging the process.
+    #[test]
+    fn a_stuck_observer_is_left_behind_after_the_drain_timeout() {
+        let (_keep, gate) = std::sync::mpsc::channel::<()>();
+        let stuck = move |_: &Event<'_>| {
+            // Waits for a message that never comes (the sender lives until the test ends).
+            let _ = gate.recv();
+        };
+        let mut bg = Background::spawn_with_timeout("stuck", stuck, Duration::from_millis(50))
+            .expect("thread");
+        bg.observe(&Event::Note("first"));
+        bg.observe(&Event::Note("second"));
+        let (finished, dropped) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(bg);
+            let _ = finished.send(());
+        });
+        assert!(
+            dropped.recv_timeout(Duration::from_secs(20)).is_ok(),
+            "the drop waited for a stuck observer"
+        );
     }
 }

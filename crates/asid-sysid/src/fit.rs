@@ -106,6 +106,8 @@ pub(crate) fn optimise<M: ReplayModel>(
     match opts.solver {
         SolverKind::Lm => {
             for s in starts {
+                // Each start's own path (a start that found nothing leaves none behind).
+                drop(trail.take());
                 let solver = LevenbergMarquardt::new(bounds.clone());
                 let res = Executor::new(problem_ref(problem), solver)
                     .configure(|st| st.param(s.clone()).max_iters(opts.max_iters))
@@ -119,6 +121,7 @@ pub(crate) fn optimise<M: ReplayModel>(
         }
         SolverKind::Nm => {
             for s in starts {
+                drop(trail.take());
                 let mut simplex = vec![s.clone()];
                 for i in 0..s.len() {
                     let mut v = s.clone();

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 /// structure).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitIteration {
-    /// Iteration number (0: the start, after argmin's initialisation).
+    /// Iteration number: 0 what the solver's initialisation evaluated (LM's start, the best of
+    /// Nelder-Mead's first simplex or of the swarm's first particles; none for CEM), `k` after the
+    /// solver's `k`-th iteration.
     pub iteration: u64,
     /// The solver's cost of the best parameters so far: the sum of the loss over whitened
     /// residuals (with the squared loss, half the sum of squares: [`crate::Fit::cost`] at the
@@ -54,17 +56,33 @@ pub(crate) struct TrailObserver<P> {
     param: fn(&P) -> Vec<f64>,
 }
 
+impl<P> TrailObserver<P> {
+    fn record<I: State<Param = P, Float = f64>>(&self, iteration: u64, state: &I) {
+        if let Some(p) = state.get_best_param()
+            && state.get_best_cost().is_finite()
+        {
+            let u = (self.param)(p);
+            if let Ok(mut steps) = self.steps.lock() {
+                steps.push((iteration, state.get_best_cost(), u));
+            }
+        }
+    }
+}
+
 impl<I, P> Observe<I> for TrailObserver<P>
 where
     I: State<Param = P, Float = f64>,
 {
+    /// What the solver's initialisation evaluated (nothing for CEM, whose first population is
+    /// drawn in its first iteration).
+    fn observe_init(&mut self, _name: &str, state: &I, _kv: &KV) -> Result<(), Error> {
+        self.record(0, state);
+        Ok(())
+    }
+
+    /// After iteration `k` (argmin counts from 0 while it observes): entry `k + 1`.
     fn observe_iter(&mut self, state: &I, _kv: &KV) -> Result<(), Error> {
-        if let Some(p) = state.get_best_param() {
-            let u = (self.param)(p);
-            if let Ok(mut steps) = self.steps.lock() {
-                steps.push((state.get_iter(), state.get_best_cost(), u));
-            }
-        }
+        self.record(state.get_iter() + 1, state);
         Ok(())
     }
 }

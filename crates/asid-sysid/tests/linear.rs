@@ -218,3 +218,78 @@ fn a_confounded_pair_is_flagged_unidentifiable() {
     // Their sum is still well determined.
     assert!((fit.estimate["mass"] + fit.estimate["friction"] - 0.8).abs() < 1e-6);
 }
+
+/// Every solver records how it got to its estimate: from what its initialisation evaluated (LM the
+/// start, Nelder-Mead its first simplex, the swarm its first particles; CEM draws its first
+/// population in its first iteration), never rising, ending at the estimate (for the swarm, the best particle's
+/// position is the path's parameter).
+#[test]
+fn every_solver_records_its_path_to_the_estimate() {
+    let model = Linear {
+        space: ParamSpace {
+            params: vec![param("a"), param("b")],
+        },
+    };
+    let truth = [0.7, -0.4];
+    let actions: Vec<Vec<f64>> = (0..15)
+        .map(|k| vec![(k as f64 * 0.9).sin(), (k as f64 * 0.4).cos()])
+        .collect();
+    let recorded: Vec<Vec<Option<f64>>> = model
+        .simulate(&truth, &actions)
+        .expect("simulate")
+        .iter()
+        .map(|row| row.iter().map(|v| Some(*v)).collect())
+        .collect();
+    let data = Dataset {
+        replays: vec![Replay {
+            source: "toy".into(),
+            actions,
+            recorded,
+            joint_path: None,
+        }],
+        entries: vec![0, 1, 2],
+        sigmas: vec![0.1; 3],
+        total: 45,
+        skipped: 0,
+        rotations: Vec::new(),
+        drive: Drive::Commanded,
+    };
+    for solver in [
+        SolverKind::Lm,
+        SolverKind::Nm,
+        SolverKind::Cem,
+        SolverKind::Pso,
+    ] {
+        let fit = identify(
+            &model,
+            &data,
+            &FitOptions {
+                solver,
+                starts: 1,
+                ..Default::default()
+            },
+            "toy",
+            &[],
+        )
+        .expect("fit");
+        let it = &fit.iterations;
+        assert!(it.len() >= 2, "{solver:?}: {it:?}");
+        // Entry 0: what the initialisation evaluated; CEM draws its first population later.
+        assert_eq!(
+            it[0].iteration == 0,
+            solver != SolverKind::Cem,
+            "{solver:?}: {it:?}"
+        );
+        if solver == SolverKind::Lm {
+            // LM's start is the prior's centre (Nelder-Mead's entry 0 is the best vertex of its
+            // first simplex around it).
+            assert_eq!((it[0].estimate["a"], it[0].estimate["b"]), (0.0, 0.0));
+        }
+        for w in it.windows(2) {
+            assert!(w[1].iteration > w[0].iteration, "{solver:?}: {it:?}");
+            assert!(w[1].cost <= w[0].cost, "{solver:?}: best cost rose: {it:?}");
+        }
+        let last = it.last().expect("last");
+        assert_eq!(last.estimate, fit.estimate, "{solver:?}");
+    }
+}

@@ -1,10 +1,10 @@
 //! Shapes as rerun archetypes: the scene's shapes (table, static geometry, objects, tool) and the
 //! robot's links from its URDF (visual geometry, else collision): primitives, and meshes in the
-//! formats rerun reads (STL, OBJ, glTF / GLB); a link whose visual meshes rerun cannot read (the
-//! Collada `.dae` of many robot descriptions) is drawn from its collision geometry instead.
+//! formats rerun reads from one file (STL, OBJ, GLB); a link whose visual meshes rerun cannot read
+//! (the Collada `.dae` of many robot descriptions) is drawn from its collision geometry instead.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use asid_core::Shape;
 use nalgebra::{Isometry3, Translation3, UnitQuaternion};
@@ -121,8 +121,9 @@ pub struct Mesh {
     pub scale: [f64; 3],
 }
 
-/// Mesh formats rerun's `Asset3D` reads (by file extension).
-pub const DRAWABLE_MESHES: [&str; 4] = ["stl", "obj", "glb", "gltf"];
+/// Mesh formats rerun's `Asset3D` reads from one file (by extension): a `.gltf` usually refers to
+/// other files (buffers, textures) and is not drawn; convert it to `.glb`.
+pub const DRAWABLE_MESHES: [&str; 3] = ["stl", "obj", "glb"];
 
 fn drawable_mesh(filename: &str) -> bool {
     std::path::Path::new(filename)
@@ -131,18 +132,37 @@ fn drawable_mesh(filename: &str) -> bool {
         .is_some_and(|e| DRAWABLE_MESHES.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Where a mesh file of the URDF in `urdf_dir` lies: `file://` and plain paths are taken relative
-/// to the URDF's directory (absolute ones as they are); `package://<pkg>/<rest>` is looked up as
-/// `<rest>` in the URDF's directory and each directory above it, then under a directory named
-/// `<pkg>` there. `None` when no file is found.
+/// Where a mesh file of the URDF in `urdf_dir` lies. `file://` and plain names: absolute as given,
+/// relative to the URDF's directory. `package://<pkg>/<rest>` (`<rest>` must be a plain relative
+/// path, no `..`): under the nearest directory above the URDF named `<pkg>` (ROS's layout), else
+/// under the URDF's directory, its parent, or `<parent>/<pkg>`; nothing further up. `None` when no
+/// file is found there.
 pub fn resolve_mesh(urdf_dir: &Path, filename: &str) -> Option<PathBuf> {
     if let Some(rest) = filename.strip_prefix("package://") {
         let (pkg, rest) = rest.split_once('/')?;
-        return urdf_dir.ancestors().find_map(|d| {
-            [d.join(rest), d.join(pkg).join(rest)]
-                .into_iter()
-                .find(|p| p.is_file())
-        });
+        let rest = Path::new(rest);
+        if rest.as_os_str().is_empty()
+            || !rest
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return None;
+        }
+        let mut roots: Vec<PathBuf> = urdf_dir
+            .ancestors()
+            .find(|d| d.file_name().is_some_and(|n| n == pkg))
+            .map(Path::to_path_buf)
+            .into_iter()
+            .collect();
+        roots.push(urdf_dir.to_path_buf());
+        if let Some(parent) = urdf_dir.parent() {
+            roots.push(parent.to_path_buf());
+            roots.push(parent.join(pkg));
+        }
+        return roots
+            .into_iter()
+            .map(|r| r.join(rest))
+            .find(|p| p.is_file());
     }
     let path = urdf_dir.join(filename.strip_prefix("file://").unwrap_or(filename));
     path.is_file().then_some(path)

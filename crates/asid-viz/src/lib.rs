@@ -4,7 +4,7 @@
 //! with [`Viz::replay_recording`]) it logs
 //! - `world/table`, `world/statics/<name>`: the scene's static geometry;
 //! - `world/robot/<link>`: every link of the robot, drawn from its URDF (primitives, and meshes in
-//!   the formats rerun reads: [`DRAWABLE_MESHES`]), its transform
+//!   the formats rerun reads from one file: [`DRAWABLE_MESHES`]), its transform
 //!   on the `time` timeline from each measured joint state; `world/robot/tool`: the tool;
 //! - `world/objects/<name>`: each tracked object's shape at its tracker pose;
 //! - `world/<episode>/planned_tcp`, `executed_tcp`, `identified/<object>`: the planned and
@@ -230,7 +230,9 @@ impl Viz {
             for (k, mesh) in link.meshes.iter().enumerate() {
                 let path = format!("world/robot/{}/mesh_{k}", link.name);
                 match geometry::resolve_mesh(&self.urdf_dir, &mesh.filename)
-                    .ok_or_else(|| "no such file".to_string())
+                    .ok_or_else(|| {
+                        format!("no such file (looked up from {})", self.urdf_dir.display())
+                    })
                     .and_then(|f| rerun::Asset3D::from_file_path(f).map_err(|e| e.to_string()))
                 {
                     Ok(asset) => {
@@ -253,9 +255,13 @@ impl Viz {
                 rec.log_static(
                     format!("world/robot/{}/meshes", link.name),
                     &rerun::TextDocument::new(format!(
-                        "visual meshes rerun cannot read (drawn from the collision geometry): \
-                         {:?}",
-                        link.not_drawn
+                        "meshes rerun cannot read: {:?}; {}",
+                        link.not_drawn,
+                        if link.shapes.is_empty() && link.meshes.is_empty() {
+                            "the link is not drawn (no collision geometry to draw instead)"
+                        } else {
+                            "the link is drawn from its collision geometry"
+                        }
                     )),
                 )?;
             }
@@ -438,6 +444,9 @@ impl Viz {
 
     /// Logs one event of the loop (what [`Observer::observe`] does, with the error returned).
     pub fn log_event(&mut self, event: &Event<'_>) -> Result<(), VizError> {
+        // rerun keeps the time per calling thread: the logger may run on another thread than the
+        // one that logged the scene, so every event starts from the view's own clock.
+        self.rec.set_duration_secs("time", self.now_s);
         match event {
             Event::Record(Record::State(s)) => self.state(s)?,
             Event::Record(Record::Pose(p)) => self.pose(p)?,

@@ -13,7 +13,7 @@ pub const DESIGN_TIMELINE: &str = "design_iteration";
 pub const FIT_TIMELINE: &str = "fit_iteration";
 
 /// Logs `plots/design/search`: the best criterion on the planning samples after each CEM
-/// iteration (iterations with no feasible candidate yet are left out).
+/// iteration, at `k` after the `k`-th (iterations with no feasible candidate yet are left out).
 pub(crate) fn log_search(
     rec: &RecordingStream,
     now_s: f64,
@@ -35,8 +35,8 @@ pub(crate) fn log_search(
 }
 
 /// Logs `plots/fit/cost` and `plots/fit/params/<name>/{estimate,lo,hi}` for each iteration of
-/// `fit` (the interval is the final one, drawn beside the path), numbered from `first`; returns
-/// the next free number.
+/// `fit` (the interval is the final one, drawn beside the path) at `first` + its number (0: the
+/// start); returns the next free number.
 pub(crate) fn log_fit_path(
     rec: &RecordingStream,
     now_s: f64,
@@ -44,11 +44,9 @@ pub(crate) fn log_fit_path(
     fit: &asid_sysid::Fit,
 ) -> Result<i64, VizError> {
     rec.disable_timeline("time");
-    let mut next = first;
     let logged = (|| {
         for it in &fit.iterations {
-            next = first + it.iteration as i64;
-            rec.set_time_sequence(FIT_TIMELINE, next);
+            rec.set_time_sequence(FIT_TIMELINE, first + it.iteration as i64);
             rec.log("plots/fit/cost", &rerun::Scalars::single(it.cost))?;
             for (name, v) in &it.estimate {
                 // Only the continuous parameters the fit reports on.
@@ -65,5 +63,9 @@ pub(crate) fn log_fit_path(
     })();
     rec.disable_timeline(FIT_TIMELINE);
     rec.set_duration_secs("time", now_s);
-    logged.map(|()| next + 1)
+    let next = fit
+        .iterations
+        .last()
+        .map_or(first, |it| first + it.iteration as i64 + 1);
+    logged.map(|()| next)
 }

@@ -76,6 +76,21 @@ fn workspace() -> PathBuf {
     <visual name="panda_link5_visual_0">"#,
         1,
     );
+    // Link 4's collision is a box, so the fallback is seen (its visual is a capsule).
+    let collision4 = r#"<collision name="panda_link4_collision_0">
+      <origin xyz="0 0 0" rpy="0 0 0"/>
+      <geometry><capsule radius="0.06" length="0.12"/></geometry>"#;
+    assert!(
+        text.contains(collision4),
+        "panda_link4's collision as the test expects"
+    );
+    let text = text.replacen(
+        collision4,
+        r#"<collision name="panda_link4_collision_0">
+      <origin xyz="0 0 0" rpy="0 0 0"/>
+      <geometry><box size="0.1 0.1 0.2"/></geometry>"#,
+        1,
+    );
     std::fs::write(&urdf, text).expect("urdf");
     dir
 }
@@ -89,6 +104,19 @@ fn meshes_are_drawn_where_rerun_reads_them() {
         Some(panda.join("meshes/link3.stl"))
     );
     assert_eq!(resolve_mesh(&panda, "meshes/gone.stl"), None);
+    // A package path stays inside the package: no parent steps, no absolute paths.
+    assert_eq!(
+        resolve_mesh(
+            &panda,
+            "package://franka_description/../panda/meshes/link3.stl"
+        ),
+        None
+    );
+    assert_eq!(
+        resolve_mesh(&panda, "package://franka_description//etc/hostname"),
+        None
+    );
+    assert_eq!(resolve_mesh(&panda, "package://franka_description"), None);
 
     let sim = asid_sim::Simulator::load(&dir.join("scenes/rod.toml")).expect("scene");
     let rrd = dir.join("view.rrd");
@@ -115,8 +143,14 @@ fn meshes_are_drawn_where_rerun_reads_them() {
         !view.contains_key("world/robot/panda_link3/visual_0"),
         "the mesh replaces the capsule"
     );
-    // The Collada visual: the link is drawn from its collision capsule, and the file is named.
-    assert!(view.contains_key("world/robot/panda_link4/visual_0"));
+    // The Collada visual: the link is drawn from its collision box (not its visual capsule), and
+    // the file is named.
+    let drawn = entity("world/robot/panda_link4/visual_0");
+    assert!(
+        drawn.components.iter().any(|c| c.starts_with("Boxes3D")),
+        "{drawn:?}"
+    );
+    assert!(!view.contains_key("world/robot/panda_link4/visual_1"));
     let note = entity("world/robot/panda_link4/meshes");
     assert!(
         note.components.iter().any(|c| c.contains("TextDocument")),
