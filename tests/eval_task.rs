@@ -4,42 +4,49 @@ mod common;
 
 use common::{TempDir, asid, json, s, small_plan};
 
-/// Every method runs the whole loop (exploration episode, identification, task plan through the
-/// dry run and the safety layer, task episode) and prints the record the README documents.
-#[test]
-fn eval_runs_every_method_and_prints_one_record_each() {
-    let dir = TempDir::new("eval-task");
+/// `asid eval <scene> <args> --plan <a small plan> --out-dir <dir>/runs --json`: its records (one
+/// JSON object per method) and its stderr.
+fn eval_records(scene: &str, dir: &TempDir, args: &[&str]) -> (Vec<serde_json::Value>, String) {
     let plan = dir.join("plan.json");
-    small_plan("scenes/shuffleboard.toml", &plan);
-    let out = asid(&[
-        "eval",
-        "scenes/shuffleboard.toml",
-        "--trials",
-        "2",
-        "--goals",
-        "near",
-        "--plan",
-        s(&plan),
-        "--task-samples",
-        "2",
-        "--task-population",
-        "6",
-        "--task-iterations",
-        "2",
-        // The latency search triples a fit's time; `tests/lab_alignment.rs` covers it.
-        "--latency",
-        "off",
-        "--out-dir",
-        s(&dir.join("runs")),
-        "--json",
-    ])
-    .ok("asid eval");
-    let records: Vec<serde_json::Value> = out
+    small_plan(scene, &plan);
+    let runs = dir.join("runs");
+    let mut all = vec!["eval", scene];
+    all.extend(args);
+    all.extend(["--plan", s(&plan), "--out-dir", s(&runs), "--json"]);
+    let out = asid(&all).ok("asid eval");
+    let records = out
         .stdout
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(|l| json(l, "eval record"))
         .collect();
+    (records, out.stderr)
+}
+
+/// Every method runs the whole loop (exploration episode, identification, task plan through the
+/// dry run and the safety layer, task episode) and prints the record the README documents.
+#[test]
+fn eval_runs_every_method_and_prints_one_record_each() {
+    let dir = TempDir::new("eval-task");
+    let (records, _) = eval_records(
+        "scenes/shuffleboard.toml",
+        &dir,
+        &[
+            "--trials",
+            "2",
+            "--goals",
+            "near",
+            "--task-samples",
+            "2",
+            "--task-population",
+            "6",
+            "--task-iterations",
+            "2",
+            // The latency search triples a fit's time; `tests/lab_alignment.rs` covers it.
+            "--latency",
+            "off",
+        ],
+    );
     let methods: Vec<&str> = records
         .iter()
         .map(|r| r["method"].as_str().expect("method"))
@@ -76,39 +83,27 @@ fn eval_runs_every_method_and_prints_one_record_each() {
 #[test]
 fn eval_runs_the_balancing_task() {
     let dir = TempDir::new("eval-balance");
-    let plan = dir.join("plan.json");
-    small_plan("scenes/rod_balance.toml", &plan);
-    let out = asid(&[
-        "eval",
+    let (records, stderr) = eval_records(
         "scenes/rod_balance.toml",
-        "--trials",
-        "1",
-        "--truth",
-        "rod.com_offset=0.03",
-        "--plan",
-        s(&plan),
-        "--task-samples",
-        "2",
-        "--task-population",
-        "8",
-        "--task-iterations",
-        "3",
-        // The lab's tracker latency, known.
-        "--latency",
-        "12",
-        "--out-dir",
-        s(&dir.join("runs")),
-        "--json",
-    ])
-    .ok("asid eval");
-    println!("{}{}", out.stdout, out.stderr);
-    let records: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| json(l, "eval record"))
-        .collect();
-    assert_eq!(records.len(), 4, "{}", out.stdout);
+        &dir,
+        &[
+            "--trials",
+            "1",
+            "--truth",
+            "rod.com_offset=0.03",
+            "--task-samples",
+            "2",
+            "--task-population",
+            "8",
+            "--task-iterations",
+            "3",
+            // The lab's tracker latency, known.
+            "--latency",
+            "12",
+        ],
+    );
+    println!("{records:#?}\n{stderr}");
+    assert_eq!(records.len(), 4, "{records:#?}");
     let by = |m: &str| {
         records
             .iter()
@@ -145,49 +140,32 @@ fn eval_runs_the_balancing_task() {
 #[test]
 fn eval_strikes_the_sphere_twice_per_method() {
     let dir = TempDir::new("eval-sphere");
-    let plan = dir.join("plan.json");
-    small_plan("scenes/sphere.toml", &plan);
-    let out = asid(&[
-        "eval",
+    let (records, stderr) = eval_records(
         "scenes/sphere.toml",
-        "--trials",
-        "2",
-        "--plan",
-        s(&plan),
-        "--task-samples",
-        "2",
-        "--task-population",
-        "6",
-        "--task-iterations",
-        "2",
-        "--latency",
-        "off",
-        "--out-dir",
-        s(&dir.join("runs")),
-        "--json",
-    ])
-    .ok("asid eval");
-    let records: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| json(l, "eval record"))
-        .collect();
+        &dir,
+        &[
+            "--trials",
+            "2",
+            "--task-samples",
+            "2",
+            "--task-population",
+            "6",
+            "--task-iterations",
+            "2",
+            "--latency",
+            "off",
+        ],
+    );
     let methods: Vec<&str> = records
         .iter()
         .map(|r| r["method"].as_str().expect("method"))
         .collect();
-    assert_eq!(
-        methods,
-        ["dr", "random", "asid", "oracle"],
-        "{}",
-        out.stderr
-    );
+    assert_eq!(methods, ["dr", "random", "asid", "oracle"], "{stderr}");
     for r in &records {
         assert_eq!(r["scene"], "sphere", "{r}");
         assert_eq!(r["trials"], 2, "{r}");
         assert_eq!(r["attempts"], 2, "{r}");
-        assert_eq!(r["failed"], 0, "{r}: {}", out.stderr);
+        assert_eq!(r["failed"], 0, "{r}: {stderr}");
         assert!(
             r["metric"].as_str().is_some_and(|m| m.contains("distance")),
             "{r}"
