@@ -156,10 +156,11 @@ fn print_text(path: &Path, c: &Checked) {
             );
         }
         Some(asid_core::SceneTask::Balance(t)) => {
-            let [lo, hi] = c.grasp_points_m.unwrap_or([f64::NAN; 2]);
+            let grasp = c.grasp_points_m.map_or(String::new(), |[lo, hi]| {
+                format!(" grasp points [{lo:.3}, {hi:.3}] m along the rod,")
+            });
             println!(
-                "  task: balance `{}` on `{}`: grasp points [{lo:.3}, {hi:.3}] m along the rod, \
-                 carried at z = {} m, grasp {} N, settle {} s",
+                "  task: balance `{}` on `{}`:{grasp} carried at z = {} m, grasp {} N, settle {} s",
                 t.object, t.perch, t.carry_z_m, t.grasp_force_n, t.settle_s
             );
         }

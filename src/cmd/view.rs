@@ -113,11 +113,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         kind: if run_dir { "run" } else { "episode" },
         scene: sim.scene().spec.name.clone(),
         scene_file: recorded.scene_file.display().to_string(),
-        sink: match &sink {
-            Sink::Save(_) => "save",
-            Sink::Spawn => "spawn",
-            Sink::Connect => "connect",
-        },
+        sink: sink.name(),
         rrd: None,
         exploration_plan: false,
         fit: false,

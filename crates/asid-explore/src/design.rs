@@ -152,6 +152,20 @@ impl Design {
         self.bounds.project(&raw).0
     }
 
+    /// The same motion with its speed averaged over [`SMOOTHING_PERIODS`] control periods (end-
+    /// effector deltas; joint-position plans are returned as they are): the acceleration then
+    /// builds up over a few periods instead of jumping, which a real arm's 1 kHz interpolation
+    /// follows without overshooting. The planner tries it for a candidate the arm's check refuses.
+    /// The last periods are cut at the horizon and the result is projected again.
+    pub fn smoothed(&self, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        if !self.bounds.is_delta() {
+            return actions.to_vec();
+        }
+        let mut out = smooth(actions, SMOOTHING_PERIODS);
+        out.truncate(actions.len());
+        self.bounds.project(&out).0
+    }
+
     /// Path targets through the via points, one per step.
     fn path(&self, z: &[f64]) -> Vec<Vec<f64>> {
         let d = if self.bounds.is_delta() {
@@ -218,11 +232,25 @@ impl Design {
         if self.bounds.workspace.len() == 3 {
             pre.push(z.get(3).copied().unwrap_or(self.bounds.start[2]));
         }
+        // How far the push can go from the point before the object inside the workspace: it
+        // is slowed down to end there, not stopped at the edge (as abrupt as a start from rest).
+        let room = (0..2)
+            .map(|i| {
+                let [lo, hi] = self.bounds.workspace[i];
+                match dir[i] {
+                    d if d > 1e-12 => (hi - pre[i]) / d,
+                    d if d < -1e-12 => (lo - pre[i]) / d,
+                    _ => f64::INFINITY,
+                }
+            })
+            .fold(f64::INFINITY, f64::min)
+            .max(0.0);
         let max = self.bounds.action[0][1];
         let mut pos = self.bounds.start.clone();
         let mut out = Vec::with_capacity(self.horizon);
         let mut pushing = false;
-        for _ in 0..self.horizon {
+        let mut speed = speed;
+        for step in 0..self.horizon {
             let mut a = vec![0.0; pos.len()];
             if !pushing {
                 // Approach at half the largest step (a calm move; the push is the informative part).
@@ -238,6 +266,7 @@ impl Design {
                 }
                 if k >= 1.0 {
                     pushing = true;
+                    speed = speed.min(room / (self.horizon - step - 1).max(1) as f64);
                 }
             } else {
                 a[0] = speed * dir[0];
@@ -249,5 +278,104 @@ impl Design {
             out.push(a);
         }
         out
+    }
+}
+
+/// Control periods over which [`Design::smoothed`] averages the speed.
+pub const SMOOTHING_PERIODS: usize = 3;
+
+/// The moving average of per-period steps over `width` periods (the sequence grows by
+/// `width - 1`): the total move is kept, and a change of speed is spread over `width` periods.
+fn smooth(steps: &[Vec<f64>], width: usize) -> Vec<Vec<f64>> {
+    let Some(dim) = steps.first().map(Vec::len) else {
+        return Vec::new();
+    };
+    let width = width.max(1);
+    (0..steps.len() + width - 1)
+        .map(|k| {
+            (0..dim)
+                .map(|i| {
+                    (k.saturating_sub(width - 1)..=k.min(steps.len() - 1))
+                        .map(|j| steps[j][i])
+                        .sum::<f64>()
+                        / width as f64
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn largest_change(steps: &[f64]) -> f64 {
+        let mut last = 0.0;
+        let mut worst: f64 = 0.0;
+        for s in steps.iter().chain(std::iter::once(&0.0)) {
+            worst = worst.max((s - last).abs());
+            last = *s;
+        }
+        worst
+    }
+
+    #[test]
+    fn smoothing_keeps_the_move_and_spreads_every_change() {
+        let steps: Vec<Vec<f64>> = [0.006, 0.012, 0.012, 0.006]
+            .iter()
+            .map(|s| vec![*s, -*s])
+            .collect();
+        let out = smooth(&steps, 3);
+        assert_eq!(out.len(), 6);
+        for i in 0..2 {
+            let before: f64 = steps.iter().map(|s| s[i]).sum();
+            let after: f64 = out.iter().map(|s| s[i]).sum();
+            assert!((before - after).abs() < 1e-15);
+        }
+        let xs: Vec<f64> = out.iter().map(|s| s[0]).collect();
+        // The largest change was 6 mm per period; averaged over 3 periods it is a third of
+        // the sum of three consecutive changes.
+        assert!(largest_change(&xs) <= 0.004 + 1e-12, "{xs:?}");
+        assert!((xs[0] - 0.002).abs() < 1e-15, "{xs:?}");
+    }
+
+    #[test]
+    fn a_smoothed_primitive_keeps_the_box_the_workspace_and_the_horizon() {
+        let bounds = ActionBounds {
+            action: vec![[-0.05, 0.05]; 2],
+            workspace: vec![[0.2, 0.75], [-0.3, 0.3]],
+            start: vec![0.4, 0.0],
+            max_step_change: vec![0.006; 2],
+            start_step: Vec::new(),
+        };
+        let target = Target {
+            xyz_m: [0.6, 0.1, 0.02],
+            half_size_m: 0.04,
+        };
+        let d = Design::new(DesignKind::Primitive, bounds.clone(), 30, Some(target))
+            .expect("a primitive design");
+        let raw = d.decode(&[0.0, 0.0, 0.03]);
+        let smoothed = d.smoothed(&raw);
+        assert_eq!(smoothed.len(), 30);
+        assert_eq!(d.smoothed(&smoothed).len(), 30);
+        for i in 0..2 {
+            let xs: Vec<f64> = smoothed.iter().map(|a| a[i]).collect();
+            let rs: Vec<f64> = raw.iter().map(|a| a[i]).collect();
+            assert!(largest_change(&xs) <= 0.006 + 1e-12, "{i}: {xs:?}");
+            // From rest, the first step is a third of the raw one.
+            assert!((xs[0] - rs[0] / 3.0).abs() < 1e-12, "{xs:?} vs {rs:?}");
+        }
+        let (mut pos, mut raw_pos) = (bounds.start.clone(), bounds.start.clone());
+        for (a, r) in smoothed.iter().zip(&raw) {
+            for i in 0..2 {
+                pos[i] += a[i];
+                raw_pos[i] += r[i];
+                assert!((0.2..=0.75 + 1e-12).contains(&pos[0]), "{pos:?}");
+            }
+        }
+        // It ends near where the raw push ends (the last periods' averages are cut at the
+        // horizon, then braked).
+        let gap = ((pos[0] - raw_pos[0]).powi(2) + (pos[1] - raw_pos[1]).powi(2)).sqrt();
+        assert!(gap < 0.05, "{pos:?} vs {raw_pos:?}");
     }
 }

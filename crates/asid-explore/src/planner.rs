@@ -270,6 +270,19 @@ fn check_smooth<E: Experiment>(
     Ok(true)
 }
 
+/// The actions of design `z` as the plan would run them: the design's own, or, when the arm's
+/// 1 kHz check refuses those, the same motion with its speed smoothed ([`Design::smoothed`]; a
+/// start from rest or a turn at speed asks the interpolation for several times the plan-rate
+/// acceleration). Candidates the arm accepts as they are stay unchanged.
+fn actions_of<E: Experiment>(exp: &E, design: &Design, z: &[f64]) -> Vec<Vec<f64>> {
+    let raw = design.decode(z);
+    if exp.arm_accepts(&raw) {
+        raw
+    } else {
+        design.smoothed(&raw)
+    }
+}
+
 /// The argmin problem: design vector -> expected criterion (or [`INFEASIBLE`]).
 pub struct DesignProblem<'a, E: Experiment> {
     exp: &'a E,
@@ -296,7 +309,7 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
     type Output = f64;
 
     fn cost(&self, z: &Vec<f64>) -> Result<f64, Error> {
-        let actions = self.design.decode(z);
+        let actions = actions_of(self.exp, self.design, z);
         match assess(self.exp, &actions, &self.thetas, self.criterion, self.noise) {
             Ok(a) => Ok(a.value),
             Err(c) => {
@@ -321,8 +334,10 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
         Self: SyncAlias,
     {
         use rayon::prelude::*;
-        let actions: Vec<Vec<Vec<f64>>> =
-            zs.iter().map(|z| self.design.decode(z.borrow())).collect();
+        let actions: Vec<Vec<Vec<f64>>> = zs
+            .iter()
+            .map(|z| actions_of(self.exp, self.design, z.borrow()))
+            .collect();
         let scored: Vec<Result<(f64, Kept), Constraint>> = actions
             .par_iter()
             .map(|a| {
@@ -504,7 +519,7 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         _ => return Err(ExploreError::NoPlan(rejections)),
     };
     let evaluations = (iterations_run as usize) * opts.population;
-    let actions = design.decode(&best);
+    let actions = actions_of(exp, design, &best);
     let planned = assess(exp, &actions, &samples.planning, opts.criterion, opts.noise)?;
 
     // Judged on the held-out samples, by the same rules as the random baseline.

@@ -294,11 +294,13 @@ fn auto_plans_with_every_parameterisation_and_keeps_the_most_informative() {
 #[test]
 fn articulation_plans_touch_the_lid_and_tell_the_structures_apart() {
     let s = sim("articulation");
-    // A push that swings the lid open is a contact event the smoothness filter refuses (its
-    // finite differences at two steps disagree), and with the filter nearly every other candidate
-    // is refused by the arm's 1 kHz check: `asid explore` finds no articulation plan (see
-    // docs/benchmarks.md). The design term is tested without the filter.
-    let exp = SimExperiment::new(&s).with_smoothness_check(None);
+    // With every check the CLI planner applies: the smoothness filter and, for this Franka, the
+    // arm's 1 kHz interpolation (the primitive's approach and push ramp up from rest).
+    let exp = SimExperiment::new(&s);
+    assert!(
+        exp.arm_check().is_some(),
+        "a Franka scene is checked at 1 kHz"
+    );
     let target = asid_explore::Target::first_free_object(s.scene());
     let design = Design::new(
         DesignKind::Primitive,
@@ -314,6 +316,12 @@ fn articulation_plans_touch_the_lid_and_tell_the_structures_apart() {
         ..small(Criterion::A, 0)
     };
     let p = plan(&exp, &design, &opts, ("articulation", "", 0.1), false).expect("plan");
+    let report = exp
+        .arm_check()
+        .expect("checked")
+        .check(&s.scene().spec.arm.action, s.arm(), &p.actions)
+        .expect("the arm accepts the plan");
+    assert!(report.peak_ratio() <= 1.0, "{report:?}");
     // The structure is out of the Fisher matrix: two continuous parameters there.
     assert_eq!(p.fisher_eigenvalues.len(), 2);
     assert!(!p.crb_std.contains_key("lid.hinge.present"));

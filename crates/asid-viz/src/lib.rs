@@ -86,6 +86,15 @@ impl Sink {
             _ => None,
         }
     }
+
+    /// The name [`Sink::parse`] reads for this sink.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Save(_) => "save",
+            Self::Spawn => "spawn",
+            Self::Connect => "connect",
+        }
+    }
 }
 
 /// The rerun logger of a run.
