@@ -4,7 +4,8 @@
 //! filter is a planning choice; a random exploration run on the arm is not filtered).
 //!
 //! The limits of the arm and the scene do apply to random exploration: it must be something the
-//! arm runs. A random walk ([`asid_sim::ActionBounds::random`]) that breaks one is tried again at
+//! arm runs. A random walk ([`asid_sim::ActionBounds::random`]) that the arm's 1 kHz check refuses
+//! is smoothed as the planner's candidates are ([`crate::design::smoothed`]); one that breaks a limit is tried again at
 //! half its amplitude (towards the start), up to [`MAX_HALVINGS`] times, and only then counted as
 //! infeasible; the plan file says how many draws were scaled down. Smaller motions tell less, so
 //! this favours the plan only as much as the limits force it.
@@ -105,22 +106,30 @@ pub fn random_baseline<E: Experiment>(
     let (mut values, mut crbs, mut posts) = (Vec::new(), Vec::new(), Vec::new());
     let mut chi2s: Vec<Vec<f64>> = Vec::new();
     let (mut infeasible, mut informative, mut non_smooth, mut tries) = (0, 0, 0, 0);
-    let mut scaled_down = 0;
+    let (mut scaled_down, mut smoothed) = (0, 0);
     while values.len() < opts.random_draws && tries < 10 * opts.random_draws.max(1) {
         tries += 1;
         let random = bounds.random(exp.horizon(), &mut rng);
         let mut scored = None;
         for halvings in 0..=MAX_HALVINGS {
-            let actions = scaled(&bounds, &random, 0.5f64.powi(halvings as i32));
+            let mut actions = scaled(&bounds, &random, 0.5f64.powi(halvings as i32));
+            // Smoothed before it is scaled down, as the planner's candidates are.
+            let was_smoothed = !exp.arm_accepts(&actions);
+            if was_smoothed {
+                actions = crate::design::smoothed(&bounds, &actions);
+            }
             if let Ok(a) = assess_unfiltered(exp, &actions, held_out, opts.criterion, opts.noise) {
-                scored = Some((a, halvings > 0));
+                scored = Some((a, halvings > 0, was_smoothed));
                 break;
             }
         }
         match scored {
-            Some((a, was_scaled)) => {
+            Some((a, was_scaled, was_smoothed)) => {
                 if was_scaled {
                     scaled_down += 1;
+                }
+                if was_smoothed {
+                    smoothed += 1;
                 }
                 if eigenvalues(&a.mean_info).first().is_some_and(|e| *e >= 1.0) {
                     informative += 1;
@@ -151,6 +160,7 @@ pub fn random_baseline<E: Experiment>(
         draws: values.len(),
         infeasible,
         scaled_down,
+        smoothed,
         rejected_by_smoothness: non_smooth,
         informative,
         median_value: median(&values),

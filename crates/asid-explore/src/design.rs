@@ -152,18 +152,10 @@ impl Design {
         self.bounds.project(&raw).0
     }
 
-    /// The same motion with its speed averaged over [`SMOOTHING_PERIODS`] control periods (end-
-    /// effector deltas; joint-position plans are returned as they are): the acceleration then
-    /// builds up over a few periods instead of jumping, which a real arm's 1 kHz interpolation
-    /// follows without overshooting. The planner tries it for a candidate the arm's check refuses.
-    /// The last periods are cut at the horizon and the result is projected again.
+    /// The same motion with its speed averaged over [`SMOOTHING_PERIODS`] control periods, see
+    /// [`smoothed`].
     pub fn smoothed(&self, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
-        if !self.bounds.is_delta() {
-            return actions.to_vec();
-        }
-        let mut out = smooth(actions, SMOOTHING_PERIODS);
-        out.truncate(actions.len());
-        self.bounds.project(&out).0
+        smoothed(&self.bounds, actions)
     }
 
     /// Path targets through the via points, one per step.
@@ -232,8 +224,13 @@ impl Design {
         if self.bounds.workspace.len() == 3 {
             pre.push(z.get(3).copied().unwrap_or(self.bounds.start[2]));
         }
-        // How far the push can go from the point before the object inside the workspace: it
-        // is slowed down to end there, not stopped at the edge (as abrupt as a start from rest).
+        // The approach ends inside the workspace (the projection would stop it at the edge).
+        for (p, [lo, hi]) in pre.iter_mut().zip(&self.bounds.workspace) {
+            *p = p.clamp(*lo, *hi);
+        }
+        // How far the push can go from the point before the object inside the workspace: the
+        // whole push is slowed (below the design's lowest speed if it must) so that it ends
+        // there, instead of being stopped at the edge (as abrupt as a start from rest).
         let room = (0..2)
             .map(|i| {
                 let [lo, hi] = self.bounds.workspace[i];
@@ -281,7 +278,22 @@ impl Design {
     }
 }
 
-/// Control periods over which [`Design::smoothed`] averages the speed.
+/// A motion of end-effector deltas from rest with its speed averaged over [`SMOOTHING_PERIODS`]
+/// control periods (joint-position plans are returned as they are): the acceleration builds up
+/// over a few periods instead of jumping, which a real arm's 1 kHz interpolation follows without
+/// overshooting. The planner and the random baseline try it for a sequence the arm's check
+/// refuses. The average lags the motion by a period: what it would still move after the horizon
+/// (up to two thirds of the last step) is cut, and the result is projected again (ending at rest).
+pub fn smoothed(bounds: &ActionBounds, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    if !bounds.is_delta() {
+        return actions.to_vec();
+    }
+    let mut out = smooth(actions, SMOOTHING_PERIODS);
+    out.truncate(actions.len());
+    bounds.project(&out).0
+}
+
+/// Control periods over which [`smoothed`] averages the speed.
 pub const SMOOTHING_PERIODS: usize = 3;
 
 /// The moving average of per-period steps over `width` periods (the sequence grows by
@@ -370,7 +382,8 @@ mod tests {
             for i in 0..2 {
                 pos[i] += a[i];
                 raw_pos[i] += r[i];
-                assert!((0.2..=0.75 + 1e-12).contains(&pos[0]), "{pos:?}");
+                let [lo, hi] = bounds.workspace[i];
+                assert!((lo - 1e-12..=hi + 1e-12).contains(&pos[i]), "{pos:?}");
             }
         }
         // It ends near where the raw push ends (the last periods' averages are cut at the

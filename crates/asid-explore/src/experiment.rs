@@ -143,6 +143,19 @@ pub struct SimExperiment<'a> {
 /// information from finite differences at the scene's step and at twice that step.
 pub const SMOOTHNESS_TOLERANCE: f64 = 0.5;
 
+/// Disagreements below this fraction of the prior's information (the identity in prior-std
+/// units) pass the smoothness check whatever their relative size: a plan that tells the
+/// parameters nothing is not rough for its rounding noise (1e-40 against 1e-11 is a relative
+/// difference of 1).
+pub const SMOOTHNESS_FLOOR: f64 = 0.05;
+
+/// Whether Fisher informations `a` and `b` (prior-std units) from two finite-difference steps
+/// agree: `|a - b| <= tol max(|a|, |b|) + SMOOTHNESS_FLOOR |I|` (Frobenius norms).
+pub fn fisher_agrees(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64) -> bool {
+    let prior = (a.nrows() as f64).sqrt();
+    (a - b).norm() <= tol * a.norm().max(b.norm()) + SMOOTHNESS_FLOOR * prior
+}
+
 impl<'a> SimExperiment<'a> {
     /// Wraps a simulator: episodes from the scene's start, over the scene's horizon.
     pub fn new(sim: &'a Simulator) -> Self {
@@ -295,11 +308,7 @@ impl Experiment for SimExperiment<'_> {
         let scale: Vec<f64> = self.space().scales();
         let a = crate::fisher::fisher_information(jacobians, &self.sigmas, &scale);
         let b = crate::fisher::fisher_information(&wide.jacobians, &self.sigmas, &scale);
-        // Relative to the posterior information (the prior's is the identity in prior-std units):
-        // a disagreement far below what the prior already knows changes no prediction, so a
-        // plan that tells the parameters nothing is not rough for its rounding noise.
-        let prior = DMatrix::<f64>::identity(a.nrows(), a.ncols());
-        Ok((&a - &b).norm() <= tol * (&a + &prior).norm().max((&b + &prior).norm()))
+        Ok(fisher_agrees(&a, &b, tol))
     }
 
     fn simulated_steps(&self) -> u64 {
@@ -405,5 +414,23 @@ fn constraint_of(e: asid_sim::SimError) -> Constraint {
 impl From<Constraint> for ExploreError {
     fn from(c: Constraint) -> Self {
         ExploreError::Infeasible(c)
+    }
+}
+
+#[cfg(test)]
+mod smoothness_tests {
+    use super::*;
+
+    #[test]
+    fn fisher_agreement_is_relative_above_a_floor_of_the_prior() {
+        let i2 = DMatrix::<f64>::identity(2, 2);
+        // Rounding noise of a plan that tells nothing agrees.
+        assert!(fisher_agrees(&(&i2 * 1e-40), &(&i2 * 1e-11), 0.5));
+        // A contact that one step triggers and the other misses (nothing against the prior's
+        // information) does not.
+        assert!(!fisher_agrees(&(&i2 * 0.0), &i2, 0.5));
+        // Large information: relative, as before.
+        assert!(fisher_agrees(&(&i2 * 100.0), &(&i2 * 110.0), 0.5));
+        assert!(!fisher_agrees(&(&i2 * 100.0), &(&i2 * 250.0), 0.5));
     }
 }

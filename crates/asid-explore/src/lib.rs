@@ -15,14 +15,17 @@
 //!   scores the prior for them;
 //! - Bayesian design: the criterion averaged over samples of the prior, common to all candidates;
 //! - [`Design`]: open-loop actions, via-point splines, or push / strike primitives, always decoded into
-//!   feasible actions; plans that break a constraint ([`Constraint`]) or whose sensitivities are not
-//!   smooth are rejected and counted, and never become CEM elites;
+//!   feasible actions; a candidate a Franka's 1 kHz interpolation would refuse is tried once more
+//!   with its speed averaged over three control periods ([`design::smoothed`]); plans that break a
+//!   constraint ([`Constraint`]) or whose sensitivities are not smooth (the Fisher information
+//!   from two finite-difference steps disagrees by more than half, above a floor of a twentieth of
+//!   the prior's) are rejected and counted, and never become CEM elites;
 //! - [`plan`]: the Cross-Entropy Method (an argmin solver from `asid-opt`) over the design, into a
 //!   [`Plan`] file with the predicted posterior std of every parameter next to its prior std;
 //! - a fair baseline ([`random_baseline`]): the plan and random explorations of the same length are
 //!   judged on held-out prior samples the optimiser never saw ([`prior_samples`], separate random
 //!   [`Stream`]s), random draws without the smoothness filter (the plan file counts how many it
-//!   would have rejected); `gain` = random median / plan, both on the held-out samples;
+//!   would have rejected) and smoothed like the plan's candidates when the arm refuses them; `gain` = random median / plan, both on the held-out samples;
 //! - [`plan_best`]: plans with several parameterisations (`auto`: spline and primitive) and keeps
 //!   the most informative;
 //! - [`replan`]: receding-horizon exploration, replanning the rest of the episode from the latest

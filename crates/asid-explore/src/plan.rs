@@ -23,8 +23,9 @@ pub struct ParamSummary {
 }
 
 /// Figures of the random-exploration baseline, scored on the held-out prior samples without the
-/// smoothness filter (a random draw that breaks a limit of the arm or the scene is tried again at
-/// half its amplitude, up to three times, then skipped; see [`crate::baseline`]).
+/// smoothness filter (a random draw the arm's 1 kHz check refuses is smoothed as the planner's
+/// candidates are; one that breaks a limit of the arm or the scene is tried again at half its
+/// amplitude, up to three times, then skipped; see [`crate::baseline`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RandomBaseline {
     /// Feasible random explorations assessed.
@@ -35,6 +36,10 @@ pub struct RandomBaseline {
     /// Assessed draws that broke a limit at full amplitude and were scored scaled down.
     #[serde(default)]
     pub scaled_down: usize,
+    /// Assessed draws scored smoothed (`asid_explore::design::smoothed`), because the arm's
+    /// 1 kHz check refused them as drawn (or as scaled down), as the planner's candidates are.
+    #[serde(default)]
+    pub smoothed: usize,
     /// Assessed draws the planner's smoothness filter would have rejected (scored all the same).
     #[serde(default)]
     pub rejected_by_smoothness: usize,
@@ -76,6 +81,10 @@ pub struct Plan {
     pub actions: Vec<Vec<f64>>,
     /// The design vector the actions came from.
     pub design_vector: Vec<f64>,
+    /// Whether the actions are the design vector's decoded actions smoothed
+    /// (`asid_explore::design::smoothed`), because the arm's 1 kHz check refused them as decoded.
+    #[serde(default)]
+    pub smoothed: bool,
     /// Criterion value averaged over the planning prior samples (what the optimiser minimised;
     /// lower is better).
     pub value: f64,

@@ -274,12 +274,12 @@ fn check_smooth<E: Experiment>(
 /// 1 kHz check refuses those, the same motion with its speed smoothed ([`Design::smoothed`]; a
 /// start from rest or a turn at speed asks the interpolation for several times the plan-rate
 /// acceleration). Candidates the arm accepts as they are stay unchanged.
-fn actions_of<E: Experiment>(exp: &E, design: &Design, z: &[f64]) -> Vec<Vec<f64>> {
+fn actions_of<E: Experiment>(exp: &E, design: &Design, z: &[f64]) -> (Vec<Vec<f64>>, bool) {
     let raw = design.decode(z);
     if exp.arm_accepts(&raw) {
-        raw
+        (raw, false)
     } else {
-        design.smoothed(&raw)
+        (design.smoothed(&raw), true)
     }
 }
 
@@ -309,7 +309,7 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
     type Output = f64;
 
     fn cost(&self, z: &Vec<f64>) -> Result<f64, Error> {
-        let actions = actions_of(self.exp, self.design, z);
+        let (actions, _) = actions_of(self.exp, self.design, z);
         match assess(self.exp, &actions, &self.thetas, self.criterion, self.noise) {
             Ok(a) => Ok(a.value),
             Err(c) => {
@@ -335,8 +335,8 @@ impl<E: Experiment> CostFunction for DesignProblem<'_, E> {
     {
         use rayon::prelude::*;
         let actions: Vec<Vec<Vec<f64>>> = zs
-            .iter()
-            .map(|z| actions_of(self.exp, self.design, z.borrow()))
+            .par_iter()
+            .map(|z| actions_of(self.exp, self.design, z.borrow()).0)
             .collect();
         let scored: Vec<Result<(f64, Kept), Constraint>> = actions
             .par_iter()
@@ -519,7 +519,7 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         _ => return Err(ExploreError::NoPlan(rejections)),
     };
     let evaluations = (iterations_run as usize) * opts.population;
-    let actions = actions_of(exp, design, &best);
+    let (actions, smoothed) = actions_of(exp, design, &best);
     let planned = assess(exp, &actions, &samples.planning, opts.criterion, opts.noise)?;
 
     // Judged on the held-out samples, by the same rules as the random baseline.
@@ -571,6 +571,7 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         control_period_s: labels.2,
         actions,
         design_vector: best,
+        smoothed,
         value: planned.value,
         held_out_value,
         held_out_violation,

@@ -316,12 +316,6 @@ fn articulation_plans_touch_the_lid_and_tell_the_structures_apart() {
         ..small(Criterion::A, 0)
     };
     let p = plan(&exp, &design, &opts, ("articulation", "", 0.1), false).expect("plan");
-    let report = exp
-        .arm_check()
-        .expect("checked")
-        .check(&s.scene().spec.arm.action, s.arm(), &p.actions)
-        .expect("the arm accepts the plan");
-    assert!(report.peak_ratio() <= 1.0, "{report:?}");
     // The structure is out of the Fisher matrix: two continuous parameters there.
     assert_eq!(p.fisher_eigenvalues.len(), 2);
     assert!(!p.crb_std.contains_key("lid.hinge.present"));
@@ -343,14 +337,57 @@ fn articulation_plans_touch_the_lid_and_tell_the_structures_apart() {
     .expect("feasible");
     assert!(a.structure[0].chi2_difference < 1e-6, "{:?}", a.structure);
     assert!((a.value - 3.0).abs() < 1e-6, "uninformative: {}", a.value);
-    // The plan moves a hinged lid.
-    let mut truth = s.scene().space.center();
-    truth[0] = 1.0;
-    let traj = s.rollout(&truth, &p.actions).expect("runs");
-    let (first, last) = (&traj.obs[0], traj.obs.last().expect("obs"));
-    let moved = (0..3)
-        .map(|i| (last[i] - first[i]).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    assert!(moved > 0.02, "the lid moved {moved} m");
+    // The plan swings a hinged lid open by centimetres and leaves a welded one where it is.
+    let moved = |present: f64| {
+        let mut truth = s.scene().space.center();
+        truth[0] = present;
+        let traj = s.rollout(&truth, &p.actions).expect("runs");
+        let (first, last) = (&traj.obs[0], traj.obs.last().expect("obs"));
+        (0..3)
+            .map(|i| (last[i] - first[i]).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let (hinged, welded) = (moved(1.0), moved(0.0));
+    assert!(
+        hinged > 0.01 && welded < 0.001,
+        "the lid moved {hinged} m hinged, {welded} m welded"
+    );
+}
+
+#[test]
+fn smoothing_makes_primitives_the_arm_refuses_acceptable() {
+    // From the articulation scene's start pose a push that starts from rest at full step peaks
+    // the Franka's 1 kHz interpolation over its limits; the same motion smoothed over three
+    // periods does not (the planner tries the smoothed motion for a refused candidate).
+    let s = sim("articulation");
+    let exp = SimExperiment::new(&s);
+    let target = asid_explore::Target::first_free_object(s.scene());
+    let design = Design::new(
+        DesignKind::Primitive,
+        exp.action_bounds(),
+        exp.horizon(),
+        target,
+    )
+    .expect("design");
+    let (mut raw_ok, mut smooth_ok, mut rescued) = (0, 0, 0);
+    for angle in [-0.6, -0.3, 0.0, 0.3, 0.6] {
+        for offset in [-0.08, 0.0, 0.08] {
+            let z = [angle, offset, 0.03, 0.15];
+            let raw = design.decode(&z);
+            let smoothed = design.smoothed(&raw);
+            let (r, m) = (exp.arm_accepts(&raw), exp.arm_accepts(&smoothed));
+            raw_ok += usize::from(r);
+            smooth_ok += usize::from(m);
+            rescued += usize::from(!r && m);
+        }
+    }
+    println!(
+        "of 15 primitives the arm accepts {raw_ok} raw, {smooth_ok} smoothed ({rescued} rescued)"
+    );
+    assert!(
+        rescued >= 5,
+        "raw {raw_ok}, smoothed {smooth_ok}, rescued {rescued}"
+    );
+    assert!(smooth_ok > raw_ok);
 }
