@@ -53,6 +53,7 @@
 //! ```
 
 pub mod arm_check;
+mod assess;
 pub mod baseline;
 pub mod choose;
 pub mod design;
