@@ -139,6 +139,8 @@ struct Figures {
     drive: Drive,
     trials: usize,
     failed: usize,
+    /// Why each failed trial failed (`trial N: ...`), in trial order.
+    failures: Vec<String>,
     wall_s_per_fit: f64,
     latency: LatencyFigures,
     verdicts: Verdicts,
@@ -257,6 +259,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .collect();
         let mut verdicts = vec![Verdicts::default(); configs.len()];
         let mut failed = vec![0usize; configs.len()];
+        let mut failures: Vec<Vec<String>> = vec![Vec::new(); configs.len()];
         let mut wall = vec![0.0; configs.len()];
         for trial in 0..args.trials {
             let mut truth = scene.space.sample(&mut rng);
@@ -274,7 +277,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let truth_text = truth_text.join(",");
             let lab_seed = args.seed * 100_000 + kind_index as u64 * 10_000 + trial as u64;
             // One episode per distinct lab, shared by the configurations on it.
-            let mut episodes: BTreeMap<String, Option<asid_station::Source>> = BTreeMap::new();
+            let mut episodes: BTreeMap<String, Result<asid_station::Source, String>> =
+                BTreeMap::new();
             for (c, cfg) in configs.iter().enumerate() {
                 if !episodes.contains_key(&cfg.lab) {
                     let out = args.work_dir.join(format!("trial-{c}.mcap"));
@@ -300,16 +304,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         signal,
                         &mut asid_station::Silent,
                     ))?;
-                    let src = if summary.stopped_by.is_none() {
-                        Some(read_source(&out)?)
-                    } else {
-                        None
+                    let src = match &summary.stopped_by {
+                        None => Ok(read_source(&out)?),
+                        Some(why) => Err(format!("the episode stopped: {why}")),
                     };
                     episodes.insert(cfg.lab.clone(), src);
                 }
-                let Some(src) = episodes.get(&cfg.lab).and_then(Option::as_ref) else {
-                    failed[c] += 1;
-                    continue;
+                let src = match episodes.get(&cfg.lab) {
+                    Some(Ok(src)) => src,
+                    Some(Err(why)) => {
+                        failed[c] += 1;
+                        failures[c].push(format!("trial {trial}: {why}"));
+                        continue;
+                    }
+                    None => unreachable!("every configuration's episode is run above"),
                 };
                 let fitted = fit_sources(
                     &sim,
@@ -320,9 +328,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     Latency::Estimate,
                     &[],
                 );
-                let Ok((fit, _)) = fitted else {
-                    failed[c] += 1;
-                    continue;
+                let (fit, _) = match fitted {
+                    Ok(f) => f,
+                    Err(e) => {
+                        failed[c] += 1;
+                        failures[c].push(format!("trial {trial}: the fit: {e:#}"));
+                        continue;
+                    }
                 };
                 verdicts[c].add(&scene.space, &truth, &fit);
                 let shift = fit.pose_latency.as_ref().map_or(0.0, |l| l.estimate_s);
@@ -391,6 +403,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 drive: cfg.drive,
                 trials: args.trials,
                 failed: failed[c],
+                failures: std::mem::take(&mut failures[c]),
                 wall_s_per_fit: wall[c] / done.max(1) as f64,
                 latency: lat,
                 verdicts: std::mem::take(&mut verdicts[c]),
@@ -415,6 +428,13 @@ fn print_figures(f: &Figures, json: bool) -> anyhow::Result<()> {
         "{} / {} exploration / {} (lab {}, {:?} drive): {} trials ({} failed), {:.2} s per fit",
         f.scene, f.exploration, f.config, f.lab, f.drive, f.trials, f.failed, f.wall_s_per_fit
     );
+    for why in &f.failures {
+        println!("  failed: {why}");
+    }
+    if f.failed == f.trials {
+        // No fit to summarise: the figures below would be empty averages.
+        return Ok(());
+    }
     let l = &f.latency;
     println!(
         "  tracker latency: true {:.1} ms, mean estimate {:.2} ms, RMSE {:.2} ms, mean std {:.2} ms, coverage {:.0} %",

@@ -189,7 +189,19 @@ fn a_channel_the_scene_needs_but_the_recording_lacks_is_named() {
 
 #[test]
 fn channels_a_recording_cannot_carry_are_left_out_and_listed() {
-    let scene = scene("articulation");
+    // The shipped articulation scene does not observe the hinge angle (no lab measures it); a
+    // scene that does gets it left out of a recorded episode, named.
+    let mut scene = scene("articulation");
+    scene
+        .spec
+        .observation
+        .channels
+        .push(asid_core::scene::ChannelSpec {
+            kind: asid_core::scene::ChannelKind::ArticulationPosition,
+            of: Some("lid.hinge".into()),
+            sigma: 0.01,
+            sigma_rad: None,
+        });
     let mut rec = Recording::default();
     for r in recording(&scene, "lid") {
         rec.push(r);
