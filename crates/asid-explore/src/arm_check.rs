@@ -118,7 +118,7 @@ impl ArmCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::{Constraint, Experiment, NoiseModel, SimExperiment};
+    use crate::experiment::{Constraint, Experiment, SimExperiment};
 
     fn fr3_sim() -> asid_sim::Simulator {
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -153,8 +153,8 @@ mod tests {
             "{err}"
         );
         // The experiment refuses it for the arm.
-        let refused = exp.sensitivities(&theta, &walk, NoiseModel::Measurement);
-        assert_eq!(refused.err(), Some(Constraint::ArmInterpolation));
+        assert_eq!(exp.check_actions(&walk), Err(Constraint::ArmInterpolation));
+        assert!(!exp.arm_accepts(&walk));
 
         // Standing still passes, with nothing moving (beyond the IK's rounding).
         let still = vec![vec![0.0, 0.0]; exp.horizon()];

@@ -103,6 +103,8 @@ pub(crate) fn score_with<E: Experiment>(
     let mut value = 0.0;
     let mut smooth = true;
     let mut kept = Vec::new();
+    // Once per candidate, not once per sample: the checks do not depend on the parameters.
+    exp.check_actions(actions)?;
     for theta in thetas {
         let (jacs, nominal) = exp.sensitivities(theta, actions, noise)?;
         if let Some(c) = nominal

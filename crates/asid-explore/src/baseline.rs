@@ -112,12 +112,12 @@ pub fn random_baseline<E: Experiment>(
         let random = bounds.random(exp.horizon(), &mut rng);
         let mut scored = None;
         for halvings in 0..=MAX_HALVINGS {
-            let mut actions = scaled(&bounds, &random, 0.5f64.powi(halvings as i32));
             // Smoothed before it is scaled down, as the planner's candidates are.
-            let was_smoothed = !exp.arm_accepts(&actions);
-            if was_smoothed {
-                actions = crate::design::smoothed(&bounds, &actions);
-            }
+            let (actions, was_smoothed) = crate::design::runnable(
+                exp,
+                &bounds,
+                scaled(&bounds, &random, 0.5f64.powi(halvings as i32)),
+            );
             if let Ok(a) = assess_unfiltered(exp, &actions, held_out, opts.criterion, opts.noise) {
                 scored = Some((a, halvings > 0, was_smoothed));
                 break;

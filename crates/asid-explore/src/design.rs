@@ -157,6 +157,14 @@ impl Design {
     pub fn smoothed(&self, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
         smoothed(&self.bounds, actions)
     }
+    /// [`runnable`] in this design's action space.
+    pub fn runnable<E: crate::Experiment + ?Sized>(
+        &self,
+        exp: &E,
+        actions: Vec<Vec<f64>>,
+    ) -> (Vec<Vec<f64>>, bool) {
+        runnable(exp, &self.bounds, actions)
+    }
 
     /// Path targets through the via points, one per step.
     fn path(&self, z: &[f64]) -> Vec<Vec<f64>> {
@@ -291,6 +299,21 @@ pub fn smoothed(bounds: &ActionBounds, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let mut out = smooth(actions, SMOOTHING_PERIODS);
     out.truncate(actions.len());
     bounds.project(&out).0
+}
+
+/// `actions` as a plan would run them: unchanged when the arm's 1 kHz check accepts them,
+/// otherwise [`smoothed`] (and `true`). The planner's candidates and the random baseline's walks
+/// both go through it, so the comparison between them stays fair.
+pub fn runnable<E: crate::Experiment + ?Sized>(
+    exp: &E,
+    bounds: &ActionBounds,
+    actions: Vec<Vec<f64>>,
+) -> (Vec<Vec<f64>>, bool) {
+    if exp.arm_accepts(&actions) {
+        (actions, false)
+    } else {
+        (smoothed(bounds, &actions), true)
+    }
 }
 
 /// Control periods over which [`smoothed`] averages the speed.

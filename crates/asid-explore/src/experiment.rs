@@ -58,17 +58,26 @@ pub trait Experiment: Sync {
     fn action_bounds(&self) -> ActionBounds;
     /// Steps per episode.
     fn horizon(&self) -> usize;
-    /// d obs / d theta per step under `noise`, and the nominal trajectory, or the constraint the plan violates.
+    /// The checks that need no simulation, run once per candidate before any rollout (default:
+    /// none): a Franka scene's 1 kHz check of the arm's interpolation ([`crate::arm_check`]) and
+    /// the action box it decodes. [`Experiment::sensitivities`] does not repeat them; the scoring
+    /// ([`crate::assess`]) runs this first.
+    fn check_actions(&self, _actions: &[Vec<f64>]) -> Result<(), Constraint> {
+        Ok(())
+    }
+    /// d obs / d theta per step under `noise`, and the nominal trajectory, or the constraint the
+    /// plan violates (after [`Experiment::check_actions`] accepted `actions`).
     fn sensitivities(
         &self,
         theta: &[f64],
         actions: &[Vec<f64>],
         noise: NoiseModel,
     ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint>;
-    /// Whether the arm's own check (a Franka's 1 kHz interpolation) accepts `actions` (default:
-    /// always; an action without a joint target is left to [`Experiment::sensitivities`]).
-    fn arm_accepts(&self, _actions: &[Vec<f64>]) -> bool {
-        true
+    /// Whether the arm's own check (a Franka's 1 kHz interpolation) accepts `actions`: anything
+    /// [`Experiment::check_actions`] says but [`Constraint::ArmInterpolation`] (an action without
+    /// a joint target is left to the scoring).
+    fn arm_accepts(&self, actions: &[Vec<f64>]) -> bool {
+        self.check_actions(actions) != Err(Constraint::ArmInterpolation)
     }
     /// Whether the observations depend smoothly on the parameters along `actions` at `theta`, given
     /// the `jacobians` [`Experiment::sensitivities`] returned (default: always). The planner rejects
@@ -241,14 +250,21 @@ impl Experiment for SimExperiment<'_> {
         self.horizon
     }
 
-    fn arm_accepts(&self, actions: &[Vec<f64>]) -> bool {
+    fn check_actions(&self, actions: &[Vec<f64>]) -> Result<(), Constraint> {
+        // Cheap beside a rollout, and it refuses what the arm would not run.
         let Some(check) = &self.arm_check else {
-            return true;
+            return Ok(());
         };
-        !matches!(
-            check.check(&self.sim.scene().spec.arm.action, self.sim.arm(), actions),
-            Err(crate::arm_check::ArmCheckError::Refused { .. })
-        )
+        let spec = &self.sim.scene().spec.arm.action;
+        match check.check(spec, self.sim.arm(), actions) {
+            Ok(_) => Ok(()),
+            Err(crate::arm_check::ArmCheckError::Action { source, .. }) => {
+                Err(constraint_of(source))
+            }
+            Err(crate::arm_check::ArmCheckError::Refused { .. }) => {
+                Err(Constraint::ArmInterpolation)
+            }
+        }
     }
 
     fn sensitivities(
@@ -257,19 +273,6 @@ impl Experiment for SimExperiment<'_> {
         actions: &[Vec<f64>],
         noise: NoiseModel,
     ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint> {
-        // Before any simulation: the arm's check is cheap and refuses what it would not run.
-        if let Some(check) = &self.arm_check {
-            let spec = &self.sim.scene().spec.arm.action;
-            match check.check(spec, self.sim.arm(), actions) {
-                Ok(_) => {}
-                Err(crate::arm_check::ArmCheckError::Action { source, .. }) => {
-                    return Err(constraint_of(source));
-                }
-                Err(crate::arm_check::ArmCheckError::Refused { .. }) => {
-                    return Err(Constraint::ArmInterpolation);
-                }
-            }
-        }
         let result = match noise {
             NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
             NoiseModel::Process => self.sim.step_sensitivity(theta, actions),

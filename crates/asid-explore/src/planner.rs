@@ -93,12 +93,7 @@ fn plan_elites(population: usize) -> usize {
 /// start from rest or a turn at speed asks the interpolation for several times the plan-rate
 /// acceleration). Candidates the arm accepts as they are stay unchanged.
 fn actions_of<E: Experiment>(exp: &E, design: &Design, z: &[f64]) -> (Vec<Vec<f64>>, bool) {
-    let raw = design.decode(z);
-    if exp.arm_accepts(&raw) {
-        (raw, false)
-    } else {
-        (design.smoothed(&raw), true)
-    }
+    design.runnable(exp, design.decode(z))
 }
 
 /// The argmin problem: design vector -> expected criterion (or [`INFEASIBLE`]).
