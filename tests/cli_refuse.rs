@@ -62,6 +62,17 @@ fn dt_1e_300_is_refused_instead_of_hanging() {
 }
 
 #[test]
+fn velocity_iterations_out_of_range_are_refused() {
+    check_refuses(
+        "shuffleboard",
+        "dt_s = ",
+        "pgs_iterations = 0\ndt_s = ",
+        "physics.pgs_iterations",
+        "1..=100",
+    );
+}
+
+#[test]
 fn check_of_dev_zero_stops_at_the_size_cap() {
     let out = asid(&["check", "/dev/zero"]);
     assert_ne!(out.code, 0);

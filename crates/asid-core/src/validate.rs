@@ -89,6 +89,12 @@ impl Validator<'_> {
             p.solver_iterations as f64,
             "1..=100",
         )?;
+        self.check(
+            (1..=100).contains(&p.pgs_iterations),
+            "physics.pgs_iterations",
+            p.pgs_iterations as f64,
+            "1..=100",
+        )?;
         if !p.gravity_m_s2.iter().all(|g| g.is_finite()) {
             return Err(self.err(
                 "physics.gravity_m_s2",

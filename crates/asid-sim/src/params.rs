@@ -99,8 +99,23 @@ impl SimWorld {
                 }
             }
             ParamTarget::JointFriction { object } => {
-                if let Some(j) = self.objects[object].joint.as_mut() {
-                    j.friction = v;
+                let Some(j) = self.objects[object].joint.as_mut() else {
+                    return;
+                };
+                let had = j.friction > 0.0;
+                j.friction = v;
+                // Created or dropped with the friction; otherwise only its limit changes.
+                if had != (v > 0.0) {
+                    self.rebuild_joint(object);
+                } else if let Some(joint) = j
+                    .friction_handle
+                    .and_then(|h| self.physics.impulse_joints.get_mut(h, true))
+                {
+                    let axis = match j.kind {
+                        JointKind::Revolute => JointAxis::AngX,
+                        JointKind::Prismatic => JointAxis::LinX,
+                    };
+                    joint.data.set_motor_max_force(axis, v as f32);
                 }
             }
             ParamTarget::JointAxisOffset { object } => {

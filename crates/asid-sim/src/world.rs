@@ -21,6 +21,8 @@ pub(crate) enum ObjectBody {
 #[derive(Debug, Clone)]
 pub(crate) struct JointState {
     pub handle: Option<ImpulseJointHandle>,
+    /// The dry-friction joint beside it (only while `friction > 0` and the joint is present).
+    pub friction_handle: Option<ImpulseJointHandle>,
     pub parent: RigidBodyHandle,
     pub kind: JointKind,
     /// Joint frame in the world at the initial poses (x axis = joint axis), before any axis offset.
