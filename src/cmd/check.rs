@@ -164,6 +164,12 @@ fn print_text(path: &Path, c: &Checked) {
                 t.object, t.perch, t.carry_z_m, t.grasp_force_n, t.settle_s
             );
         }
+        Some(asid_core::SceneTask::Open(t)) => {
+            println!(
+                "  task: open `{}` to {:.3} rad (+- {:.3}), pushed {:?} m from the hinge at {} m/s, {} steps",
+                t.object, t.target_rad, t.tolerance_rad, t.contact_m, t.speed_mps, t.horizon_steps
+            );
+        }
     }
     println!("ok");
 }

@@ -17,7 +17,7 @@ use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
 use asid_sim::{ActionBounds, Simulator};
 use asid_sysid::FitOptions;
 use asid_task::pick_place::BalanceMotion;
-use asid_task::{Belief, Mode, SlideTask, TaskPlanOptions};
+use asid_task::{Belief, Mode, OpenTask, SlideTask, TaskPlanOptions};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -118,6 +118,7 @@ fn methods(list: &str) -> anyhow::Result<Vec<Method>> {
 enum EvalTask {
     Slide(Box<SlideTask>),
     Balance(Box<BalanceMotion>),
+    Open(Box<OpenTask>),
 }
 
 impl EvalTask {
@@ -125,6 +126,7 @@ impl EvalTask {
         match self {
             Self::Slide(t) => &t.goal.name,
             Self::Balance(m) => &m.spec.perch,
+            Self::Open(t) => &t.spec.object,
         }
     }
 }
@@ -134,7 +136,7 @@ fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalT
     let task = scene.spec.task.as_ref().with_context(|| {
         format!(
             "{}: the scene declares no [task] (scenes with a task: shuffleboard, sphere, \
-             rod_balance)",
+             rod_balance, articulation)",
             args.scene.display()
         )
     })?;
@@ -155,6 +157,17 @@ fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalT
             Ok(vec![EvalTask::Balance(Box::new(BalanceMotion::of_scene(
                 scene,
             )?))])
+        }
+        SceneTask::Open(spec) => {
+            if let Some(g) = args.goals.as_deref()
+                && g.trim() != spec.object
+            {
+                bail!(
+                    "--goals: `{g}` (the opening task's only goal is `{}`)",
+                    spec.object
+                );
+            }
+            Ok(vec![EvalTask::Open(Box::new(OpenTask::of_scene(scene)?))])
         }
     }
 }
@@ -233,6 +246,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 let judged = match task {
                     EvalTask::Slide(task) => ctx.slide(task, &belief, &opts),
                     EvalTask::Balance(motion) => ctx.balance(motion, &belief, &opts),
+                    EvalTask::Open(task) => ctx.open(task, &belief, &opts),
                 };
                 match judged {
                     Ok((judged, line)) => {
@@ -261,6 +275,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         truth: args.truth.as_deref(),
         metric: match tasks.first() {
             Some(EvalTask::Balance(_)) => "the rod's tilt after settling, deg (90: fell off)",
+            Some(EvalTask::Open(_)) => {
+                "the lid's angle error, deg (a welded lid: 0 when left alone; a hinged lid left \
+                 shut: the whole target)"
+            }
             _ => "distance to the zone, m",
         },
     };
@@ -475,6 +493,63 @@ impl Trial<'_> {
         let judged = Judged {
             success: o.success,
             metric: o.distance_m,
+            at_rest: Some(o.at_rest),
+        };
+        Ok((judged, line))
+    }
+
+    /// Plans the opening against `belief` and runs it on the lab, judged from the tracker's last
+    /// orientations of the lid; a plan that leaves the lid alone is right when the lab's lid is
+    /// welded and misses by the whole target when it is hinged.
+    fn open(
+        &self,
+        task: &OpenTask,
+        belief: &Belief,
+        opts: &TaskPlanOptions,
+    ) -> anyhow::Result<(Judged, String)> {
+        let checks = asid_station::task::TaskChecks {
+            limits: self.limits,
+            control_loop: false,
+        };
+        let plan = asid_station::task::plan_open(self.sim, task, belief, opts, checks)?;
+        let truth = asid_station::arms::lab_truth(self.sim.scene(), self.lab_seed, self.truth)?;
+        let hinged = task.hinged(&truth);
+        if plan.nothing_to_open {
+            let judged = Judged {
+                success: !hinged,
+                metric: if hinged {
+                    task.spec.target_rad.to_degrees()
+                } else {
+                    0.0
+                },
+                at_rest: None,
+            };
+            let line = format!(
+                "nothing to open (hinged with probability {:.2}); the lid is {}",
+                plan.p_hinged,
+                if hinged {
+                    "hinged: missed"
+                } else {
+                    "welded: RIGHT"
+                }
+            );
+            return Ok((judged, line));
+        }
+        let (episode, _) = self.execute(Work::Actions(&plan.actions), self.limits, "task-open")?;
+        let o = asid_station::task::judge_open_episode(self.sim.scene(), task, &episode)?;
+        let line = format!(
+            "open {:.3?} (p hinged {:.2}): predicted {:>3.0} %, angle {:.3} rad, error {:.2} deg {}{}",
+            plan.primitive,
+            plan.p_hinged,
+            100.0 * plan.predicted_success,
+            o.angle_rad,
+            o.error_deg(),
+            if o.success { "IN" } else { "out" },
+            if o.at_rest { "" } else { " (still moving)" }
+        );
+        let judged = Judged {
+            success: o.success,
+            metric: o.error_deg(),
             at_rest: Some(o.at_rest),
         };
         Ok((judged, line))

@@ -1,7 +1,7 @@
 //! The task a scene poses (`[task]` in a scene file): what the arm must achieve once the unknown
 //! parameters are identified, how success is judged and what the planner may choose.
 //!
-//! Two kinds exist:
+//! Three kinds exist:
 //! - `slide_to_zone` (the shuffleboard and the sphere-striking tasks): the tool pushes or strikes an
 //!   object along the line towards a goal zone and stops; the object slides or rolls out and must
 //!   come to rest inside the zone. A task names one or more goal zones; each is planned and judged
@@ -9,6 +9,8 @@
 //! - `balance` (ASID's rod balancing, [`BalanceSpec`]): the hand grasps a rod at a chosen point of
 //!   its long axis, lifts it, sets that point on a narrow perch (a static box of the scene) and
 //!   opens; the rod must stay up.
+//! - `open` (ASID's articulation, [`crate::task_open::OpenSpec`]): the tool pushes a hinged lid
+//!   open along an arc about the hinge to a target angle, or reports that the lid is welded.
 //!
 //! ```toml
 //! [task]
@@ -39,6 +41,8 @@ pub enum TaskKind {
     SlideToZone,
     /// Pick a rod and set it on a perch so that it balances.
     Balance,
+    /// Open a hinged lid to a target angle.
+    Open,
 }
 
 /// The `[task]` table of a scene, by its `kind`.
@@ -49,6 +53,8 @@ pub enum SceneTask {
     SlideToZone(TaskSpec),
     /// `kind = "balance"`.
     Balance(BalanceSpec),
+    /// `kind = "open"`.
+    Open(crate::task_open::OpenSpec),
 }
 
 impl SceneTask {
@@ -57,6 +63,7 @@ impl SceneTask {
         match self {
             Self::SlideToZone(_) => TaskKind::SlideToZone,
             Self::Balance(_) => TaskKind::Balance,
+            Self::Open(_) => TaskKind::Open,
         }
     }
 
@@ -65,6 +72,7 @@ impl SceneTask {
         match self {
             Self::SlideToZone(t) => &t.object,
             Self::Balance(t) => &t.object,
+            Self::Open(t) => &t.object,
         }
     }
 
@@ -72,7 +80,7 @@ impl SceneTask {
     pub fn slide(&self) -> Option<&TaskSpec> {
         match self {
             Self::SlideToZone(t) => Some(t),
-            Self::Balance(_) => None,
+            Self::Balance(_) | Self::Open(_) => None,
         }
     }
 
@@ -80,7 +88,15 @@ impl SceneTask {
     pub fn balance(&self) -> Option<&BalanceSpec> {
         match self {
             Self::Balance(t) => Some(t),
-            Self::SlideToZone(_) => None,
+            Self::SlideToZone(_) | Self::Open(_) => None,
+        }
+    }
+
+    /// The opening task, if it is one.
+    pub fn open(&self) -> Option<&crate::task_open::OpenSpec> {
+        match self {
+            Self::Open(t) => Some(t),
+            Self::SlideToZone(_) | Self::Balance(_) => None,
         }
     }
 }
@@ -210,6 +226,7 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
         None => Ok(()),
         Some(SceneTask::SlideToZone(t)) => validate_slide(file, s, t),
         Some(SceneTask::Balance(t)) => crate::task_balance::validate_balance(file, s, t),
+        Some(SceneTask::Open(t)) => crate::task_open::validate_open(file, s, t),
     }
 }
 

@@ -65,6 +65,8 @@ enum Owned {
         perch: String,
         outcome: Box<asid_task::balance::BalanceOutcome>,
     },
+    OpenPlanned(Box<asid_task::OpenPlan>),
+    OpenOutcome(Box<asid_task::OpenOutcome>),
     Finished(Box<Report>),
 }
 
@@ -119,6 +121,8 @@ impl Owned {
                 perch: (*perch).to_string(),
                 outcome: Box::new(**outcome),
             },
+            Event::OpenPlanned(p) => Self::OpenPlanned(Box::new((*p).clone())),
+            Event::OpenOutcome(o) => Self::OpenOutcome(Box::new((*o).clone())),
             Event::Finished(r) => Self::Finished(Box::new((*r).clone())),
         }
     }
@@ -158,6 +162,8 @@ impl Owned {
             Self::TaskOutcome { goal, outcome } => Event::TaskOutcome { goal, outcome },
             Self::BalancePlanned { perch, attempt } => Event::BalancePlanned { perch, attempt },
             Self::BalanceOutcome { perch, outcome } => Event::BalanceOutcome { perch, outcome },
+            Self::OpenPlanned(p) => Event::OpenPlanned(p),
+            Self::OpenOutcome(o) => Event::OpenOutcome(o),
             Self::Finished(r) => Event::Finished(r),
         }
     }

@@ -89,6 +89,10 @@ pub enum Event<'a> {
         /// The rod's tilt and whether it stayed up.
         outcome: &'a asid_task::balance::BalanceOutcome,
     },
+    /// An opening attempt was planned (or the belief says the lid is welded: nothing to open).
+    OpenPlanned(&'a asid_task::OpenPlan),
+    /// An opening attempt was judged from the tracker's last poses of the lid.
+    OpenOutcome(&'a asid_task::OpenOutcome),
     /// The loop finished; the report is complete.
     Finished(&'a Report),
 }

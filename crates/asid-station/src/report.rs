@@ -119,6 +119,15 @@ pub struct TaskReport {
     /// Balancing: the rod's tilt on the perch after settling (90 degrees: it fell off).
     #[serde(default)]
     pub tilt_deg: Option<f64>,
+    /// Opening: the lid's final angle (rad).
+    #[serde(default)]
+    pub angle_rad: Option<f64>,
+    /// Opening: the angle's distance from the target (deg).
+    #[serde(default)]
+    pub angle_error_deg: Option<f64>,
+    /// Opening: the belief said the lid is welded, so nothing was run.
+    #[serde(default)]
+    pub nothing_to_open: bool,
     /// The attempt's episode file.
     pub episode: Option<String>,
 }
@@ -136,6 +145,9 @@ impl TaskReport {
             success: None,
             at_rest: None,
             tilt_deg: None,
+            angle_rad: None,
+            angle_error_deg: None,
+            nothing_to_open: false,
             episode: None,
         }
     }

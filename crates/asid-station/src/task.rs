@@ -8,7 +8,7 @@ use asid_arm::SafetyLimits;
 use asid_core::Scene;
 use asid_core::scene::ChannelKind;
 use asid_sim::Simulator;
-use asid_task::{Belief, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
+use asid_task::{Belief, OpenOutcome, OpenTask, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
 
 use crate::error::{Context, Result};
 
@@ -46,12 +46,101 @@ pub fn plan(
     Ok(asid_task::plan_task(sim, task, belief, opts, &check)?)
 }
 
+/// Plans the opening of the scene's lid against `belief`; candidates that fail `checks` are left
+/// out, as a slide task's are.
+pub fn plan_open(
+    sim: &Simulator,
+    task: &OpenTask,
+    belief: &Belief,
+    opts: &TaskPlanOptions,
+    checks: TaskChecks<'_>,
+) -> Result<asid_task::OpenPlan> {
+    let arm_check = checks
+        .control_loop
+        .then(|| asid_explore::arm_check::ArmCheck::for_scene(sim.scene(), sim.arm()))
+        .flatten();
+    let spec = &sim.scene().spec.arm.action;
+    let check = |a: &[Vec<f64>]| {
+        crate::checks::limits_check(sim, a, checks.limits).map_err(|e| e.to_string())?;
+        if let Some(c) = &arm_check {
+            c.check(spec, sim.arm(), a)
+                .map_err(|e| format!("1 kHz control loop: {e}"))?;
+        }
+        Ok(())
+    };
+    Ok(asid_task::plan_open(sim, task, belief, opts, &check)?)
+}
+
 /// Judges an attempt from its episode: the tracker's last poses of the task's object.
 pub fn judge_episode(scene: &Scene, task: &SlideTask, episode: &Path) -> Result<Outcome> {
     let input = crate::identify::read_input(episode, scene)?;
     let (xy, at_rest) = final_position(&input.episode, &task.spec.object)
         .with_context(|| format!("{}", episode.display()))?;
     Ok(task.judge(xy, at_rest))
+}
+
+/// Judges an opening attempt from its episode: the lid's angle about the hinge from the tracker's
+/// orientations, averaged over the last 0.2 s; at rest when that mean differs from the mean of
+/// 0.6-0.4 s before the end by less than 0.5 deg plus three standard errors of the two means.
+pub fn judge_open_episode(scene: &Scene, task: &OpenTask, episode: &Path) -> Result<OpenOutcome> {
+    let input = crate::identify::read_input(episode, scene)?;
+    let ep = &input.episode;
+    let object = &task.spec.object;
+    let offset = ep
+        .channel_offset(ChannelKind::ObjectPose, Some(object))
+        .with_context(|| {
+            format!(
+                "{}: the episode does not track `{object}`'s orientation",
+                episode.display()
+            )
+        })?;
+    let rows: Vec<(f64, f64)> = ep
+        .obs_t_s
+        .iter()
+        .zip(&ep.obs)
+        .filter_map(|(t, row)| {
+            let q: Option<Vec<f64>> = (3..7)
+                .map(|k| row.get(offset + k).copied().flatten())
+                .collect();
+            let q = q?;
+            let q = nalgebra::UnitQuaternion::from_quaternion(nalgebra::Quaternion::new(
+                q[0], q[1], q[2], q[3],
+            ));
+            Some((*t, task.angle_of(&q)))
+        })
+        .collect();
+    let t_end = rows
+        .last()
+        .with_context(|| {
+            format!(
+                "{}: no tracked orientation of `{object}`",
+                episode.display()
+            )
+        })?
+        .0;
+    let mean_over = |from: f64, to: f64| {
+        let sel: Vec<f64> = rows
+            .iter()
+            .filter(|(t, _)| *t >= t_end - from && *t <= t_end - to)
+            .map(|r| r.1)
+            .collect();
+        let n = sel.len() as f64;
+        (sel.len() >= 2).then(|| {
+            let m = sel.iter().sum::<f64>() / n;
+            let var = sel.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (n - 1.0) / n;
+            (m, var)
+        })
+    };
+    let (last, var_last) = mean_over(0.2, 0.0).with_context(|| {
+        format!(
+            "{}: fewer than 2 tracked orientations in the last 0.2 s",
+            episode.display()
+        )
+    })?;
+    let at_rest = mean_over(0.6, 0.4).is_some_and(|(e, var_e)| {
+        (e - last).abs() < 0.5f64.to_radians() + 3.0 * (var_e + var_last).sqrt()
+    });
+    Ok(task.judge(last, at_rest))
 }
 
 /// Where the tracker last saw `object`: the mean of its positions over the episode's last 0.2 s (the

@@ -1,6 +1,8 @@
 //! Step 4 of the loop: plan the scene's task against the fit's belief and run it on the arm, for
-//! each kind of task: every goal zone of a slide task (a push in the scene's action space), or the
-//! balancing task (the hand's pick-and-place motion, [`crate::balance`]).
+//! each kind of task: every goal zone of a slide task (a push in the scene's action space), the
+//! balancing task (the hand's pick-and-place motion, [`crate::balance`]), or the opening of a lid
+//! (a push along the believed hinge's arc in the scene's action space, or nothing when the belief
+//! holds the lid welded).
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,7 +12,7 @@ use asid_sim::Simulator;
 use asid_task::Belief;
 
 use crate::balance::{BalanceAttempt, balance_limits, plan_attempt};
-use crate::error::Result;
+use crate::error::{Context, Result};
 use crate::event::{Event, Observer};
 use crate::executor::Work;
 use crate::report::TaskReport;
@@ -82,6 +84,33 @@ fn plan_balancing(
     Ok((motion, limits, attempt))
 }
 
+/// Plans the opening of the scene's lid against `belief` (robust), writes `task-open.json` and
+/// tells the observers. Returns the task, the plan and its report entry (the lid's name as goal).
+pub(crate) fn plan_opening(
+    sim: &Simulator,
+    belief: &Belief,
+    seed: u64,
+    checks: crate::task::TaskChecks<'_>,
+    dir: &Path,
+    obs: &mut dyn Observer,
+) -> Result<(asid_task::OpenTask, asid_task::OpenPlan, TaskReport)> {
+    let open = asid_task::OpenTask::of_scene(sim.scene())?;
+    let opts = asid_task::TaskPlanOptions {
+        seed,
+        ..Default::default()
+    };
+    let plan = crate::task::plan_open(sim, &open, belief, &opts, checks)?;
+    write_json(dir, "task-open.json", &plan)?;
+    obs.observe(&Event::OpenPlanned(&plan));
+    let mut entry = TaskReport::planned(
+        &open.spec.object,
+        plan.primitive.clone(),
+        plan.predicted_success,
+    );
+    entry.nothing_to_open = plan.nothing_to_open;
+    Ok((open, plan, entry))
+}
+
 impl Station<'_> {
     /// Plans and runs the scene's task against `belief`; fills the report's task entries and
     /// timings.
@@ -129,6 +158,44 @@ impl Station<'_> {
                 entry.tilt_deg = Some(outcome.metric_deg());
                 entry.success = Some(outcome.success);
                 entry.episode = Some(format!("{name}.mcap"));
+            }
+        }
+        if scene.spec.task.as_ref().and_then(|t| t.open()).is_some() {
+            let t = Instant::now();
+            let checks = crate::task::TaskChecks {
+                limits: arm.limits,
+                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
+            };
+            let (open, plan, entry) =
+                plan_opening(sim, belief, self.opts.seed, checks, self.dir, obs)?;
+            plan_s += elapsed(t);
+            report.tasks.push(entry);
+            if !plan.nothing_to_open {
+                crate::checks::dry_run(sim, &plan.actions, arm.limits)
+                    .with_context(|| "task-open.json".to_string())?;
+                obs.observe(&Event::DryRunPassed {
+                    what: "task-open.json",
+                });
+                let t = Instant::now();
+                let episode = self.dir.join("task-open.mcap");
+                self.execute(
+                    arm,
+                    Work::Actions(&plan.actions),
+                    "task",
+                    "task-open.json",
+                    &episode,
+                    obs,
+                )?;
+                let outcome = crate::task::judge_open_episode(scene, &open, &episode)?;
+                run_s += elapsed(t);
+                obs.observe(&Event::OpenOutcome(&outcome));
+                if let Some(entry) = report.tasks.last_mut() {
+                    entry.angle_rad = Some(outcome.angle_rad);
+                    entry.angle_error_deg = Some(outcome.error_deg());
+                    entry.success = Some(outcome.success);
+                    entry.at_rest = Some(outcome.at_rest);
+                    entry.episode = Some("task-open.mcap".into());
+                }
             }
         }
         for goal in slide_goals(scene) {

@@ -95,6 +95,22 @@ impl Observer for Trace {
                 success = outcome.success,
                 "balancing outcome"
             ),
+            Event::OpenPlanned(p) => info!(
+                target: "asid::station",
+                p_hinged = p.p_hinged,
+                nothing_to_open = p.nothing_to_open,
+                primitive = ?p.primitive,
+                predicted_success = p.predicted_success,
+                "opening planned"
+            ),
+            Event::OpenOutcome(o) => info!(
+                target: "asid::station",
+                angle_rad = o.angle_rad,
+                error_deg = o.error_deg(),
+                success = o.success,
+                at_rest = o.at_rest,
+                "opening outcome"
+            ),
             Event::Finished(r) => info!(
                 target: "asid::station",
                 scene = %r.scene,

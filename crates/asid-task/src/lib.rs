@@ -30,6 +30,7 @@
 pub mod balance;
 mod balance_plan;
 mod belief;
+pub mod open;
 pub mod pick_place;
 mod planner;
 mod primitive;
@@ -39,6 +40,7 @@ pub use balance_plan::{
     FINGER_PAD_HALF_M, plan_balance,
 };
 pub use belief::{Belief, BeliefSource};
+pub use open::{OpenOutcome, OpenPlan, OpenTask, plan_open};
 pub use planner::{
     ArmCheck, Mode, PREDICTION_SAMPLES, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task,
 };

@@ -507,6 +507,25 @@ impl Viz {
                     "missed"
                 }
             ))?,
+            Event::OpenPlanned(p) if p.nothing_to_open => self.text(&format!(
+                "opening: nothing to open (the lid is hinged with probability {:.2})",
+                p.p_hinged
+            ))?,
+            Event::OpenPlanned(p) => {
+                self.text(&format!(
+                    "opening: {:.3} rad commanded {:.3} m from the hinge, predicted success {:.0} %",
+                    p.primitive[0],
+                    p.primitive[1],
+                    100.0 * p.predicted_success
+                ))?;
+                self.plan(&p.actions)?;
+            }
+            Event::OpenOutcome(o) => self.text(&format!(
+                "opening: the lid at {:.3} rad, {:.2} deg from the target, {}",
+                o.angle_rad,
+                o.error_deg(),
+                if o.success { "success" } else { "missed" }
+            ))?,
             Event::EpisodeDone { .. } => self.episode_done()?,
             Event::Fit(fit) => self.fit(fit)?,
             Event::TaskOutcome { goal, outcome } => {
