@@ -73,6 +73,28 @@ fn velocity_iterations_out_of_range_are_refused() {
 }
 
 #[test]
+fn an_opening_target_outside_the_hinges_limits_is_refused() {
+    check_refuses(
+        "articulation",
+        "target_rad = 0.5",
+        "target_rad = 2.0",
+        "task.target_rad",
+        "target_rad <= 1.6",
+    );
+}
+
+#[test]
+fn an_empty_contact_range_is_refused() {
+    check_refuses(
+        "articulation",
+        "contact_m = [0.08, 0.2]",
+        "contact_m = [0.2, 0.08]",
+        "task.contact_m",
+        "0 < low < high <= 1",
+    );
+}
+
+#[test]
 fn check_of_dev_zero_stops_at_the_size_cap() {
     let out = asid(&["check", "/dev/zero"]);
     assert_ne!(out.code, 0);

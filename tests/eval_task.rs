@@ -135,6 +135,75 @@ fn eval_runs_the_balancing_task() {
     assert_eq!(episodes, 2 + 4, "2 explorations and 4 task attempts");
 }
 
+/// The articulation task through `asid eval` (no exploration: domain randomisation and the
+/// oracle): with the hinge 2 cm high the oracle opens the lid to within the tolerance; with the lid
+/// welded the oracle leaves it alone and is right, without a task episode.
+#[test]
+fn eval_opens_a_hinged_lid_and_leaves_a_welded_one() {
+    let run = |truth: &str, dir: &TempDir| {
+        let runs = dir.join("runs");
+        let out = asid(&[
+            "eval",
+            "scenes/articulation.toml",
+            "--methods",
+            "dr,oracle",
+            "--trials",
+            "1",
+            "--truth",
+            truth,
+            "--task-samples",
+            "2",
+            "--task-population",
+            "6",
+            "--task-iterations",
+            "2",
+            "--out-dir",
+            s(&runs),
+            "--json",
+        ])
+        .ok("asid eval");
+        println!("{}\n{}", out.stdout, out.stderr);
+        let records: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| json(l, "eval record"))
+            .collect();
+        let oracle = records
+            .iter()
+            .find(|r| r["method"] == "oracle")
+            .cloned()
+            .expect("an oracle record");
+        assert_eq!(records.len(), 2, "{records:#?}");
+        for r in &records {
+            assert_eq!(r["attempts"], 1, "{r}");
+            assert_eq!(r["failed"], 0, "{r}");
+            assert!(
+                r["metric"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("angle error")),
+                "{r}"
+            );
+        }
+        let episodes = std::fs::read_dir(runs.join("articulation"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        (oracle, episodes)
+    };
+    let dir = TempDir::new("eval-open-hinged");
+    let (oracle, episodes) = run("lid.hinge.present=1,lid.hinge.axis_offset=0.02", &dir);
+    assert_eq!(oracle["success_rate"], 1.0, "{oracle}");
+    assert!(
+        oracle["metric_mean"].as_f64().expect("error") < 5.0,
+        "{oracle}"
+    );
+    assert!(episodes >= 1, "the oracle's attempt left its episode");
+    let dir = TempDir::new("eval-open-welded");
+    let (oracle, _) = run("lid.hinge.present=0", &dir);
+    assert_eq!(oracle["success_rate"], 1.0, "{oracle}");
+    assert_eq!(oracle["metric_mean"], 0.0, "{oracle}");
+}
+
 /// Sphere striking through `asid eval`, two trials on small budgets: every method strikes the
 /// ball twice through the dry run and the safety layer, and the record carries the distance metric.
 #[test]
@@ -206,6 +275,9 @@ fn eval_refuses_bad_arguments_with_the_allowed_values() {
         "{}",
         out.stderr
     );
+    let out = asid(&["eval", "scenes/articulation.toml", "--goals", "near"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("only goal is `lid`"), "{}", out.stderr);
     let out = asid(&[
         "eval",
         "scenes/rod_balance.toml",

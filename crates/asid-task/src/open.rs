@@ -367,8 +367,8 @@ fn ramped(actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
     (0..n + 2)
         .map(|k| {
             let mut a = vec![0.0; 3];
-            for j in k.saturating_sub(2)..=k.min(n - 1) {
-                for (x, y) in a.iter_mut().zip(&actions[j]) {
+            for step in &actions[k.saturating_sub(2)..(k + 1).min(n)] {
+                for (x, y) in a.iter_mut().zip(step) {
                     *x += y / 3.0;
                 }
             }
@@ -467,4 +467,24 @@ pub fn plan_open(
     plan.predicted_error_rad = error;
     plan.rollouts = rollouts.into_inner();
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ramped;
+
+    #[test]
+    fn ramping_keeps_the_move_and_spreads_each_change_of_speed() {
+        let steps = vec![vec![0.01, 0.0, -0.02]; 5];
+        let r = ramped(&steps);
+        assert_eq!(r.len(), 7);
+        for i in 0..3 {
+            let total: f64 = r.iter().map(|a| a[i]).sum();
+            assert!((total - 5.0 * steps[0][i]).abs() < 1e-15);
+        }
+        // From rest: a third, two thirds, then full speed; the same down to rest.
+        assert!((r[0][0] - 0.01 / 3.0).abs() < 1e-15 && (r[1][0] - 0.02 / 3.0).abs() < 1e-15);
+        assert!((r[2][0] - 0.01).abs() < 1e-15 && (r[6][0] - 0.01 / 3.0).abs() < 1e-15);
+        assert!(ramped(&[]).iter().all(|a| a.iter().all(|x| *x == 0.0)));
+    }
 }
