@@ -215,8 +215,21 @@ impl<M: ReplayModel> argmin::core::Jacobian for ProblemRef<'_, '_, M> {
     }
 }
 
-/// Per structure hypothesis: the fitted parameters, the chi-square and the fitted names.
-type StructureFits = Vec<(Vec<f64>, f64, Vec<String>)>;
+/// Per structure hypothesis: the fitted parameters, the chi-square, the fitted names and how many
+/// of them the data determine ([`effective_parameters`]).
+type StructureFits = Vec<crate::structure::StructureFit>;
+
+/// MacKay's effective number of well-determined parameters, `sum lambda / (1 + lambda)` over the
+/// eigenvalues of `J^T J` (the Fisher information of the whitened residuals in prior-std units):
+/// about 1 per parameter the data pin down better than the prior, about 0 per parameter they do
+/// not touch (a hinge's damping when the tool never reached the lid).
+pub(crate) fn effective_parameters(j: &DMatrix<f64>) -> f64 {
+    let info = j.transpose() * j;
+    info.symmetric_eigenvalues()
+        .iter()
+        .map(|l| l.max(0.0) / (1.0 + l.max(0.0)))
+        .sum()
+}
 
 /// Fits every structure hypothesis (multi-start over the continuous parameters that act under
 /// it; `warm`: full parameter vectors tried as extra starts); also returns, per hypothesis, the
@@ -309,8 +322,23 @@ fn fit_structures<M: ReplayModel>(
         let theta = problem.theta(&u);
         let r = problem.residuals_at(&theta).map_err(SysIdError::Model)?;
         evaluations += problem.counter.load(std::sync::atomic::Ordering::Relaxed);
-        let names_here = problem.free.iter().map(|&i| names[i].clone()).collect();
-        results.push((theta, r.iter().map(|v| v * v).sum(), names_here));
+        let names_here: Vec<String> = problem.free.iter().map(|&i| names[i].clone()).collect();
+        // Only where structures compete: what the data determine sets each one's penalty. A
+        // failed Jacobian counts every acting parameter (the plain BIC), as before.
+        let effective = if combos.len() > 1 && !problem.free.is_empty() {
+            use argmin::core::Jacobian as _;
+            problem
+                .jacobian(&problem.scaled(&theta))
+                .map_or(names_here.len() as f64, |j| effective_parameters(&j))
+        } else {
+            names_here.len() as f64
+        };
+        results.push(crate::structure::StructureFit {
+            theta,
+            chi2: r.iter().map(|v| v * v).sum(),
+            parameters: names_here,
+            effective_parameters: effective,
+        });
     }
     Ok((results, paths, evaluations))
 }
@@ -325,7 +353,7 @@ pub(crate) fn point_estimate<M: ReplayModel>(
 ) -> Result<Vec<f64>, SysIdError> {
     let (results, _, _) = fit_structures(model, data, opts, warm)?;
     let (chosen, _, _) = choose(model.space(), &results, data.total - data.skipped);
-    Ok(results[chosen].0.clone())
+    Ok(results[chosen].theta.clone())
 }
 
 /// Identifies the parameters of `model` from `data`.
@@ -366,7 +394,7 @@ pub(crate) fn identify_from<M: ReplayModel>(
     let n_res = data.total - data.skipped;
     let (chosen, hypotheses, structure) = choose(space, &results, n_res);
     let iterations = std::mem::take(&mut paths[chosen]);
-    let theta = results[chosen].0.clone();
+    let theta = results[chosen].theta.clone();
 
     // Uncertainty at the estimate (squared loss, all continuous parameters).
     let problem = SysIdProblem {

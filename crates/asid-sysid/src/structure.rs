@@ -25,7 +25,15 @@ pub struct Hypothesis {
     pub parameters: Vec<String>,
     /// Sum of squared whitened residuals at its optimum.
     pub chi2: f64,
-    /// Bayesian information criterion (known noise): `chi2 + k ln N`, `k` = `parameters.len()`.
+    /// How many of `parameters` the data determine: MacKay's `sum lambda / (1 + lambda)` over the
+    /// Fisher information's eigenvalues in prior-std units (1 each when pinned down, 0 when
+    /// untouched).
+    #[serde(default)]
+    pub effective_parameters: f64,
+    /// Bayesian information criterion (known noise) of the parameters the data determine:
+    /// `chi2 + k ln N`, `k` = `effective_parameters`. A parameter the data never touch costs
+    /// nothing (counting it would prefer the simpler structure by `ln N` per such parameter with
+    /// no evidence at all).
     pub bic: f64,
     /// BIC minus the lowest BIC.
     #[serde(default)]
@@ -100,18 +108,31 @@ pub fn acting(space: &ParamSpace, theta: &[f64]) -> Vec<bool> {
         .collect()
 }
 
-/// The hypotheses' BIC from their chi-square (`fits`: parameter vector, chi2, number of acting
-/// continuous parameters) on `n` residuals; the chosen one (lowest BIC) and the verdict (`None`
-/// when the space has no discrete parameter).
+/// One structure hypothesis fitted.
+#[derive(Debug, Clone)]
+pub struct StructureFit {
+    /// The fitted parameter vector (scene order, discrete values fixed).
+    pub theta: Vec<f64>,
+    /// Sum of squared whitened residuals at the optimum.
+    pub chi2: f64,
+    /// The continuous parameters that act under it (fitted).
+    pub parameters: Vec<String>,
+    /// How many of them the data determine (see [`Hypothesis::effective_parameters`]).
+    pub effective_parameters: f64,
+}
+
+/// The hypotheses' BIC from their chi-square and the number of parameters the data determine, on
+/// `n` residuals; the chosen one (lowest BIC) and the verdict (`None` when the space has no
+/// discrete parameter).
 pub fn choose(
     space: &ParamSpace,
-    fits: &[(Vec<f64>, f64, Vec<String>)],
+    fits: &[StructureFit],
     n: usize,
 ) -> (usize, Vec<Hypothesis>, Option<StructureVerdict>) {
     let ln_n = (n.max(1) as f64).ln();
     let bic: Vec<f64> = fits
         .iter()
-        .map(|(_, chi2, k)| chi2 + k.len() as f64 * ln_n)
+        .map(|f| f.chi2 + f.effective_parameters * ln_n)
         .collect();
     let chosen = (0..fits.len())
         .min_by(|&a, &b| bic[a].total_cmp(&bic[b]))
@@ -134,10 +155,11 @@ pub fn choose(
     let hyps: Vec<Hypothesis> = fits
         .iter()
         .enumerate()
-        .map(|(k, (theta, chi2, params))| Hypothesis {
-            structure: structure_of(theta),
-            parameters: params.clone(),
-            chi2: *chi2,
+        .map(|(k, f)| Hypothesis {
+            structure: structure_of(&f.theta),
+            parameters: f.parameters.clone(),
+            effective_parameters: f.effective_parameters,
+            chi2: f.chi2,
             bic: bic[k],
             delta_bic: bic[k] - best,
             posterior_probability: weights[k] / total,
@@ -159,12 +181,15 @@ pub fn choose(
     let chosen_structure = hyps[chosen].structure.clone();
     let identified = delta > DECISIVE_BIC;
     let verdict = format!(
-        "structure {}: BIC {:.1} below {} ({} acting parameters against {}), posterior odds {:.3e} \
-         to 1; {} (threshold: a BIC difference of {DECISIVE_BIC})",
+        "structure {}: BIC {:.1} below {} ({:.1} of {} acting parameters determined by the data \
+         against {:.1} of {}), posterior odds {:.3e} to 1; {} (threshold: a BIC difference of \
+         {DECISIVE_BIC})",
         describe(&chosen_structure),
         delta,
         runner_up.map_or("no alternative".to_string(), |h| describe(&h.structure)),
+        hyps[chosen].effective_parameters,
         hyps[chosen].parameters.len(),
+        runner_up.map_or(0.0, |h| h.effective_parameters),
         runner_up.map_or(0, |h| h.parameters.len()),
         odds,
         if identified {
@@ -248,16 +273,25 @@ mod tests {
         assert_eq!(h[1], vec![1.0, 0.1, 0.2, 0.3, 0.4]);
     }
 
+    fn fit(theta: Vec<f64>, chi2: f64, parameters: Vec<String>, effective: f64) -> StructureFit {
+        StructureFit {
+            theta,
+            chi2,
+            parameters,
+            effective_parameters: effective,
+        }
+    }
+
     #[test]
     fn bic_penalises_only_the_acting_parameters_and_reports_the_odds() {
         let space = lid();
         let n = 400;
         let two = vec!["damping".to_string(), "offset".to_string()];
         // The hinged fit explains the data 5 chi-square units better, not enough for two
-        // parameters: 2 ln 400 = 11.98.
+        // determined parameters: 2 ln 400 = 11.98.
         let fits = vec![
-            (vec![0.0, 0.5, 0.5, 0.5, 0.5], 405.0, Vec::new()),
-            (vec![1.0, 0.5, 0.5, 0.5, 0.5], 400.0, two.clone()),
+            fit(vec![0.0, 0.5, 0.5, 0.5, 0.5], 405.0, Vec::new(), 0.0),
+            fit(vec![1.0, 0.5, 0.5, 0.5, 0.5], 400.0, two.clone(), 2.0),
         ];
         let (chosen, hyps, v) = choose(&space, &fits, n);
         let v = v.expect("verdict");
@@ -275,12 +309,34 @@ mod tests {
         assert!(v.verdict.contains("posterior odds"), "{}", v.verdict);
         // A clearly better hinged fit wins and is identified.
         let fits = vec![
-            (vec![0.0, 0.5, 0.5, 0.5, 0.5], 900.0, Vec::new()),
-            (vec![1.0, 0.5, 0.5, 0.5, 0.5], 400.0, two),
+            fit(vec![0.0, 0.5, 0.5, 0.5, 0.5], 900.0, Vec::new(), 0.0),
+            fit(vec![1.0, 0.5, 0.5, 0.5, 0.5], 400.0, two.clone(), 2.0),
         ];
         let (chosen, _, v) = choose(&space, &fits, n);
         let v = v.expect("verdict");
         assert_eq!(chosen, 1);
         assert!(v.identified && v.delta_bic > 480.0, "{v:?}");
+        // Data that never touched the lid: both fit equally and the hinge's parameters are not
+        // determined, so they cost nothing and the odds stay even (counting them would have
+        // called the lid welded, "identified", by 2 ln N = 12 with no evidence).
+        let fits = vec![
+            fit(vec![0.0, 0.5, 0.5, 0.5, 0.5], 400.0, Vec::new(), 0.0),
+            fit(vec![1.0, 0.5, 0.5, 0.5, 0.5], 400.0, two, 0.0),
+        ];
+        let (_, hyps, v) = choose(&space, &fits, n);
+        let v = v.expect("verdict");
+        assert!(!v.identified && v.delta_bic.abs() < 1e-12, "{v:?}");
+        assert!((hyps[0].posterior_probability - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_effective_count_is_one_per_determined_direction_and_zero_per_untouched_one() {
+        // Column 0 pinned down (information 1e4 in prior-std units), column 1 untouched.
+        let j = nalgebra::DMatrix::from_row_slice(2, 2, &[100.0, 0.0, 0.0, 0.0]);
+        let k = crate::fit::effective_parameters(&j);
+        assert!((k - 1e4 / (1.0 + 1e4)).abs() < 1e-12, "{k}");
+        // As informative as the prior: half a parameter.
+        let j = nalgebra::DMatrix::from_row_slice(1, 1, &[1.0]);
+        assert!((crate::fit::effective_parameters(&j) - 0.5).abs() < 1e-12);
     }
 }

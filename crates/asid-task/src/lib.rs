@@ -13,7 +13,8 @@
 //! for rod balancing, the success rule ([`balance::Perch`]: the rod set on the perch at a point of
 //! its axis, released, judged by its tilt), the planner of that point ([`BalanceTask`],
 //! [`plan_balance`], the same CEM and beliefs) and the hand's pick-and-place motion that carries a
-//! plan out ([`pick_place`]).
+//! plan out ([`pick_place`]); for the articulation, the opening of a lid along the arc about the
+//! believed hinge, or nothing when the belief holds the lid welded ([`open`], [`plan_open`]).
 //!
 //! ```no_run
 //! use std::path::Path;
