@@ -112,7 +112,7 @@ pub fn random_baseline<E: Experiment>(
         let random = bounds.random(exp.horizon(), &mut rng);
         let mut scored = None;
         for halvings in 0..=MAX_HALVINGS {
-            // Smoothed before it is scaled down, as the planner's candidates are.
+            // Each scaled walk is smoothed when the arm refuses it, as the planner's candidates are.
             let (actions, was_smoothed) = crate::design::runnable(
                 exp,
                 &bounds,

@@ -126,12 +126,12 @@ impl SimWorld {
                 let world_frame = SimWorld::joint_world_frame(j);
                 let f1 = to_pose(&(j.parent_pose0.inverse() * world_frame));
                 let f2 = to_pose(&(j.child_pose0.inverse() * world_frame));
-                if let Some(joint) = j
-                    .handle
-                    .and_then(|h| self.physics.impulse_joints.get_mut(h, true))
-                {
-                    joint.data.set_local_frame1(f1);
-                    joint.data.set_local_frame2(f2);
+                // The friction joint shares the hinge's frames.
+                for h in [j.handle, j.friction_handle].into_iter().flatten() {
+                    if let Some(joint) = self.physics.impulse_joints.get_mut(h, true) {
+                        joint.data.set_local_frame1(f1);
+                        joint.data.set_local_frame2(f2);
+                    }
                 }
             }
             ParamTarget::JointPresent { object } => {

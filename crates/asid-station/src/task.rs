@@ -22,6 +22,40 @@ pub struct TaskChecks<'a> {
     pub control_loop: bool,
 }
 
+/// The check every task candidate must pass: the safety layer's limits at the control rate and,
+/// when a Franka runs it, the arm's 1 kHz interpolation. A Franka run whose 1 kHz check cannot be
+/// built (the robot's limits or the start pose) is refused, not run unchecked.
+fn candidate_check<'a>(
+    sim: &'a Simulator,
+    checks: TaskChecks<'a>,
+) -> Result<impl Fn(&[Vec<f64>]) -> std::result::Result<(), String> + Sync + 'a> {
+    let arm_check = if checks.control_loop {
+        Some(
+            asid_explore::arm_check::ArmCheck::for_scene(sim.scene(), sim.arm()).ok_or_else(
+                || {
+                    crate::error::StationError::input(format!(
+                        "{}: the 1 kHz check of the task's motion cannot be built for `{}` \
+                         (its limits or the start pose): the task is not run unchecked",
+                        sim.scene().path.display(),
+                        sim.scene().robot.name
+                    ))
+                },
+            )?,
+        )
+    } else {
+        None
+    };
+    let spec = &sim.scene().spec.arm.action;
+    Ok(move |a: &[Vec<f64>]| {
+        crate::checks::limits_check(sim, a, checks.limits).map_err(|e| e.to_string())?;
+        if let Some(c) = &arm_check {
+            c.check(spec, sim.arm(), a)
+                .map_err(|e| format!("1 kHz control loop: {e}"))?;
+        }
+        Ok(())
+    })
+}
+
 /// Plans `task` against `belief`; candidates that fail `checks` are left out.
 pub fn plan(
     sim: &Simulator,
@@ -30,19 +64,7 @@ pub fn plan(
     opts: &TaskPlanOptions,
     checks: TaskChecks<'_>,
 ) -> Result<TaskPlan> {
-    let arm_check = checks
-        .control_loop
-        .then(|| asid_explore::arm_check::ArmCheck::for_scene(sim.scene(), sim.arm()))
-        .flatten();
-    let spec = &sim.scene().spec.arm.action;
-    let check = |a: &[Vec<f64>]| {
-        crate::checks::limits_check(sim, a, checks.limits).map_err(|e| e.to_string())?;
-        if let Some(c) = &arm_check {
-            c.check(spec, sim.arm(), a)
-                .map_err(|e| format!("1 kHz control loop: {e}"))?;
-        }
-        Ok(())
-    };
+    let check = candidate_check(sim, checks)?;
     Ok(asid_task::plan_task(sim, task, belief, opts, &check)?)
 }
 
@@ -55,19 +77,7 @@ pub fn plan_open(
     opts: &TaskPlanOptions,
     checks: TaskChecks<'_>,
 ) -> Result<asid_task::OpenPlan> {
-    let arm_check = checks
-        .control_loop
-        .then(|| asid_explore::arm_check::ArmCheck::for_scene(sim.scene(), sim.arm()))
-        .flatten();
-    let spec = &sim.scene().spec.arm.action;
-    let check = |a: &[Vec<f64>]| {
-        crate::checks::limits_check(sim, a, checks.limits).map_err(|e| e.to_string())?;
-        if let Some(c) = &arm_check {
-            c.check(spec, sim.arm(), a)
-                .map_err(|e| format!("1 kHz control loop: {e}"))?;
-        }
-        Ok(())
-    };
+    let check = candidate_check(sim, checks)?;
     Ok(asid_task::plan_open(sim, task, belief, opts, &check)?)
 }
 

@@ -84,8 +84,8 @@ fn plan_balancing(
     Ok((motion, limits, attempt))
 }
 
-/// Plans the opening of the scene's lid against `belief` (robust), writes `task-open.json` and
-/// tells the observers. Returns the task, the plan and its report entry (the lid's name as goal).
+/// Plans the opening of the scene's lid against `belief` (robust), writes `task-open.json`, puts a
+/// plan that moves through the dry run and tells the observers. Returns the task, the plan and its report entry (the lid's name as goal).
 pub(crate) fn plan_opening(
     sim: &Simulator,
     belief: &Belief,
@@ -99,9 +99,17 @@ pub(crate) fn plan_opening(
         seed,
         ..Default::default()
     };
-    let plan = crate::task::plan_open(sim, &open, belief, &opts, checks)?;
+    let plan = crate::task::plan_open(sim, &open, belief, &opts, checks)
+        .with_context(|| "planning the opening".to_string())?;
     write_json(dir, "task-open.json", &plan)?;
     obs.observe(&Event::OpenPlanned(&plan));
+    if !plan.nothing_to_open {
+        crate::checks::dry_run(sim, &plan.actions, checks.limits)
+            .with_context(|| "task-open.json".to_string())?;
+        obs.observe(&Event::DryRunPassed {
+            what: "task-open.json",
+        });
+    }
     let mut entry = TaskReport::planned(
         &open.spec.object,
         plan.primitive.clone(),
@@ -171,11 +179,6 @@ impl Station<'_> {
             plan_s += elapsed(t);
             report.tasks.push(entry);
             if !plan.nothing_to_open {
-                crate::checks::dry_run(sim, &plan.actions, arm.limits)
-                    .with_context(|| "task-open.json".to_string())?;
-                obs.observe(&Event::DryRunPassed {
-                    what: "task-open.json",
-                });
                 let t = Instant::now();
                 let episode = self.dir.join("task-open.mcap");
                 self.execute(

@@ -96,6 +96,8 @@ pub struct OpenTask {
     /// Distance of the face the tool pushes from the axis plane, plus the tool's radius.
     face_m: f64,
     q0: UnitQuaternion<f64>,
+    /// The joint's upper limit (its stop when opened).
+    upper_rad: f64,
     start: Vector3<f64>,
     workspace: Vec<[f64; 2]>,
     max_step_m: f64,
@@ -163,10 +165,37 @@ impl OpenTask {
             -up_axis
         };
         let start = v(start_xyz_m);
-        let mut out = axis.cross(&up).normalize();
-        if out.dot(&(start - anchor)) < 0.0 {
-            out = -out;
+        // A positive turn about the axis takes "up" towards axis x up: that must lead away from
+        // the tool, which pushes from the start's side.
+        let out = -axis.cross(&up).normalize();
+        if out.dot(&(start - anchor)) <= 0.0 {
+            return Err(TaskError::Config(format!(
+                "{}: task.object: a positive turn of `{}`'s joint moves it towards \
+                 arm.action.start_xyz_m, so the tool cannot push it open (allowed: a joint whose \
+                 positive direction opens the lid away from the arm; turn its axis around)",
+                scene.path.display(),
+                spec.object
+            )));
         }
+        // The contact must lie on the lid (up to its far edge from the axis).
+        let reach = (centre - anchor).dot(&up)
+            + body.iter().map(|(d, e)| d.dot(&up).abs() * e).sum::<f64>();
+        if spec.contact_m[1] > reach {
+            return Err(TaskError::Config(format!(
+                "{}: task.contact_m: [{}, {}] reaches past `{}`'s far edge (allowed: high <= \
+                 {reach:.3} m from the hinge axis)",
+                scene.path.display(),
+                spec.contact_m[0],
+                spec.contact_m[1],
+                spec.object
+            )));
+        }
+        let offset_direction = v(joint.offset_direction);
+        let offset_direction = if offset_direction.norm() > 0.0 {
+            offset_direction.normalize()
+        } else {
+            offset_direction
+        };
         let half_out: f64 = body.iter().map(|(d, e)| d.dot(&out).abs() * e).sum();
         let tool_r = tool_radius(scene);
         let space = &scene.space;
@@ -175,7 +204,8 @@ impl OpenTask {
             face_m: (centre - anchor).dot(&out) + half_out + tool_r,
             anchor,
             axis,
-            offset_direction: v(joint.offset_direction),
+            offset_direction,
+            upper_rad: joint.limits[1],
             up,
             out,
             q0,
@@ -212,7 +242,17 @@ impl OpenTask {
     /// `axis_offset_m`: approach, push along the arc, back away, hold; every position inside the
     /// workspace and the whole within the task's horizon, or a primitive error.
     pub fn actions(&self, axis_offset_m: f64, x: &[f64]) -> Result<Vec<Vec<f64>>, TaskError> {
-        let [commanded, contact] = [x[0], x[1]];
+        let &[commanded, contact] = x else {
+            return Err(TaskError::Primitive(format!(
+                "expected [commanded_rad, contact_m], got {} numbers",
+                x.len()
+            )));
+        };
+        if !(commanded.is_finite() && contact.is_finite() && axis_offset_m.is_finite()) {
+            return Err(TaskError::Primitive(format!(
+                "non-finite primitive [{commanded}, {contact}] or axis offset {axis_offset_m}"
+            )));
+        }
         let v = self.spec.speed_mps;
         let fast = (0.5 * self.max_step_m / self.period_s).max(v);
         let mut path = vec![self.start];
@@ -238,7 +278,7 @@ impl OpenTask {
         go_to(&mut path, end + self.out * RETREAT_M, v);
         for (k, p) in path.iter().enumerate() {
             for (i, [lo, hi]) in self.workspace.iter().enumerate() {
-                if p[i] < lo - 1e-9 || p[i] > hi + 1e-9 {
+                if !(lo - 1e-9..=hi + 1e-9).contains(&p[i]) {
                     return Err(TaskError::Primitive(format!(
                         "waypoint {k} leaves the workspace on axis {i}: {:.3} outside [{lo}, {hi}]",
                         p[i]
@@ -293,33 +333,49 @@ impl OpenTask {
     /// Probability that the lid is hinged under `belief`: the structure weights of a fit; the
     /// share of the prior's values for the prior; otherwise the share of `samples` with the hinge
     /// present (1 when the scene does not question it).
-    pub fn p_hinged(&self, space: &ParamSpace, belief: &Belief, samples: &[Vec<f64>]) -> f64 {
+    pub fn p_hinged(
+        &self,
+        space: &ParamSpace,
+        belief: &Belief,
+        samples: &[Vec<f64>],
+    ) -> Result<f64, TaskError> {
         let Some(i) = self.present_index else {
-            return 1.0;
+            return Ok(1.0);
         };
         if let (BeliefSource::Prior, Prior::Discrete { values }) =
             (belief.source, &space.params[i].prior)
         {
             let n = values.len().max(1) as f64;
-            return values.iter().filter(|v| **v > 0.5).count() as f64 / n;
+            return Ok(values.iter().filter(|v| **v > 0.5).count() as f64 / n);
         }
         let key = format!("{}.present", self.joint_path);
-        if !belief.structure_weights.is_empty() {
-            return belief
-                .structure_weights
-                .iter()
-                .filter(|(label, _)| {
-                    label.split(',').any(|kv| {
-                        kv.split_once('=').is_some_and(|(k, v)| {
-                            k == key && v.parse::<f64>().is_ok_and(|v| v > 0.5)
-                        })
-                    })
-                })
-                .map(|(_, w)| w)
-                .sum();
+        // The value of `key` in a hypothesis's label ("a=1,b=0"), if it names it.
+        let present_in = |label: &str| {
+            label.split(',').find_map(|kv| {
+                kv.split_once('=')
+                    .filter(|(k, _)| k.trim() == key)
+                    .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+            })
+        };
+        let named = belief
+            .structure_weights
+            .iter()
+            .filter_map(|(label, w)| present_in(label).map(|v| (v, *w)))
+            .collect::<Vec<_>>();
+        let p = if named.is_empty() {
+            // No weights that name the hinge (a belief without structures): the samples decide.
+            let n = samples.len().max(1) as f64;
+            samples.iter().filter(|t| t[i] > 0.5).count() as f64 / n
+        } else {
+            named.iter().filter(|(v, _)| *v > 0.5).map(|(_, w)| w).sum()
+        };
+        if !p.is_finite() {
+            return Err(TaskError::Belief(format!(
+                "the probability that `{key}` is 1 is {p} (structure weights {:?})",
+                belief.structure_weights
+            )));
         }
-        let n = samples.len().max(1) as f64;
-        samples.iter().filter(|t| t[i] > 0.5).count() as f64 / n
+        Ok(p)
     }
 
     /// The attempt `actions` at `theta` in the simulator, judged at its end.
@@ -378,8 +434,9 @@ fn ramped(actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 /// Plans the opening against `belief`: nothing to open when the belief holds the lid more likely
-/// welded than hinged (at even odds, as over the prior, it opens: leaving a hinged lid shut is as
-/// sure a failure as pushing a welded one); otherwise the primitive that minimises the failure rate plus the mean
+/// welded than hinged (robust mode at even odds, as over the prior, opens: leaving a hinged lid
+/// shut is as sure a failure as pushing a welded one; point mode follows the estimate's value of
+/// the hinge's presence); otherwise the primitive that minimises the failure rate plus the mean
 /// angle error (rad / pi, worth less than one success) over the belief's samples with the hinge
 /// present, chosen by the shared CEM, and scored again on fresh samples. Every candidate's actions
 /// must pass `check` (the arm's limits), as a slide task's do.
@@ -400,7 +457,7 @@ pub fn plan_open(
     };
     let p_hinged = match opts.mode {
         Mode::Point => f64::from(u8::from(task.hinged(&belief.estimate))),
-        Mode::Robust => task.p_hinged(space, belief, &judged_on),
+        Mode::Robust => task.p_hinged(space, belief, &judged_on)?,
     };
     let offset = task.offset_index.map_or(0.0, |i| belief.estimate[i]);
     let mut plan = OpenPlan {
@@ -430,7 +487,11 @@ pub fn plan_open(
     samples = hinged(samples);
     let target = task.spec.target_rad;
     let bounds = vec![
-        [0.5 * target, (1.5 * target).min(target + 0.5)],
+        // Never past the joint's stop.
+        [
+            0.5 * target,
+            (1.5 * target).min(target + 0.5).min(task.upper_rad),
+        ],
         task.spec.contact_m,
     ];
     let rollouts = std::sync::atomic::AtomicUsize::new(0);

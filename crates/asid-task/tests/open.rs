@@ -110,3 +110,59 @@ fn a_welded_lid_is_left_alone() {
     assert!(plan.nothing_to_open && plan.actions.is_empty(), "{plan:?}");
     assert_eq!(plan.p_hinged, 0.0);
 }
+
+#[test]
+fn the_chance_of_a_hinge_comes_from_the_fits_weights_the_prior_or_the_samples() {
+    let sim = sim();
+    let task = OpenTask::of_scene(sim.scene()).expect("task");
+    let space = &sim.scene().space;
+    // The prior: even odds, exactly, and a robust plan opens.
+    let prior = Belief::prior(space);
+    assert_eq!(task.p_hinged(space, &prior, &[]).expect("p"), 0.5);
+    // A fit's structure weights decide.
+    let mut fit = Belief::point(space, &theta_at(&sim, true, 0.0)).expect("belief");
+    fit.source = asid_task::BeliefSource::Fit;
+    fit.structure_weights = vec![
+        ("lid.hinge.present=0".into(), 0.3),
+        ("lid.hinge.present=1".into(), 0.7),
+    ];
+    assert!((task.p_hinged(space, &fit, &[]).expect("p") - 0.7).abs() < 1e-12);
+    fit.structure_weights[0].1 = 0.7;
+    fit.structure_weights[1].1 = 0.3;
+    let robust = TaskPlanOptions {
+        mode: Mode::Robust,
+        samples: 2,
+        ..opts()
+    };
+    let plan = plan_open(&sim, &task, &fit, &robust, &|_| Ok(())).expect("a plan");
+    assert!(plan.nothing_to_open && (plan.p_hinged - 0.3).abs() < 1e-12, "{plan:?}");
+    // Weights that do not name the hinge: the samples decide (here all hinged).
+    fit.structure_weights = vec![("other.present=0".into(), 1.0)];
+    let samples = vec![theta_at(&sim, true, 0.0); 3];
+    assert_eq!(task.p_hinged(space, &fit, &samples).expect("p"), 1.0);
+    // Weights that cannot be normalised are an error, not a silent push.
+    fit.structure_weights = vec![("lid.hinge.present=1".into(), f64::NAN)];
+    assert!(task.p_hinged(space, &fit, &samples).is_err());
+}
+
+#[test]
+fn a_joint_that_opens_towards_the_arm_and_a_contact_past_the_lid_are_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("scenes/articulation.toml")).expect("scene");
+    let dir = std::env::temp_dir().join(format!("asid-open-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenes")).expect("tmp");
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(root.join("robots"), dir.join("robots"));
+    let refused = |from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        let path = dir.join("scenes/articulation.toml");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+        let sim = asid_sim::Simulator::load(&path).expect("loads");
+        OpenTask::of_scene(sim.scene()).expect_err("refused").to_string()
+    };
+    let e = refused("axis = [0.0, 1.0, 0.0]", "axis = [0.0, -1.0, 0.0]");
+    assert!(e.contains("task.object") && e.contains("towards"), "{e}");
+    let e = refused("contact_m = [0.08, 0.2]", "contact_m = [0.08, 0.3]");
+    assert!(e.contains("task.contact_m") && e.contains("far edge"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
