@@ -333,6 +333,63 @@ fn run_balances_the_rod_with_the_hand() {
     assert!(rrd.len() > 1000, "{} bytes", rrd.len());
 }
 
+/// The whole loop for the articulation (`scenes/articulation.toml`): pushes that touch the lid,
+/// identification of the hinge's presence and axis, then the opening planned against the fit and
+/// run on the lab, or left alone when the fit holds the lid welded; judged from the tracker's
+/// orientations of the lid; the offline view reads the opening's plan and episode.
+#[test]
+fn run_opens_the_lid_or_leaves_it() {
+    let tmp = TempDir::new("station-open");
+    let out = tmp.join("runs");
+    let mut args = vec![
+        "run",
+        "scenes/articulation.toml",
+        "--seed",
+        "1",
+        "--latency",
+        "off",
+        "--rerun",
+        "off",
+        "--out-dir",
+        s(&out),
+    ];
+    args.extend(common::SMALL_PLAN);
+    let run = asid(&args).ok("asid run");
+    println!("{}", run.stdout);
+    let dir = &run_dirs(&out)[0];
+    let report = json_file(&dir.join("report.json"));
+    let truth_hinged = report["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "lid.hinge.present"))
+        .and_then(|p| p["truth"].as_f64())
+        .expect("the lab's truth")
+        > 0.5;
+    let task = &report["tasks"][0];
+    assert_eq!(task["goal"], "lid", "{report:#}");
+    let plan = json_file(&dir.join("task-lid.json"));
+    assert_eq!(plan["format"], "asid-open-plan-v1");
+    let left_alone = task["nothing_to_open"].as_bool().expect("nothing_to_open");
+    assert_eq!(plan["nothing_to_open"], left_alone);
+    if left_alone {
+        assert!(!dir.join("task-lid.mcap").exists());
+        assert!(
+            task["success"].is_null(),
+            "not judged without a run: {task}"
+        );
+    } else {
+        assert!(dir.join("task-lid.mcap").is_file());
+        let angle = task["angle_rad"].as_f64().expect("angle");
+        let error = task["angle_error_deg"].as_f64().expect("error");
+        assert!((angle.to_degrees() - 0.5f64.to_degrees()).abs() - error < 1e-6);
+        assert!(task["success"].is_boolean(), "{task}");
+    }
+    // Seed 1's lid is hinged: opened whether the small exploration touched it (the fit says
+    // hinged) or not (the odds stay even, and even odds open); never left shut.
+    println!("truth hinged: {truth_hinged}, left alone: {left_alone}, task: {task}");
+    assert!(truth_hinged && !left_alone, "{report:#}");
+    asid(&["view", s(dir)]).ok("asid view of an opening run");
+}
+
 #[test]
 fn run_and_replay_refuse_bad_arguments_before_planning() {
     let tmp = TempDir::new("station-refuse");

@@ -143,10 +143,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .task
             .as_ref()
             .is_some_and(|t| t.balance().is_some());
+        let opening = sim
+            .scene()
+            .spec
+            .task
+            .as_ref()
+            .is_some_and(|t| t.open().is_some());
         for t in report.iter().flat_map(|r| &r.tasks) {
             summary.tasks.push(t.goal.clone());
             let file = dir.join(format!("task-{}.json", t.goal));
-            if balancing {
+            if opening {
+                if let Some(plan) = read_json::<asid_task::OpenPlan>(&file)? {
+                    viz.log_event(&Event::OpenPlanned(&plan))?;
+                }
+            } else if balancing {
                 let attempt: Option<asid_station::balance::BalanceAttempt> = read_json(&file)?;
                 if let Some(attempt) = &attempt {
                     viz.log_event(&Event::BalancePlanned {
@@ -175,6 +185,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     perch: &t.goal,
                     outcome: &outcome,
                 })?;
+            }
+            if let (Some(angle_rad), Some(error_deg), Some(success), Some(at_rest)) =
+                (t.angle_rad, t.angle_error_deg, t.success, t.at_rest)
+            {
+                let outcome = asid_task::OpenOutcome {
+                    angle_rad,
+                    error_rad: error_deg.to_radians(),
+                    success,
+                    at_rest,
+                };
+                viz.log_event(&Event::OpenOutcome(&outcome))?;
             }
             if let (Some(object_xy_m), Some(distance_m), Some(success), Some(at_rest)) =
                 (t.object_xy_m, t.distance_m, t.success, t.at_rest)

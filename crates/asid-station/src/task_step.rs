@@ -84,7 +84,7 @@ fn plan_balancing(
     Ok((motion, limits, attempt))
 }
 
-/// Plans the opening of the scene's lid against `belief` (robust), writes `task-open.json`, puts a
+/// Plans the opening of the scene's lid against `belief` (robust), writes `task-<lid>.json`, puts a
 /// plan that moves through the dry run and tells the observers. Returns the task, the plan and its report entry (the lid's name as goal).
 pub(crate) fn plan_opening(
     sim: &Simulator,
@@ -101,14 +101,12 @@ pub(crate) fn plan_opening(
     };
     let plan = crate::task::plan_open(sim, &open, belief, &opts, checks)
         .with_context(|| "planning the opening".to_string())?;
-    write_json(dir, "task-open.json", &plan)?;
+    let file = format!("task-{}.json", open.spec.object);
+    write_json(dir, &file, &plan)?;
     obs.observe(&Event::OpenPlanned(&plan));
     if !plan.nothing_to_open {
-        crate::checks::dry_run(sim, &plan.actions, checks.limits)
-            .with_context(|| "task-open.json".to_string())?;
-        obs.observe(&Event::DryRunPassed {
-            what: "task-open.json",
-        });
+        crate::checks::dry_run(sim, &plan.actions, checks.limits).with_context(|| file.clone())?;
+        obs.observe(&Event::DryRunPassed { what: &file });
     }
     let mut entry = TaskReport::planned(
         &open.spec.object,
@@ -180,12 +178,13 @@ impl Station<'_> {
             report.tasks.push(entry);
             if !plan.nothing_to_open {
                 let t = Instant::now();
-                let episode = self.dir.join("task-open.mcap");
+                let name = format!("task-{}", open.spec.object);
+                let episode = self.dir.join(format!("{name}.mcap"));
                 self.execute(
                     arm,
                     Work::Actions(&plan.actions),
                     "task",
-                    "task-open.json",
+                    &format!("{name}.json"),
                     &episode,
                     obs,
                 )?;
@@ -197,7 +196,7 @@ impl Station<'_> {
                     entry.angle_error_deg = Some(outcome.error_deg());
                     entry.success = Some(outcome.success);
                     entry.at_rest = Some(outcome.at_rest);
-                    entry.episode = Some("task-open.mcap".into());
+                    entry.episode = Some(format!("{name}.mcap"));
                 }
             }
         }

@@ -135,7 +135,10 @@ fn the_chance_of_a_hinge_comes_from_the_fits_weights_the_prior_or_the_samples() 
         ..opts()
     };
     let plan = plan_open(&sim, &task, &fit, &robust, &|_| Ok(())).expect("a plan");
-    assert!(plan.nothing_to_open && (plan.p_hinged - 0.3).abs() < 1e-12, "{plan:?}");
+    assert!(
+        plan.nothing_to_open && (plan.p_hinged - 0.3).abs() < 1e-12,
+        "{plan:?}"
+    );
     // Weights that do not name the hinge: the samples decide (here all hinged).
     fit.structure_weights = vec![("other.present=0".into(), 1.0)];
     let samples = vec![theta_at(&sim, true, 0.0); 3];
@@ -158,11 +161,16 @@ fn a_joint_that_opens_towards_the_arm_and_a_contact_past_the_lid_are_refused() {
         let path = dir.join("scenes/articulation.toml");
         std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
         let sim = asid_sim::Simulator::load(&path).expect("loads");
-        OpenTask::of_scene(sim.scene()).expect_err("refused").to_string()
+        OpenTask::of_scene(sim.scene())
+            .expect_err("refused")
+            .to_string()
     };
     let e = refused("axis = [0.0, 1.0, 0.0]", "axis = [0.0, -1.0, 0.0]");
     assert!(e.contains("task.object") && e.contains("towards"), "{e}");
     let e = refused("contact_m = [0.08, 0.2]", "contact_m = [0.08, 0.3]");
-    assert!(e.contains("task.contact_m") && e.contains("far edge"), "{e}");
+    assert!(
+        e.contains("task.contact_m") && e.contains("far edge"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
