@@ -290,14 +290,20 @@ impl Design {
 /// control periods (joint-position plans are returned as they are): the acceleration builds up
 /// over a few periods instead of jumping, which a real arm's 1 kHz interpolation follows without
 /// overshooting. The planner and the random baseline try it for a sequence the arm's check
-/// refuses. The average lags the motion by a period: what it would still move after the horizon
-/// (up to two thirds of the last step) is cut, and the result is projected again (ending at rest).
+/// refuses. The average lags the motion by two periods, so the last two steps are left out
+/// before it: the averaged motion ramps down to rest inside the horizon (a motion still moving
+/// at full step when the plan ends stops as abruptly as one that starts from rest; measured on
+/// the articulation start with the workspace to x 0.78, every such push was refused at its last
+/// target). The result is projected again.
 pub fn smoothed(bounds: &ActionBounds, actions: &[Vec<f64>]) -> Vec<Vec<f64>> {
     if !bounds.is_delta() {
         return actions.to_vec();
     }
-    let mut out = smooth(actions, SMOOTHING_PERIODS);
-    out.truncate(actions.len());
+    let keep = actions.len().saturating_sub(SMOOTHING_PERIODS - 1);
+    let mut out = smooth(&actions[..keep], SMOOTHING_PERIODS);
+    // A horizon shorter than the average: at rest, the length kept.
+    let dim = actions.first().map_or(0, Vec::len);
+    out.resize(actions.len(), vec![0.0; dim]);
     bounds.project(&out).0
 }
 
