@@ -387,6 +387,10 @@ fn run_opens_the_lid_or_leaves_it() {
     // hinged) or not (the odds stay even, and even odds open); never left shut.
     println!("truth hinged: {truth_hinged}, left alone: {left_alone}, task: {task}");
     assert!(truth_hinged && !left_alone, "{report:#}");
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("opened to"), "{said}");
+    // The fit (structure odds beyond what a float holds) reads back, and the offline view reads
+    // the opening's plan and episode.
     asid(&["view", s(dir)]).ok("asid view of an opening run");
 }
 

@@ -256,6 +256,20 @@ impl Report {
                     t.tilt_deg.unwrap_or(f64::NAN),
                     if ok { "SUCCESS" } else { "fell" },
                 ),
+                (_, _, _) if t.nothing_to_open => writeln!(
+                    s,
+                    "  task {:<6} nothing to open: the fit holds it welded",
+                    t.goal
+                ),
+                (_, _, Some(ok)) if t.angle_rad.is_some() => writeln!(
+                    s,
+                    "  task {:<6} predicted {:.0} %: opened to {:.3} rad, {:.2} deg from the target: {}",
+                    t.goal,
+                    100.0 * t.predicted_success,
+                    t.angle_rad.unwrap_or(f64::NAN),
+                    t.angle_error_deg.unwrap_or(f64::NAN),
+                    if ok { "SUCCESS" } else { "missed" },
+                ),
                 (Some([x, y]), Some(d), Some(ok)) => writeln!(
                     s,
                     "  task goal {:<6} predicted {:.0} %: came to rest at ({x:.3}, {y:.3}) m, \

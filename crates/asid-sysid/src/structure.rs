@@ -52,7 +52,9 @@ pub struct StructureVerdict {
     pub chosen: BTreeMap<String, f64>,
     /// BIC of the runner-up minus that of the chosen hypothesis.
     pub delta_bic: f64,
-    /// Posterior odds of the chosen hypothesis against the runner-up, `exp(delta_bic / 2)`.
+    /// Posterior odds of the chosen hypothesis against the runner-up, `exp(delta_bic / 2)`,
+    /// capped at `f64::MAX` (a BIC difference above 1419): JSON has no infinity, and an infinite
+    /// value was written as `null` that no reader could read back.
     pub posterior_odds: f64,
     /// The threshold on `delta_bic` for an identified structure ([`DECISIVE_BIC`]).
     pub threshold: f64,
@@ -171,7 +173,7 @@ pub fn choose(
         .filter(|h| !h.chosen)
         .min_by(|a, b| a.bic.total_cmp(&b.bic));
     let delta = runner_up.map_or(f64::INFINITY, |h| h.delta_bic);
-    let odds = (delta / 2.0).exp();
+    let odds = (delta / 2.0).exp().min(f64::MAX);
     let describe = |s: &BTreeMap<String, f64>| {
         s.iter()
             .map(|(n, v)| format!("{n} = {v}"))
