@@ -104,7 +104,7 @@ pub fn judge_open_episode(scene: &Scene, task: &OpenTask, episode: &Path) -> Res
                 episode.display()
             )
         })?;
-    let rows: Vec<(f64, f64)> = ep
+    let rows: Vec<(f64, [f64; 1])> = ep
         .obs_t_s
         .iter()
         .zip(&ep.obs)
@@ -116,7 +116,7 @@ pub fn judge_open_episode(scene: &Scene, task: &OpenTask, episode: &Path) -> Res
             let q = nalgebra::UnitQuaternion::from_quaternion(nalgebra::Quaternion::new(
                 q[0], q[1], q[2], q[3],
             ));
-            Some((*t, task.angle_of(&q)))
+            Some((*t, [task.angle_of(&q)]))
         })
         .collect();
     let t_end = rows
@@ -129,17 +129,7 @@ pub fn judge_open_episode(scene: &Scene, task: &OpenTask, episode: &Path) -> Res
         })?
         .0;
     let mean_over = |from: f64, to: f64| {
-        let sel: Vec<f64> = rows
-            .iter()
-            .filter(|(t, _)| *t >= t_end - from && *t <= t_end - to)
-            .map(|r| r.1)
-            .collect();
-        let n = sel.len() as f64;
-        (sel.len() >= 2).then(|| {
-            let m = sel.iter().sum::<f64>() / n;
-            let var = sel.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (n - 1.0) / n;
-            (m, var)
-        })
+        window_mean(&rows, t_end - from, t_end - to).map(|([m], var)| (m, var))
     };
     let (last, var_last) = mean_over(0.2, 0.0).with_context(|| {
         format!(
@@ -151,6 +141,32 @@ pub fn judge_open_episode(scene: &Scene, task: &OpenTask, episode: &Path) -> Res
         (e - last).abs() < 0.5f64.to_radians() + 3.0 * (var_e + var_last).sqrt()
     });
     Ok(task.judge(last, at_rest))
+}
+
+/// The mean of the `rows` sampled in `[from_s, to_s]` and the variance of that mean (squared
+/// deviations summed over the components, / (n - 1) / n); `None` below 2 samples. The window
+/// statistic of every task's judge.
+fn window_mean<const N: usize>(
+    rows: &[(f64, [f64; N])],
+    from_s: f64,
+    to_s: f64,
+) -> Option<([f64; N], f64)> {
+    let sel: Vec<&[f64; N]> = rows
+        .iter()
+        .filter(|(t, _)| *t >= from_s && *t <= to_s)
+        .map(|r| &r.1)
+        .collect();
+    let n = sel.len() as f64;
+    (sel.len() >= 2).then(|| {
+        let m: [f64; N] = std::array::from_fn(|k| sel.iter().map(|p| p[k]).sum::<f64>() / n);
+        let var = sel
+            .iter()
+            .map(|p| (0..N).map(|k| (p[k] - m[k]).powi(2)).sum::<f64>())
+            .sum::<f64>()
+            / (n - 1.0)
+            / n;
+        (m, var)
+    })
 }
 
 /// Where the tracker last saw `object`: the mean of its positions over the episode's last 0.2 s (the
@@ -176,25 +192,7 @@ pub fn final_position(episode: &asid_core::Episode, object: &str) -> Result<([f6
         .last()
         .with_context(|| format!("no tracked position of `{object}`"))?
         .0;
-    // Mean position over a window and the variance of that mean.
-    let mean_over = |from: f64, to: f64| {
-        let sel: Vec<[f64; 2]> = rows
-            .iter()
-            .filter(|(t, _)| *t >= t_end - from && *t <= t_end - to)
-            .map(|r| r.1)
-            .collect();
-        let n = sel.len() as f64;
-        (sel.len() >= 2).then(|| {
-            let m = [0, 1].map(|k| sel.iter().map(|p| p[k]).sum::<f64>() / n);
-            let var = sel
-                .iter()
-                .map(|p| (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2))
-                .sum::<f64>()
-                / (n - 1.0)
-                / n;
-            (m, var)
-        })
-    };
+    let mean_over = |from: f64, to: f64| window_mean(&rows, t_end - from, t_end - to);
     let (last, var_last) =
         mean_over(0.2, 0.0).context("fewer than 2 tracked positions in the last 0.2 s")?;
     // At rest: the two means differ by less than 3 mm beyond what the tracker's noise explains.
