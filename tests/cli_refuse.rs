@@ -95,6 +95,35 @@ fn an_empty_contact_range_is_refused() {
 }
 
 #[test]
+fn a_carry_waypoint_outside_the_workspace_is_refused() {
+    check_refuses(
+        "payload",
+        "path_m = [[0.55, 0.15, 0.30]",
+        "path_m = [[0.55, 0.15, 0.10]",
+        "task.path_m[0]",
+        "outside the workspace",
+    );
+}
+
+#[test]
+fn a_carry_of_a_free_object_or_with_no_tolerance_is_refused() {
+    check_refuses(
+        "payload",
+        "tolerance_m = 0.001",
+        "tolerance_m = 0.0",
+        "task.tolerance_m",
+        "0 < tolerance_m <= 0.05",
+    );
+    check_refuses(
+        "payload",
+        "pose = { xyz_m = [0.0, 0.0, 0.01] }\nmass_kg = 0.5\nattach = \"tool\"",
+        "pose = { xyz_m = [0.5, 0.0, 0.1] }\nmass_kg = 0.5",
+        "task.object",
+        "not held by the tool",
+    );
+}
+
+#[test]
 fn check_of_dev_zero_stops_at_the_size_cap() {
     let out = asid(&["check", "/dev/zero"]);
     assert_ne!(out.code, 0);

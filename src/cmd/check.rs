@@ -164,6 +164,17 @@ fn print_text(path: &Path, c: &Checked) {
                 t.object, t.perch, t.carry_z_m, t.grasp_force_n, t.settle_s
             );
         }
+        Some(asid_core::SceneTask::Carry(t)) => {
+            println!(
+                "  task: carry `{}` through {} waypoints at up to {} m/s, within {} m of the path, \
+                 {} settling steps",
+                t.object,
+                t.path_m.len(),
+                t.speed_mps,
+                t.tolerance_m,
+                t.settle_steps
+            );
+        }
         Some(asid_core::SceneTask::Open(t)) => {
             println!(
                 "  task: open `{}` to {:.3} rad (+- {:.3}), pushed {:?} m from the hinge at {} m/s, {} steps",

@@ -17,7 +17,7 @@ use asid_explore::{Criterion, NoiseModel, PlanOptions, SimExperiment, Target};
 use asid_sim::{ActionBounds, Simulator};
 use asid_sysid::FitOptions;
 use asid_task::pick_place::BalanceMotion;
-use asid_task::{Belief, Mode, OpenTask, SlideTask, TaskPlanOptions};
+use asid_task::{Belief, CarryTask, Mode, OpenTask, SlideTask, TaskPlanOptions};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -119,6 +119,7 @@ enum EvalTask {
     Slide(Box<SlideTask>),
     Balance(Box<BalanceMotion>),
     Open(Box<OpenTask>),
+    Carry(Box<CarryTask>),
 }
 
 impl EvalTask {
@@ -127,6 +128,7 @@ impl EvalTask {
             Self::Slide(t) => &t.goal.name,
             Self::Balance(m) => &m.spec.perch,
             Self::Open(t) => &t.spec.object,
+            Self::Carry(t) => &t.spec.object,
         }
     }
 }
@@ -136,7 +138,7 @@ fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalT
     let task = scene.spec.task.as_ref().with_context(|| {
         format!(
             "{}: the scene declares no [task] (scenes with a task: shuffleboard, sphere, \
-             rod_balance, articulation)",
+             rod_balance, articulation, payload)",
             args.scene.display()
         )
     })?;
@@ -168,6 +170,17 @@ fn eval_tasks(args: &Args, scene: &asid_core::Scene) -> anyhow::Result<Vec<EvalT
                 );
             }
             Ok(vec![EvalTask::Open(Box::new(OpenTask::of_scene(scene)?))])
+        }
+        SceneTask::Carry(spec) => {
+            if let Some(g) = args.goals.as_deref()
+                && g.trim() != spec.object
+            {
+                bail!(
+                    "--goals: `{g}` (the carry's only goal is `{}`)",
+                    spec.object
+                );
+            }
+            Ok(vec![EvalTask::Carry(Box::new(CarryTask::of_scene(scene)?))])
         }
     }
 }
@@ -247,6 +260,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     EvalTask::Slide(task) => ctx.slide(task, &belief, &opts),
                     EvalTask::Balance(motion) => ctx.balance(motion, &belief, &opts),
                     EvalTask::Open(task) => ctx.open(task, &belief, &opts),
+                    EvalTask::Carry(task) => ctx.carry(task, &belief, &opts),
                 };
                 match judged {
                     Ok((judged, line)) => {
@@ -279,6 +293,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 "the lid's angle error, deg (a welded lid: 0 when left alone; a hinged lid left \
                  shut: the whole target)"
             }
+            Some(EvalTask::Carry(_)) => "the tool's largest distance from the path, mm",
             _ => "distance to the zone, m",
         },
     };
@@ -551,6 +566,40 @@ impl Trial<'_> {
             success: o.success,
             metric: o.error_deg(),
             at_rest: Some(o.at_rest),
+        };
+        Ok((judged, line))
+    }
+
+    /// Plans the carry against `belief` (the payload's feed-forward learned in the simulator), runs
+    /// it on the lab and judges the arm's measured joint positions against the path.
+    fn carry(
+        &self,
+        task: &CarryTask,
+        belief: &Belief,
+        opts: &TaskPlanOptions,
+    ) -> anyhow::Result<(Judged, String)> {
+        let checks = asid_station::task::TaskChecks {
+            limits: self.limits,
+            control_loop: false,
+        };
+        let plan = asid_station::task::plan_carry(self.sim, task, belief, opts, checks)?;
+        let what = format!("task-{}", task.spec.object);
+        let (episode, _) = self.execute(Work::Actions(&plan.actions), self.limits, &what)?;
+        let o = asid_station::task::judge_carry_episode(self.sim, task, &episode)?;
+        let line = format!(
+            "carry (lift {:.2} mm): predicted {:>3.0} %, largest error {:.3} mm at step {} \
+             (rms {:.3}) {}",
+            1e3 * plan.max_lift_m,
+            100.0 * plan.predicted_success,
+            o.max_error_mm(),
+            o.worst_step,
+            1e3 * o.rms_error_m,
+            if o.success { "IN" } else { "out" },
+        );
+        let judged = Judged {
+            success: o.success,
+            metric: o.max_error_mm(),
+            at_rest: None,
         };
         Ok((judged, line))
     }

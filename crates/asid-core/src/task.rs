@@ -1,7 +1,7 @@
 //! The task a scene poses (`[task]` in a scene file): what the arm must achieve once the unknown
 //! parameters are identified, how success is judged and what the planner may choose.
 //!
-//! Three kinds exist:
+//! Four kinds exist:
 //! - `slide_to_zone` (the shuffleboard and the sphere-striking tasks): the tool pushes or strikes an
 //!   object along the line towards a goal zone and stops; the object slides or rolls out and must
 //!   come to rest inside the zone. A task names one or more goal zones; each is planned and judged
@@ -11,6 +11,8 @@
 //!   opens; the rod must stay up.
 //! - `open` (ASID's articulation, [`crate::task_open::OpenSpec`]): the tool pushes a hinged lid
 //!   open along an arc about the hinge to a target angle, or reports that the lid is welded.
+//! - `carry` (the payload, [`crate::task_carry::CarrySpec`]): the arm carries a payload held by its
+//!   tool along a path of waypoints, within a tracking-error bound at every control step.
 //!
 //! ```toml
 //! [task]
@@ -43,6 +45,8 @@ pub enum TaskKind {
     Balance,
     /// Open a hinged lid to a target angle.
     Open,
+    /// Carry a payload along a path within a tracking-error bound.
+    Carry,
 }
 
 /// The `[task]` table of a scene, by its `kind`.
@@ -55,6 +59,8 @@ pub enum SceneTask {
     Balance(BalanceSpec),
     /// `kind = "open"`.
     Open(crate::task_open::OpenSpec),
+    /// `kind = "carry"`.
+    Carry(crate::task_carry::CarrySpec),
 }
 
 impl SceneTask {
@@ -64,6 +70,7 @@ impl SceneTask {
             Self::SlideToZone(_) => TaskKind::SlideToZone,
             Self::Balance(_) => TaskKind::Balance,
             Self::Open(_) => TaskKind::Open,
+            Self::Carry(_) => TaskKind::Carry,
         }
     }
 
@@ -73,6 +80,7 @@ impl SceneTask {
             Self::SlideToZone(t) => &t.object,
             Self::Balance(t) => &t.object,
             Self::Open(t) => &t.object,
+            Self::Carry(t) => &t.object,
         }
     }
 
@@ -80,7 +88,7 @@ impl SceneTask {
     pub fn slide(&self) -> Option<&TaskSpec> {
         match self {
             Self::SlideToZone(t) => Some(t),
-            Self::Balance(_) | Self::Open(_) => None,
+            Self::Balance(_) | Self::Open(_) | Self::Carry(_) => None,
         }
     }
 
@@ -88,7 +96,7 @@ impl SceneTask {
     pub fn balance(&self) -> Option<&BalanceSpec> {
         match self {
             Self::Balance(t) => Some(t),
-            Self::SlideToZone(_) | Self::Open(_) => None,
+            Self::SlideToZone(_) | Self::Open(_) | Self::Carry(_) => None,
         }
     }
 
@@ -96,7 +104,15 @@ impl SceneTask {
     pub fn open(&self) -> Option<&crate::task_open::OpenSpec> {
         match self {
             Self::Open(t) => Some(t),
-            Self::SlideToZone(_) | Self::Balance(_) => None,
+            Self::SlideToZone(_) | Self::Balance(_) | Self::Carry(_) => None,
+        }
+    }
+
+    /// The payload task, if it is one.
+    pub fn carry(&self) -> Option<&crate::task_carry::CarrySpec> {
+        match self {
+            Self::Carry(t) => Some(t),
+            Self::SlideToZone(_) | Self::Balance(_) | Self::Open(_) => None,
         }
     }
 }
@@ -227,6 +243,7 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
         Some(SceneTask::SlideToZone(t)) => validate_slide(file, s, t),
         Some(SceneTask::Balance(t)) => crate::task_balance::validate_balance(file, s, t),
         Some(SceneTask::Open(t)) => crate::task_open::validate_open(file, s, t),
+        Some(SceneTask::Carry(t)) => crate::task_carry::validate_carry(file, s, t),
     }
 }
 

@@ -455,6 +455,11 @@ fn insert_arm(
                 &mut physics.multibody_joints,
                 UrdfMultibodyOptions::DISABLE_SELF_CONTACTS,
             );
+            // A multibody at rest falls asleep, and a sleeping multibody ignores its motors' new
+            // targets: an arm that paused at a waypoint stayed frozen there under full torque.
+            for link in &handles.links {
+                *physics.bodies[link.body].activation_mut() = RigidBodyActivation::cannot_sleep();
+            }
             let body_of = |name: &str| -> Result<RigidBodyHandle, SimError> {
                 names
                     .iter()

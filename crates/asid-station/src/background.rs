@@ -67,6 +67,8 @@ enum Owned {
     },
     OpenPlanned(Box<asid_task::OpenPlan>),
     OpenOutcome(Box<asid_task::OpenOutcome>),
+    CarryPlanned(Box<asid_task::CarryPlan>),
+    CarryOutcome(Box<asid_task::CarryOutcome>),
     Finished(Box<Report>),
 }
 
@@ -123,6 +125,8 @@ impl Owned {
             },
             Event::OpenPlanned(p) => Self::OpenPlanned(Box::new((*p).clone())),
             Event::OpenOutcome(o) => Self::OpenOutcome(Box::new((*o).clone())),
+            Event::CarryPlanned(p) => Self::CarryPlanned(Box::new((*p).clone())),
+            Event::CarryOutcome(o) => Self::CarryOutcome(Box::new((*o).clone())),
             Event::Finished(r) => Self::Finished(Box::new((*r).clone())),
         }
     }
@@ -164,6 +168,8 @@ impl Owned {
             Self::BalanceOutcome { perch, outcome } => Event::BalanceOutcome { perch, outcome },
             Self::OpenPlanned(p) => Event::OpenPlanned(p),
             Self::OpenOutcome(o) => Event::OpenOutcome(o),
+            Self::CarryPlanned(p) => Event::CarryPlanned(p),
+            Self::CarryOutcome(o) => Event::CarryOutcome(o),
             Self::Finished(r) => Event::Finished(r),
         }
     }

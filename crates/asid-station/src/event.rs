@@ -93,6 +93,10 @@ pub enum Event<'a> {
     OpenPlanned(&'a asid_task::OpenPlan),
     /// An opening attempt was judged from the tracker's last poses of the lid.
     OpenOutcome(&'a asid_task::OpenOutcome),
+    /// A carry of the payload was planned (its commands learned in the identified simulator).
+    CarryPlanned(&'a asid_task::CarryPlan),
+    /// A carry was judged from the arm's measured joint positions.
+    CarryOutcome(&'a asid_task::CarryOutcome),
     /// The loop finished; the report is complete.
     Finished(&'a Report),
 }

@@ -128,6 +128,9 @@ pub struct TaskReport {
     /// Opening: the belief said the lid is welded, so nothing was run.
     #[serde(default)]
     pub nothing_to_open: bool,
+    /// Carry: the tool's largest distance from the path (mm).
+    #[serde(default)]
+    pub max_error_mm: Option<f64>,
     /// The attempt's episode file.
     pub episode: Option<String>,
 }
@@ -148,6 +151,7 @@ impl TaskReport {
             angle_rad: None,
             angle_error_deg: None,
             nothing_to_open: false,
+            max_error_mm: None,
             episode: None,
         }
     }
@@ -260,6 +264,14 @@ impl Report {
                     s,
                     "  task {:<6} nothing to open: the fit holds it welded",
                     t.goal
+                ),
+                (_, _, Some(ok)) if t.max_error_mm.is_some() => writeln!(
+                    s,
+                    "  task {:<6} predicted {:.0} %: carried {:.3} mm from the path at most: {}",
+                    t.goal,
+                    100.0 * t.predicted_success,
+                    t.max_error_mm.unwrap_or(f64::NAN),
+                    if ok { "SUCCESS" } else { "missed" },
                 ),
                 (_, _, Some(ok)) if t.angle_rad.is_some() => writeln!(
                     s,

@@ -459,6 +459,15 @@ pub fn reanalyse(r: &Reanalysis<'_>, opts: &LoopOptions, obs: &mut dyn Observer)
                 crate::task_step::plan_opening(sim, &belief, opts.seed, checks, dir, obs)?;
             report.tasks.push(entry);
         }
+        if scene.spec.task.as_ref().and_then(|t| t.carry()).is_some() {
+            let checks = crate::task::TaskChecks {
+                limits: &limits,
+                control_loop: false,
+            };
+            let (_, _, entry) =
+                crate::task_step::plan_carrying(sim, &belief, opts.seed, checks, dir, obs)?;
+            report.tasks.push(entry);
+        }
         for goal in slide_goals(scene) {
             // Re-planned for the simulated lab: a plan for a Franka needs the run's arm.
             let checks = crate::task::TaskChecks {

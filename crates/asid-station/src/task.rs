@@ -8,7 +8,10 @@ use asid_arm::SafetyLimits;
 use asid_core::Scene;
 use asid_core::scene::ChannelKind;
 use asid_sim::Simulator;
-use asid_task::{Belief, OpenOutcome, OpenTask, Outcome, SlideTask, TaskPlan, TaskPlanOptions};
+use asid_task::{
+    Belief, CarryOutcome, CarryPlan, CarryTask, OpenOutcome, OpenTask, Outcome, SlideTask,
+    TaskPlan, TaskPlanOptions,
+};
 
 use crate::error::{Context, Result};
 
@@ -79,6 +82,69 @@ pub fn plan_open(
 ) -> Result<asid_task::OpenPlan> {
     let check = candidate_check(sim, checks)?;
     Ok(asid_task::plan_open(sim, task, belief, opts, &check)?)
+}
+
+/// Plans the carry of the scene's payload against `belief`; the learned actions must pass
+/// `checks`, as every task candidate's do.
+pub fn plan_carry(
+    sim: &Simulator,
+    task: &CarryTask,
+    belief: &Belief,
+    opts: &TaskPlanOptions,
+    checks: TaskChecks<'_>,
+) -> Result<CarryPlan> {
+    let check = candidate_check(sim, checks)?;
+    Ok(asid_task::plan_carry(sim, task, belief, opts, &check)?)
+}
+
+/// Judges a carry from its episode: the arm's measured joint positions after each command (the
+/// k-th recorded state is the state after k commands, whatever its stamp: a control period that
+/// ran a physics step long must not shift the comparison by a step's motion), through forward
+/// kinematics to the tool centre point, against the path. Fewer recorded states than the carry
+/// has steps is an error, not a pass.
+pub fn judge_carry_episode(
+    sim: &Simulator,
+    task: &CarryTask,
+    episode: &Path,
+) -> Result<CarryOutcome> {
+    let input = crate::identify::read_input(episode, sim.scene())?;
+    let ep = &input.episode;
+    let offset = ep
+        .channel_offset(ChannelKind::JointPosition, None)
+        .with_context(|| {
+            format!(
+                "{}: the episode holds no measured joint positions (a carry is judged from them)",
+                episode.display()
+            )
+        })?;
+    let arm = sim.arm();
+    let states: Vec<Vec<f64>> = ep
+        .obs
+        .iter()
+        .filter_map(|row| {
+            (0..arm.dof())
+                .map(|i| row.get(offset + i).copied().flatten())
+                .collect::<Option<Vec<f64>>>()
+        })
+        .collect();
+    let steps = task.path().len();
+    if states.len() < steps {
+        return Err(crate::error::StationError::input(format!(
+            "{}: {} measured joint states, the carry has {steps} control steps (the start and \
+             one per command)",
+            episode.display(),
+            states.len()
+        )));
+    }
+    let tcp: Vec<[f64; 3]> = states[..steps]
+        .iter()
+        .map(|q| {
+            let p = arm.world_from_tcp(q).translation.vector;
+            [p.x, p.y, p.z]
+        })
+        .collect();
+    task.judge(&tcp)
+        .with_context(|| format!("{}", episode.display()))
 }
 
 /// Judges an attempt from its episode: the tracker's last poses of the task's object.

@@ -2,7 +2,8 @@
 //! each kind of task: every goal zone of a slide task (a push in the scene's action space), the
 //! balancing task (the hand's pick-and-place motion, [`crate::balance`]), or the opening of a lid
 //! (a push along the believed hinge's arc in the scene's action space, or nothing when the belief
-//! holds the lid welded).
+//! holds the lid welded), or the carry of a payload (tool targets learned in the identified
+//! simulator, in the scene's action space).
 
 use std::path::Path;
 use std::time::Instant;
@@ -117,6 +118,36 @@ pub(crate) fn plan_opening(
     Ok((open, plan, entry))
 }
 
+/// Plans the carry of the scene's payload against `belief` (robust), writes `task-<payload>.json`,
+/// puts the plan through the dry run and tells the observers.
+pub(crate) fn plan_carrying(
+    sim: &Simulator,
+    belief: &Belief,
+    seed: u64,
+    checks: crate::task::TaskChecks<'_>,
+    dir: &Path,
+    obs: &mut dyn Observer,
+) -> Result<(asid_task::CarryTask, asid_task::CarryPlan, TaskReport)> {
+    let task = asid_task::CarryTask::of_scene(sim.scene())?;
+    let opts = asid_task::TaskPlanOptions {
+        seed,
+        ..Default::default()
+    };
+    let plan = crate::task::plan_carry(sim, &task, belief, &opts, checks)
+        .with_context(|| "planning the carry".to_string())?;
+    let file = format!("task-{}.json", task.spec.object);
+    write_json(dir, &file, &plan)?;
+    obs.observe(&Event::CarryPlanned(&plan));
+    crate::checks::dry_run(sim, &plan.actions, checks.limits).with_context(|| file.clone())?;
+    obs.observe(&Event::DryRunPassed { what: &file });
+    let entry = TaskReport::planned(
+        &task.spec.object,
+        vec![plan.max_lift_m],
+        plan.predicted_success,
+    );
+    Ok((task, plan, entry))
+}
+
 impl Station<'_> {
     /// Plans and runs the scene's task against `belief`; fills the report's task entries and
     /// timings.
@@ -198,6 +229,36 @@ impl Station<'_> {
                     entry.at_rest = Some(outcome.at_rest);
                     entry.episode = Some(format!("{name}.mcap"));
                 }
+            }
+        }
+        if scene.spec.task.as_ref().and_then(|t| t.carry()).is_some() {
+            let t = Instant::now();
+            let checks = crate::task::TaskChecks {
+                limits: arm.limits,
+                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
+            };
+            let (task, plan, entry) =
+                plan_carrying(sim, belief, self.opts.seed, checks, self.dir, obs)?;
+            plan_s += elapsed(t);
+            report.tasks.push(entry);
+            let t = Instant::now();
+            let name = format!("task-{}", task.spec.object);
+            let episode = self.dir.join(format!("{name}.mcap"));
+            self.execute(
+                arm,
+                Work::Actions(&plan.actions),
+                "task",
+                &format!("{name}.json"),
+                &episode,
+                obs,
+            )?;
+            let outcome = crate::task::judge_carry_episode(sim, &task, &episode)?;
+            run_s += elapsed(t);
+            obs.observe(&Event::CarryOutcome(&outcome));
+            if let Some(entry) = report.tasks.last_mut() {
+                entry.max_error_mm = Some(outcome.max_error_mm());
+                entry.success = Some(outcome.success);
+                entry.episode = Some(format!("{name}.mcap"));
             }
         }
         for goal in slide_goals(scene) {

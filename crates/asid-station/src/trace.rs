@@ -111,6 +111,22 @@ impl Observer for Trace {
                 at_rest = o.at_rest,
                 "opening outcome"
             ),
+            Event::CarryPlanned(p) => info!(
+                target: "asid::station",
+                max_lift_m = p.max_lift_m,
+                learning_error_m = ?p.learning_error_m,
+                predicted_success = p.predicted_success,
+                predicted_max_error_m = p.predicted_max_error_m,
+                "carry planned"
+            ),
+            Event::CarryOutcome(o) => info!(
+                target: "asid::station",
+                max_error_m = o.max_error_m,
+                rms_error_m = o.rms_error_m,
+                worst_step = o.worst_step,
+                success = o.success,
+                "carry outcome"
+            ),
             Event::Finished(r) => info!(
                 target: "asid::station",
                 scene = %r.scene,

@@ -14,7 +14,9 @@
 //! its axis, released, judged by its tilt), the planner of that point ([`BalanceTask`],
 //! [`plan_balance`], the same CEM and beliefs) and the hand's pick-and-place motion that carries a
 //! plan out ([`pick_place`]); for the articulation, the opening of a lid along the arc about the
-//! believed hinge, or nothing when the belief holds the lid welded ([`open`], [`plan_open`]).
+//! believed hinge, or nothing when the belief holds the lid welded ([`open`], [`plan_open`]); for
+//! the payload, a carry along a path whose commands feed the believed payload forward, learned in
+//! the simulator ([`carry`], [`plan_carry`]).
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -31,6 +33,7 @@
 pub mod balance;
 mod balance_plan;
 mod belief;
+pub mod carry;
 pub mod open;
 pub mod pick_place;
 mod planner;
@@ -41,6 +44,7 @@ pub use balance_plan::{
     FINGER_PAD_HALF_M, plan_balance,
 };
 pub use belief::{Belief, BeliefSource};
+pub use carry::{CarryOutcome, CarryPlan, CarryTask, plan_carry};
 pub use open::{OpenOutcome, OpenPlan, OpenTask, plan_open};
 pub use planner::{
     ArmCheck, Mode, PREDICTION_SAMPLES, TASK_PLAN_FORMAT, TaskPlan, TaskPlanOptions, plan_task,
