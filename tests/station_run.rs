@@ -394,6 +394,45 @@ fn run_opens_the_lid_or_leaves_it() {
     asid(&["view", s(dir)]).ok("asid view of an opening run");
 }
 
+/// The whole loop for the payload (`scenes/payload.toml`): an exploration of the arm's own
+/// dynamics, identification of the payload's mass and centre of mass from the joint torques, then
+/// the carry learned against the fit, run on the lab and judged from the arm's measured joints;
+/// the offline view reads the carry's plan and episode.
+#[test]
+fn run_carries_the_payload() {
+    let tmp = TempDir::new("station-carry");
+    let out = tmp.join("runs");
+    let mut args = vec![
+        "run",
+        "scenes/payload.toml",
+        "--seed",
+        "1",
+        "--rerun",
+        "off",
+        "--out-dir",
+        s(&out),
+    ];
+    args.extend(common::SMALL_PLAN);
+    let run = asid(&args).ok("asid run");
+    println!("{}", run.stdout);
+    let dir = &run_dirs(&out)[0];
+    let report = json_file(&dir.join("report.json"));
+    let task = &report["tasks"][0];
+    assert_eq!(task["goal"], "payload", "{report:#}");
+    let plan = json_file(&dir.join("task-payload.json"));
+    assert_eq!(plan["format"], "asid-carry-plan-v1");
+    assert!(dir.join("task-payload.mcap").is_file());
+    let max_mm = task["max_error_mm"].as_f64().expect("max_error_mm");
+    let rms_mm = task["rms_error_mm"].as_f64().expect("rms_error_mm");
+    assert!(rms_mm > 0.0 && rms_mm <= max_mm, "{task}");
+    // The lab's joints carry encoder noise and offsets: never a perfect carry, never metres off.
+    assert!(max_mm > 0.01 && max_mm < 10.0, "{task}");
+    assert_eq!(task["success"].as_bool(), Some(max_mm <= 1.0), "{task}");
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("from the path at most"), "{said}");
+    asid(&["view", s(dir)]).ok("asid view of a carry run");
+}
+
 #[test]
 fn run_and_replay_refuse_bad_arguments_before_planning() {
     let tmp = TempDir::new("station-refuse");

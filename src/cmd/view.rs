@@ -149,10 +149,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .task
             .as_ref()
             .is_some_and(|t| t.open().is_some());
+        let carrying = sim
+            .scene()
+            .spec
+            .task
+            .as_ref()
+            .is_some_and(|t| t.carry().is_some());
         for t in report.iter().flat_map(|r| &r.tasks) {
             summary.tasks.push(t.goal.clone());
             let file = dir.join(format!("task-{}.json", t.goal));
-            if opening {
+            if carrying {
+                if let Some(plan) = read_json::<asid_task::CarryPlan>(&file)? {
+                    viz.log_event(&Event::CarryPlanned(&plan))?;
+                }
+            } else if opening {
                 if let Some(plan) = read_json::<asid_task::OpenPlan>(&file)? {
                     viz.log_event(&Event::OpenPlanned(&plan))?;
                 }
@@ -196,6 +206,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     at_rest,
                 };
                 viz.log_event(&Event::OpenOutcome(&outcome))?;
+            }
+            if let (Some(max_mm), Some(rms_mm), Some(worst_step), Some(success)) =
+                (t.max_error_mm, t.rms_error_mm, t.worst_step, t.success)
+            {
+                let outcome = asid_task::CarryOutcome {
+                    max_error_m: 1e-3 * max_mm,
+                    rms_error_m: 1e-3 * rms_mm,
+                    worst_step,
+                    success,
+                };
+                viz.log_event(&Event::CarryOutcome(&outcome))?;
             }
             if let (Some(object_xy_m), Some(distance_m), Some(success), Some(at_rest)) =
                 (t.object_xy_m, t.distance_m, t.success, t.at_rest)

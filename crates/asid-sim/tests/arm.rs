@@ -92,6 +92,38 @@ fn the_dynamic_arm_tracks_its_commands() {
     );
 }
 
+/// A dynamic arm that holds still long enough for the physics engine to put a resting body to
+/// sleep still follows its next commands (it stayed frozen under full torque: rapier's sleeping
+/// multibody ignored its motors' new targets).
+#[test]
+fn the_dynamic_arm_moves_again_after_a_pause() {
+    let s = common::sim("payload");
+    let theta = s.scene().space.center();
+    let mut w = s.world(&theta).expect("world");
+    // Three seconds at rest (rapier's time until sleep is two).
+    for _ in 0..30 {
+        w.step_control(&[0.0, 0.0, 0.0]).expect("hold");
+    }
+    let before = w.joint_positions().to_vec();
+    for _ in 0..5 {
+        w.step_control(&[0.0, 0.02, 0.0]).expect("move");
+    }
+    let moved = w
+        .joint_positions()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let lag = w
+        .joint_positions()
+        .iter()
+        .zip(w.commanded_joint_positions())
+        .map(|(q, c)| (q - c).abs())
+        .fold(0.0, f64::max);
+    assert!(moved > 0.05, "the arm moved {moved} rad after the pause");
+    assert!(lag < 0.02, "tracking error {lag} rad after the pause");
+}
+
 #[test]
 fn every_corner_of_every_scene_workspace_is_reachable_with_the_tool_down() {
     use asid_core::scene::ActionSpec;

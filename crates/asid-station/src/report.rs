@@ -131,6 +131,12 @@ pub struct TaskReport {
     /// Carry: the tool's largest distance from the path (mm).
     #[serde(default)]
     pub max_error_mm: Option<f64>,
+    /// Carry: the root mean square of that distance (mm).
+    #[serde(default)]
+    pub rms_error_mm: Option<f64>,
+    /// Carry: the control step of the largest distance.
+    #[serde(default)]
+    pub worst_step: Option<usize>,
     /// The attempt's episode file.
     pub episode: Option<String>,
 }
@@ -152,6 +158,8 @@ impl TaskReport {
             angle_error_deg: None,
             nothing_to_open: false,
             max_error_mm: None,
+            rms_error_mm: None,
+            worst_step: None,
             episode: None,
         }
     }

@@ -257,6 +257,8 @@ impl Station<'_> {
             obs.observe(&Event::CarryOutcome(&outcome));
             if let Some(entry) = report.tasks.last_mut() {
                 entry.max_error_mm = Some(outcome.max_error_mm());
+                entry.rms_error_mm = Some(1e3 * outcome.rms_error_m);
+                entry.worst_step = Some(outcome.worst_step);
                 entry.success = Some(outcome.success);
                 entry.episode = Some(format!("{name}.mcap"));
             }
