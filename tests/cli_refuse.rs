@@ -106,13 +106,27 @@ fn a_carry_waypoint_outside_the_workspace_is_refused() {
 }
 
 #[test]
-fn a_carry_of_a_free_object_or_with_no_tolerance_is_refused() {
+fn a_carry_of_a_free_object_or_out_of_range_settings_is_refused() {
     check_refuses(
         "payload",
         "tolerance_m = 0.001",
         "tolerance_m = 0.0",
         "task.tolerance_m",
         "0 < tolerance_m <= 0.05",
+    );
+    check_refuses(
+        "payload",
+        "speed_mps = 0.2",
+        "speed_mps = 0.6",
+        "task.speed_mps",
+        "0.001 <= speed_mps <= 0.5",
+    );
+    check_refuses(
+        "payload",
+        "settle_steps = 5",
+        "settle_steps = 101",
+        "task.settle_steps",
+        "0..=100",
     );
     check_refuses(
         "payload",

@@ -166,13 +166,19 @@ fn print_text(path: &Path, c: &Checked) {
         }
         Some(asid_core::SceneTask::Carry(t)) => {
             println!(
-                "  task: carry `{}` through {} waypoints at up to {} m/s, within {} m of the path, \
-                 {} settling steps",
+                "  task: carry `{}` through {} waypoints at up to {} m/s, tracking error within {} m, \
+                 {} settling steps: {} control steps",
                 t.object,
                 t.path_m.len(),
                 t.speed_mps,
                 t.tolerance_m,
-                t.settle_steps
+                t.settle_steps,
+                match s.arm.action {
+                    asid_core::scene::ActionSpec::EeDeltaXyz { start_xyz_m, .. } => {
+                        t.horizon_steps(start_xyz_m, s.arm.control_rate_hz)
+                    }
+                    _ => 0,
+                }
             );
         }
         Some(asid_core::SceneTask::Open(t)) => {

@@ -293,7 +293,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 "the lid's angle error, deg (a welded lid: 0 when left alone; a hinged lid left \
                  shut: the whole target)"
             }
-            Some(EvalTask::Carry(_)) => "the tool's largest distance from the path, mm",
+            Some(EvalTask::Carry(_)) => {
+                "the tool's largest tracking error (distance from the path's point of the same \
+                 control step), mm"
+            }
             _ => "distance to the zone, m",
         },
     };
@@ -587,9 +590,9 @@ impl Trial<'_> {
         let (episode, _) = self.execute(Work::Actions(&plan.actions), self.limits, &what)?;
         let o = asid_station::task::judge_carry_episode(self.sim, task, &episode)?;
         let line = format!(
-            "carry (lift {:.2} mm): predicted {:>3.0} %, largest error {:.3} mm at step {} \
+            "carry (lift at rest {:.2} mm): predicted {:>3.0} %, largest error {:.3} mm at step {} \
              (rms {:.3}) {}",
-            1e3 * plan.max_lift_m,
+            1e3 * plan.rest_lift_m,
             100.0 * plan.predicted_success,
             o.max_error_mm(),
             o.worst_step,

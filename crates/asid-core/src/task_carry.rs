@@ -1,6 +1,6 @@
 //! The payload task (`[task] kind = "carry"`, [`CarrySpec`]): carry a payload held by the tool
-//! along a path of waypoints with the tool centre point within a tracking-error bound of the path
-//! at every control step. The arm's controller compensates gravity for the arm and the tool only,
+//! along a path of waypoints with the tool centre point's tracking error (its distance from the
+//! path's point of the same control step) within a bound at every control step. The arm's controller compensates gravity for the arm and the tool only,
 //! so an unknown payload pulls the tool off the path; the planner feeds the identified payload's
 //! effect forward into the commands. Validation against the rest of the scene.
 //!
@@ -10,7 +10,7 @@
 //! object = "payload"        # attach = "tool"
 //! path_m = [[0.55, 0.15, 0.30], [0.55, -0.15, 0.30], [0.45, 0.0, 0.40]]
 //! speed_mps = 0.15          # peak tool speed of each segment (rest to rest)
-//! tolerance_m = 0.001       # success: within 1 mm of the path at every control step
+//! tolerance_m = 0.001       # success: tracking error within 1 mm at every control step
 //! settle_steps = 5          # control steps held at the end (judged too)
 //! ```
 
@@ -33,7 +33,8 @@ pub struct CarrySpec {
     /// Peak tool speed along each segment.
     #[serde(default = "default_speed")]
     pub speed_mps: f64,
-    /// Success: the tool centre point within this distance of the path at every control step.
+    /// Success: the tool centre point within this distance of the path's point of the same
+    /// control step (its tracking error) at every control step after the lead-in.
     pub tolerance_m: f64,
     /// Control steps held at the last waypoint (judged like the rest).
     #[serde(default = "default_settle")]
@@ -50,6 +51,10 @@ fn default_settle() -> usize {
 
 /// The rest-to-rest profile's peak speed over its mean speed (quintic time scaling).
 pub const QUINTIC_PEAK_OVER_MEAN: f64 = 1.875;
+
+/// Control steps the arm holds at the start before the path begins: the payload's load is taken
+/// up (the learned targets lift the tool back to the start); not judged.
+pub const LEAD_IN_STEPS: usize = 5;
 
 /// Largest number of control steps of one carry.
 pub const MAX_CARRY_STEPS: usize = 2000;
@@ -75,11 +80,13 @@ impl CarrySpec {
             .collect()
     }
 
-    /// Control steps of the whole carry: the segments plus the settling.
+    /// Control steps of the whole carry: the lead-in, the segments and the settling.
     pub fn horizon_steps(&self, start: [f64; 3], control_rate_hz: f64) -> usize {
-        self.segment_steps(start, control_rate_hz)
-            .iter()
-            .sum::<usize>()
+        LEAD_IN_STEPS
+            + self
+                .segment_steps(start, control_rate_hz)
+                .iter()
+                .sum::<usize>()
             + self.settle_steps
     }
 }

@@ -128,7 +128,8 @@ pub struct TaskReport {
     /// Opening: the belief said the lid is welded, so nothing was run.
     #[serde(default)]
     pub nothing_to_open: bool,
-    /// Carry: the tool's largest distance from the path (mm).
+    /// Carry: the tool's largest tracking error (mm): its distance from the path's point of the
+    /// same control step.
     #[serde(default)]
     pub max_error_mm: Option<f64>,
     /// Carry: the root mean square of that distance (mm).
@@ -275,7 +276,8 @@ impl Report {
                 ),
                 (_, _, Some(ok)) if t.max_error_mm.is_some() => writeln!(
                     s,
-                    "  task {:<6} predicted {:.0} %: carried {:.3} mm from the path at most: {}",
+                    "  task {:<6} predicted {:.0} %: carried with a largest tracking error of \
+                     {:.3} mm: {}",
                     t.goal,
                     100.0 * t.predicted_success,
                     t.max_error_mm.unwrap_or(f64::NAN),

@@ -173,6 +173,18 @@ impl Station<'_> {
                 )));
             }
         }
+        if task
+            && scene.spec.task.as_ref().and_then(|t| t.carry()).is_some()
+            && matches!(self.arm, ArmTarget::Franka(_))
+        {
+            return Err(StationError::input(format!(
+                "{}: the carry's commands are learned against the simulator's joint PD, not the \
+                 Franka's own controller (on a Franka the payload is fed forward by setting its \
+                 load, which asid does not do yet); use --no-task to run the exploration and \
+                 identification on this arm",
+                self.scene_file.display()
+            )));
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -118,15 +118,25 @@ pub fn judge_carry_episode(
             )
         })?;
     let arm = sim.arm();
-    let states: Vec<Vec<f64>> = ep
-        .obs
-        .iter()
-        .filter_map(|row| {
-            (0..arm.dof())
-                .map(|i| row.get(offset + i).copied().flatten())
-                .collect::<Option<Vec<f64>>>()
-        })
-        .collect();
+    // Rows without joint values are the tracker's; a row with some but not all is damaged, and
+    // skipping it would shift every later state by a step.
+    let mut states: Vec<Vec<f64>> = Vec::new();
+    for (r, row) in ep.obs.iter().enumerate() {
+        let q: Vec<Option<f64>> = (0..arm.dof())
+            .map(|i| row.get(offset + i).copied().flatten())
+            .collect();
+        match q.iter().filter(|v| v.is_some()).count() {
+            0 => {}
+            n if n == q.len() => states.push(q.into_iter().flatten().collect()),
+            n => {
+                return Err(crate::error::StationError::input(format!(
+                    "{}: observation row {r} holds {n} of {} joint positions",
+                    episode.display(),
+                    q.len()
+                )));
+            }
+        }
+    }
     let steps = task.path().len();
     if states.len() < steps {
         return Err(crate::error::StationError::input(format!(

@@ -142,7 +142,7 @@ pub(crate) fn plan_carrying(
     obs.observe(&Event::DryRunPassed { what: &file });
     let entry = TaskReport::planned(
         &task.spec.object,
-        vec![plan.max_lift_m],
+        vec![plan.rest_lift_m],
         plan.predicted_success,
     );
     Ok((task, plan, entry))

@@ -113,7 +113,7 @@ impl Observer for Trace {
             ),
             Event::CarryPlanned(p) => info!(
                 target: "asid::station",
-                max_lift_m = p.max_lift_m,
+                rest_lift_m = p.rest_lift_m,
                 learning_error_m = ?p.learning_error_m,
                 predicted_success = p.predicted_success,
                 predicted_max_error_m = p.predicted_max_error_m,

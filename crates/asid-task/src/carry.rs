@@ -4,7 +4,8 @@
 //! The arm's controller compensates gravity for the arm and its tool only (as a real arm does
 //! until it is told the load), so the payload pulls the tool off the path, and the joint PD lags
 //! a moving target. The path itself is fixed (rest to rest through each waypoint, quintic time
-//! scaling, peak speed `speed_mps`); what the planner chooses is the command that makes the arm
+//! scaling, peak speed `speed_mps`, after a lead-in held at the start while the load is taken up,
+//! which is not judged); what the planner chooses is the command that makes the arm
 //! follow it: the tool targets are learned in the identified simulator by iterative learning
 //! control (each pass adds the predicted tracking error of the previous pass to the targets).
 //! That is the feed-forward of the identified payload: the learned commands lift the tool by the
@@ -17,6 +18,7 @@
 //! rollouts, and the shared CEM would search the same hundreds of numbers blindly.
 
 use asid_core::scene::ActionSpec;
+use asid_core::task_carry::LEAD_IN_STEPS;
 use asid_core::{CarrySpec, Scene};
 use asid_sim::Simulator;
 use rand::SeedableRng;
@@ -40,13 +42,14 @@ pub const ON_EDGE_M: f64 = 1e-12;
 /// A carry's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CarryOutcome {
-    /// Largest distance of the tool centre point from the path over the control steps.
+    /// Largest tracking error (distance of the tool centre point from the path's point of the same
+    /// control step) over the judged steps (after the lead-in).
     pub max_error_m: f64,
-    /// Root mean square of that distance.
+    /// Root mean square of the tracking error over the judged steps.
     pub rms_error_m: f64,
-    /// The control step of the largest distance.
+    /// The control step of the largest error.
     pub worst_step: usize,
-    /// The largest distance is within the tolerance.
+    /// The largest error is within the tolerance.
     pub success: bool,
 }
 
@@ -68,8 +71,12 @@ pub struct CarryPlan {
     pub targets_m: Vec<[f64; 3]>,
     /// Actions in the scene's action space.
     pub actions: Vec<Vec<f64>>,
-    /// The largest lift (m) of a target above its path point: the payload's feed-forward.
-    pub max_lift_m: f64,
+    /// Height (m) of the last target above the last waypoint, where the arm rests: the payload's
+    /// static feed-forward.
+    pub rest_lift_m: f64,
+    /// Why the learning stopped before its last pass (a pass whose targets would leave the
+    /// workspace or the action box), if it did.
+    pub learning_stopped: Option<String>,
     /// Predicted largest error, averaged over the learning samples, before each pass and after the
     /// last (m): the first is the uncompensated carry.
     pub learning_error_m: Vec<f64>,
@@ -114,18 +121,20 @@ impl CarryTask {
             ));
         };
         let rate = scene.spec.arm.control_rate_hz;
-        let mut path = vec![start_xyz_m];
+        // The start, held through the lead-in, then each segment ending exactly on its waypoint.
+        let mut path = vec![start_xyz_m; 1 + LEAD_IN_STEPS];
         let mut from = start_xyz_m;
         for (to, n) in spec
             .path_m
             .iter()
             .zip(spec.segment_steps(start_xyz_m, rate))
         {
-            for k in 1..=n {
+            for k in 1..n {
                 let u = k as f64 / n as f64;
                 let s = u * u * u * (10.0 - 15.0 * u + 6.0 * u * u);
                 path.push(std::array::from_fn(|i| from[i] + s * (to[i] - from[i])));
             }
+            path.push(*to);
             from = *to;
         }
         path.extend(std::iter::repeat_n(from, spec.settle_steps));
@@ -213,7 +222,13 @@ impl CarryTask {
         Ok(out)
     }
 
-    /// Judges the tool centre points at control steps 0..=H (as many as the path has points).
+    /// The first judged control step: the lead-in (the load taken up at the start) is not judged.
+    pub fn judged_from(&self) -> usize {
+        LEAD_IN_STEPS
+    }
+
+    /// Judges the tool centre points at control steps 0..=H (as many as the path has points) from
+    /// [`Self::judged_from`] on.
     pub fn judge(&self, tcp: &[[f64; 3]]) -> Result<CarryOutcome, TaskError> {
         if tcp.len() != self.path.len() {
             return Err(TaskError::Primitive(format!(
@@ -232,11 +247,17 @@ impl CarryTask {
                 "the tool position at step {k} is not finite"
             )));
         }
-        let (worst_step, max_error_m) = errors
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, 0.0), |a, (k, e)| if e > a.1 { (k, e) } else { a });
+        let from = self.judged_from();
+        let errors = &errors[from..];
+        let (worst_step, max_error_m) =
+            errors
+                .iter()
+                .copied()
+                .enumerate()
+                .fold(
+                    (from, 0.0),
+                    |a, (k, e)| if e > a.1 { (from + k, e) } else { a },
+                );
         let rms_error_m = (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt();
         Ok(CarryOutcome {
             max_error_m,
@@ -298,8 +319,17 @@ pub fn plan_carry(
     // The targets of the pass with the smallest predicted error (a pass that made it worse is
     // not kept).
     let mut best: Option<(f64, Vec<[f64; 3]>)> = None;
+    let mut learning_stopped = None;
     for pass in 0..=LEARNING_PASSES {
-        let actions = task.actions(&targets)?;
+        let actions = match task.actions(&targets) {
+            Ok(a) => a,
+            // The path's own targets are feasible (validated); a learned pass may not be.
+            Err(e) if pass > 0 => {
+                learning_stopped = Some(format!("pass {pass}: {e}"));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         let (error, outcomes) = task.mean_error(sim, &samples, &actions)?;
         rollouts += samples.len();
         let e = mean_max(&outcomes);
@@ -330,17 +360,17 @@ pub fn plan_carry(
     rollouts += fresh.len();
     let predicted_success =
         outcomes.iter().filter(|o| o.success).count() as f64 / outcomes.len().max(1) as f64;
-    let max_lift_m = targets
-        .iter()
-        .zip(&task.path[1..])
-        .map(|(t, p)| t[2] - p[2])
-        .fold(f64::NEG_INFINITY, f64::max);
+    let rest_lift_m = match (targets.last(), task.path.last()) {
+        (Some(t), Some(p)) => t[2] - p[2],
+        _ => 0.0,
+    };
     Ok(CarryPlan {
         format: CARRY_PLAN_FORMAT.into(),
         mode: opts.mode,
         targets_m: targets,
         actions,
-        max_lift_m,
+        rest_lift_m,
+        learning_stopped,
         learning_error_m,
         predicted_success,
         predicted_max_error_m: mean_max(&outcomes),

@@ -46,6 +46,13 @@ fn the_success_rule_is_the_largest_distance_from_the_path() {
     off[path.len() - 1][0] += 1.01 * tol;
     let o = task.judge(&off).expect("judge");
     assert!(!o.success && o.worst_step == path.len() - 1, "{o:?}");
+    // The lead-in (the load taken up at the start) is not judged; the step after it is.
+    let from = task.judged_from();
+    let mut lead = path.clone();
+    lead[from - 1][2] -= 0.005;
+    assert!(task.judge(&lead).expect("judge").success);
+    lead[from][2] -= 0.005;
+    assert!(!task.judge(&lead).expect("judge").success);
     // The wrong number of points, or a non-finite one, is an error, not a verdict.
     assert!(task.judge(&path[1..]).is_err());
     let mut bad = path.clone();
@@ -90,7 +97,7 @@ fn the_learned_carry_tracks_the_path_for_its_payload_and_misses_for_another() {
                 .iter()
                 .map(|e| (1e4 * e).round() / 10.0)
                 .collect::<Vec<_>>(),
-            1e3 * plan.max_lift_m,
+            1e3 * plan.rest_lift_m,
             at_truth.max_error_mm(),
             1e3 * at_truth.rms_error_m,
             plan.rollouts,

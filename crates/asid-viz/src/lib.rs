@@ -528,16 +528,16 @@ impl Viz {
             ))?,
             Event::CarryPlanned(p) => {
                 self.text(&format!(
-                    "carry: commands lifted up to {:.2} mm (the payload's feed-forward), predicted \
-                     largest error {:.2} mm, success {:.0} %",
-                    1e3 * p.max_lift_m,
+                    "carry: the target at rest {:.2} mm above the path (the payload's feed-forward), \
+                     predicted largest tracking error {:.2} mm, success {:.0} %",
+                    1e3 * p.rest_lift_m,
                     1e3 * p.predicted_max_error_m,
                     100.0 * p.predicted_success
                 ))?;
                 self.plan(&p.actions)?;
             }
             Event::CarryOutcome(o) => self.text(&format!(
-                "carry: largest distance from the path {:.3} mm (step {}), rms {:.3} mm, {}",
+                "carry: largest tracking error {:.3} mm (step {}), rms {:.3} mm, {}",
                 o.max_error_mm(),
                 o.worst_step,
                 1e3 * o.rms_error_m,
