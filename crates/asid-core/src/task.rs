@@ -247,21 +247,30 @@ pub(crate) fn validate_task(file: &Path, s: &SceneSpec) -> Result<(), ConfigErro
     }
 }
 
+/// The task's object by name (`task.object`), or an error listing the scene's objects.
+pub(crate) fn named_object<'a>(
+    file: &Path,
+    s: &'a SceneSpec,
+    name: &str,
+) -> Result<&'a crate::scene::ObjectSpec, ConfigError> {
+    s.objects.iter().find(|o| o.name == name).ok_or_else(|| {
+        let names: Vec<&str> = s.objects.iter().map(|o| o.name.as_str()).collect();
+        invalid(
+            file,
+            "task.object",
+            format!("no object named `{name}`"),
+            &format!("one of {names:?}"),
+        )
+    })
+}
+
 /// The task's object: a free body of the scene.
 pub(crate) fn free_object<'a>(
     file: &Path,
     s: &'a SceneSpec,
     name: &str,
 ) -> Result<&'a crate::scene::ObjectSpec, ConfigError> {
-    let Some(obj) = s.objects.iter().find(|o| o.name == name) else {
-        let names: Vec<&str> = s.objects.iter().map(|o| o.name.as_str()).collect();
-        return Err(invalid(
-            file,
-            "task.object",
-            format!("no object named `{name}`"),
-            &format!("one of {names:?}"),
-        ));
-    };
+    let obj = named_object(file, s, name)?;
     if obj.fixed || obj.attach.is_some() || obj.joint.is_some() {
         return Err(invalid(
             file,

@@ -98,15 +98,7 @@ fn invalid(file: &Path, key: &str, msg: String, allowed: &str) -> ConfigError {
 /// Checks a carry task: the object is held by the tool of a dynamic arm that moves its tool in
 /// 3-D, every waypoint is inside the workspace, the speed, tolerance and length sensible.
 pub(crate) fn validate_carry(file: &Path, s: &SceneSpec, t: &CarrySpec) -> Result<(), ConfigError> {
-    let Some(obj) = s.objects.iter().find(|o| o.name == t.object) else {
-        let names: Vec<&str> = s.objects.iter().map(|o| o.name.as_str()).collect();
-        return Err(invalid(
-            file,
-            "task.object",
-            format!("no object named `{}`", t.object),
-            &format!("one of {names:?}"),
-        ));
-    };
+    let obj = crate::task::named_object(file, s, &t.object)?;
     if obj.attach != Some(Attach::Tool) {
         return Err(invalid(
             file,

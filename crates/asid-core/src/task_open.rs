@@ -57,15 +57,7 @@ fn invalid(file: &Path, key: &str, msg: String, allowed: &str) -> ConfigError {
 /// Checks an opening task: the object is a box with a revolute joint, the target inside the
 /// joint's limits, the ranges and the speed sensible, and the arm moves its tool in 3-D.
 pub(crate) fn validate_open(file: &Path, s: &SceneSpec, t: &OpenSpec) -> Result<(), ConfigError> {
-    let Some(obj) = s.objects.iter().find(|o| o.name == t.object) else {
-        let names: Vec<&str> = s.objects.iter().map(|o| o.name.as_str()).collect();
-        return Err(invalid(
-            file,
-            "task.object",
-            format!("no object named `{}`", t.object),
-            &format!("one of {names:?}"),
-        ));
-    };
+    let obj = crate::task::named_object(file, s, &t.object)?;
     let joint = match (&obj.joint, &obj.shape) {
         (Some(j), Shape::Box { .. }) if j.kind == JointKind::Revolute => j,
         _ => {

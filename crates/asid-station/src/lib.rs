@@ -22,7 +22,9 @@
 //! through the safety layer, its hand commands through the hand's limits, each hand state recorded
 //! (`/gripper/state`) at the arm's time after the fingers stopped; a grasp that misses stops the
 //! arm like any fault. It runs on the simulated lab's hand (and replays with the recorded hand
-//! states); a run on a Franka refuses a balancing task before anything moves.
+//! states); a run on a Franka refuses a balancing task before anything moves. So does a carry of
+//! a payload (`task-<payload>`: tool targets learned against the simulator's joint PD, judged from
+//! the arm's measured joints), whose feed-forward on a Franka would be the arm's own load setting.
 //!
 //! Errors are [`StationError`]s whose [`Kind`] decides the exit code: bad input or a refused
 //! motion 2, an arm fault 3.
