@@ -24,6 +24,10 @@ fn world(rod: bool) -> asid_sim::SimWorld {
         "pose = { xyz_m = [0.0, 0.0, 0.01] }\nmass_kg = 0.5\nattach = \"tool\"",
         "pose = { xyz_m = [0.65, 0.2, 0.03] }\nmass_kg = 0.5",
     );
+    // The scene's task carries the held payload; this variant holds nothing.
+    if let Some(i) = text.find("\n[task]") {
+        text.truncate(i + 1);
+    }
     if rod {
         text.push_str(
             "\n[[object]]\nname = \"rod\"\nshape = { kind = \"cylinder\", radius_m = 0.015, \
