@@ -149,6 +149,15 @@ pub(crate) fn plan_carrying(
 }
 
 impl Station<'_> {
+    /// What every task plan of this run must pass: `arm`'s limits, and the 1 kHz control loop's
+    /// check when the arm is a Franka.
+    fn task_checks<'a>(&self, arm: &Motion<'a>) -> crate::task::TaskChecks<'a> {
+        crate::task::TaskChecks {
+            limits: arm.limits,
+            control_loop: matches!(self.arm, ArmTarget::Franka(_)),
+        }
+    }
+
     /// Plans and runs the scene's task against `belief`; fills the report's task entries and
     /// timings.
     pub(crate) fn task_step(
@@ -199,10 +208,7 @@ impl Station<'_> {
         }
         if scene.spec.task.as_ref().and_then(|t| t.open()).is_some() {
             let t = Instant::now();
-            let checks = crate::task::TaskChecks {
-                limits: arm.limits,
-                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
-            };
+            let checks = self.task_checks(arm);
             let (open, plan, entry) =
                 plan_opening(sim, belief, self.opts.seed, checks, self.dir, obs)?;
             plan_s += elapsed(t);
@@ -233,10 +239,7 @@ impl Station<'_> {
         }
         if scene.spec.task.as_ref().and_then(|t| t.carry()).is_some() {
             let t = Instant::now();
-            let checks = crate::task::TaskChecks {
-                limits: arm.limits,
-                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
-            };
+            let checks = self.task_checks(arm);
             let (task, plan, entry) =
                 plan_carrying(sim, belief, self.opts.seed, checks, self.dir, obs)?;
             plan_s += elapsed(t);
@@ -265,10 +268,7 @@ impl Station<'_> {
         }
         for goal in slide_goals(scene) {
             let t = Instant::now();
-            let checks = crate::task::TaskChecks {
-                limits: arm.limits,
-                control_loop: matches!(self.arm, ArmTarget::Franka(_)),
-            };
+            let checks = self.task_checks(arm);
             let (task, plan) =
                 plan_task_step(sim, &goal, belief, checks, &self.opts, self.dir, obs)?;
             plan_s += elapsed(t);
