@@ -14,7 +14,8 @@
 //! minimises `0.5 |t - t*|_M^2 + dt D(t)`, where `D` is the dissipation rate. An object that the
 //! friction can hold stops exactly; one that slides feels the sliding wrench; nothing reverses.
 
-use nalgebra::{Matrix3, Vector3};
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, DimMin, DimName, Matrix3, OMatrix, OVector, U3, U4, U5, Vector3};
 
 /// Velocity (m/s) below which the dissipation is rounded off so the step is smooth.
 const SMOOTHING_M_S: f64 = 1e-7;
@@ -169,26 +170,91 @@ pub fn friction_wrench(points: &[SupportPoint], twist: [f64; 3]) -> [f64; 3] {
     w
 }
 
+/// The point's sliding velocity and spin rate `z = B t` (`B` maps the twist to the point), the
+/// weights `k = (mu^2, mu^2, spin^2)` applied to it, and the smoothed rate `s = sqrt(z.kz + eps^2)`.
+#[inline]
+fn point_rate(p: &SupportPoint, t: &Vector3<f64>) -> ([f64; 3], [f64; 3], f64) {
+    let eps2 = SMOOTHING_M_S * SMOOTHING_M_S;
+    let z = [t.x - p.r_m[1] * t.z, t.y + p.r_m[0] * t.z, t.z];
+    let (kt, ks) = (p.mu * p.mu, p.spin_m * p.spin_m);
+    let kz = [kt * z[0], kt * z[1], ks * z[2]];
+    let s = (z[0] * kz[0] + z[1] * kz[1] + z[2] * kz[2] + eps2).sqrt();
+    (z, kz, s)
+}
+
+/// The dissipation rate (smoothed) alone: what a line search compares.
+pub(crate) fn dissipation_rate(points: &[SupportPoint], t: &Vector3<f64>) -> f64 {
+    let mut d = 0.0;
+    for p in points {
+        d += p.normal_n * point_rate(p, t).2;
+    }
+    d
+}
+
 /// Dissipation rate (smoothed), its gradient and Hessian in the twist. The gradient is the wrench
 /// that keeps the twist going against friction (minus the friction wrench).
+///
+/// Per point, with `B = [[1, 0, -ry], [0, 1, rx], [0, 0, 1]]` and `A = n B^T`: the gradient adds
+/// `A (kz / s)` and the Hessian `A hz B`, `hz = diag(k) / s - (kz / s)(kz / s)^T / s`. Written out
+/// entry by entry (the hottest loop of a planar step): the products with `B`'s zeros and ones are
+/// left out, and every other product and sum is taken in the order of the 3x3 matrix products
+/// (`support_tests.rs` holds it bit-identical to them).
 pub(crate) fn dissipation(
     points: &[SupportPoint],
     t: &Vector3<f64>,
 ) -> (f64, Vector3<f64>, Matrix3<f64>) {
-    let eps2 = SMOOTHING_M_S * SMOOTHING_M_S;
+    dissipation_with(points, t, true)
+}
+
+/// The gradient of the dissipation rate alone (the friction wrench, negated).
+fn dissipation_gradient(points: &[SupportPoint], t: &Vector3<f64>) -> Vector3<f64> {
+    dissipation_with(points, t, false).1
+}
+
+/// [`dissipation`], with the Hessian left at zero unless `hessian`.
+#[inline]
+fn dissipation_with(
+    points: &[SupportPoint],
+    t: &Vector3<f64>,
+    hessian: bool,
+) -> (f64, Vector3<f64>, Matrix3<f64>) {
     let (mut d, mut g, mut h) = (0.0, Vector3::zeros(), Matrix3::zeros());
     for p in points {
-        // z = B t: the point's sliding velocity and the spin rate.
-        let b = Matrix3::new(1.0, 0.0, -p.r_m[1], 0.0, 1.0, p.r_m[0], 0.0, 0.0, 1.0);
-        let z = b * t;
-        let k = Vector3::new(p.mu * p.mu, p.mu * p.mu, p.spin_m * p.spin_m);
-        let kz = k.component_mul(&z);
-        let s = (z.dot(&kz) + eps2).sqrt();
-        d += p.normal_n * s;
-        let gz = kz / s;
-        g += p.normal_n * b.transpose() * gz;
-        let hz = Matrix3::from_diagonal(&k) / s - gz * gz.transpose() / s;
-        h += p.normal_n * b.transpose() * hz * b;
+        let (_, kz, s) = point_rate(p, t);
+        let n = p.normal_n;
+        d += n * s;
+        let gz = [kz[0] / s, kz[1] / s, kz[2] / s];
+        // A = n B^T: rows (n, 0, 0), (0, n, 0), (-n ry, n rx, n).
+        let (a20, a21) = (n * -p.r_m[1], n * p.r_m[0]);
+        g[0] += n * gz[0];
+        g[1] += n * gz[1];
+        g[2] += a20 * gz[0] + a21 * gz[1] + n * gz[2];
+        if !hessian {
+            continue;
+        }
+        let (kt, ks) = (p.mu * p.mu, p.spin_m * p.spin_m);
+        let k = [kt, kt, ks];
+        // hz, symmetric: diag(k) / s - gz gz^T / s.
+        let mut hz = [[0.0; 3]; 3];
+        for (i, row) in hz.iter_mut().enumerate() {
+            for (j, e) in row.iter_mut().enumerate() {
+                let diag = if i == j { k[i] / s } else { 0.0 };
+                *e = diag - gz[i] * gz[j] / s;
+            }
+        }
+        // M = A hz.
+        let row2 = |j: usize| a20 * hz[0][j] + a21 * hz[1][j] + n * hz[2][j];
+        let m = [
+            [n * hz[0][0], n * hz[0][1], n * hz[0][2]],
+            [n * hz[1][0], n * hz[1][1], n * hz[1][2]],
+            [row2(0), row2(1), row2(2)],
+        ];
+        // M B: columns 0 and 1 are M's; column 2 is M (-ry, rx, 1).
+        for (i, row) in m.iter().enumerate() {
+            h[(i, 0)] += row[0];
+            h[(i, 1)] += row[1];
+            h[(i, 2)] += row[0] * -p.r_m[1] + row[1] * p.r_m[0] + row[2];
+        }
     }
     (d, g, h)
 }
@@ -245,50 +311,43 @@ struct Objective<'a> {
 impl Objective<'_> {
     fn value(&self, t: &Vector3<f64>) -> f64 {
         let e = t - self.t_star;
-        0.5 * e.dot(&self.m.component_mul(&e)) + self.dt * dissipation(self.points, t).0
+        0.5 * e.dot(&self.m.component_mul(&e)) + self.dt * dissipation_rate(self.points, t)
     }
 
     /// Gradient and Hessian; the gradient is the impulse the contacts must supply.
     fn derivatives(&self, t: &Vector3<f64>) -> (Vector3<f64>, Matrix3<f64>) {
         let (_, g, h) = dissipation(self.points, t);
         (
-            self.m.component_mul(&(t - self.t_star)) + self.dt * g,
+            self.impulse(t, &g),
             Matrix3::from_diagonal(&self.m) + self.dt * h,
         )
     }
 
-    /// Minimises the objective subject to `a_i . t = b_i` (Newton on the KKT system).
-    fn minimise(&self, a: &[Vector3<f64>], b: &[f64], start: Vector3<f64>) -> Vector3<f64> {
-        let k = a.len();
-        let n = 3 + k;
+    /// The gradient alone (no Hessian): the impulse the contacts must supply.
+    fn gradient(&self, t: &Vector3<f64>) -> Vector3<f64> {
+        self.impulse(t, &dissipation_gradient(self.points, t))
+    }
+
+    /// The gradient at `t` given the dissipation's gradient `gd` there.
+    fn impulse(&self, t: &Vector3<f64>, gd: &Vector3<f64>) -> Vector3<f64> {
+        self.m.component_mul(&(t - self.t_star)) + self.dt * gd
+    }
+
+    /// Minimises the objective subject to `a_i . t = b_i` (Newton on the KKT system of
+    /// `N = 3 + a.len()` rows, on the stack).
+    fn minimise<N>(&self, a: &[Vector3<f64>], b: &[f64], start: Vector3<f64>) -> Vector3<f64>
+    where
+        N: DimName + DimMin<N, Output = N>,
+        DefaultAllocator: Allocator<N, N> + Allocator<N>,
+    {
         let mut t = start;
         let mut value = self.value(&t);
         let tolerance = 1e-12 * (1.0 + b.iter().fold(0.0_f64, |m, x| m.max(x.abs())));
         for _ in 0..100 {
             let (g, h) = self.derivatives(&t);
-            let mut kkt = nalgebra::DMatrix::<f64>::zeros(n, n);
-            let mut rhs = nalgebra::DVector::<f64>::zeros(n);
-            let ridge = 1e-14 * h.diagonal().max().max(1e-300);
-            for r in 0..3 {
-                for c in 0..3 {
-                    kkt[(r, c)] = h[(r, c)];
-                }
-                kkt[(r, r)] += ridge;
-                rhs[r] = -g[r];
-            }
-            let mut infeasible = 0.0_f64;
-            for (i, (ai, bi)) in a.iter().zip(b).enumerate() {
-                for c in 0..3 {
-                    kkt[(3 + i, c)] = ai[c];
-                    kkt[(c, 3 + i)] = ai[c];
-                }
-                rhs[3 + i] = bi - ai.dot(&t);
-                infeasible = infeasible.max(rhs[3 + i].abs());
-            }
-            let Some(sol) = kkt.lu().solve(&rhs) else {
+            let Some((step, infeasible)) = kkt_step::<N>(&g, &h, a, b, &t) else {
                 break;
             };
-            let step = Vector3::new(sol[0], sol[1], sol[2]);
             let mut alpha = 1.0;
             let mut moved = false;
             for _ in 0..50 {
@@ -311,6 +370,43 @@ impl Objective<'_> {
     }
 }
 
+/// The Newton step of [`Objective::minimise`] from the KKT system of size `N` (Hessian with a
+/// tiny ridge, then one row per constraint: the first `N - 3` of `a`), and the largest constraint
+/// violation at `t`; `None` when the system is singular.
+fn kkt_step<N>(
+    g: &Vector3<f64>,
+    h: &Matrix3<f64>,
+    a: &[Vector3<f64>],
+    b: &[f64],
+    t: &Vector3<f64>,
+) -> Option<(Vector3<f64>, f64)>
+where
+    N: DimName + DimMin<N, Output = N>,
+    DefaultAllocator: Allocator<N, N> + Allocator<N>,
+{
+    let mut kkt = OMatrix::<f64, N, N>::zeros();
+    let mut rhs = OVector::<f64, N>::zeros();
+    let ridge = 1e-14 * h.diagonal().max().max(1e-300);
+    for r in 0..3 {
+        for c in 0..3 {
+            kkt[(r, c)] = h[(r, c)];
+        }
+        kkt[(r, r)] += ridge;
+        rhs[r] = -g[r];
+    }
+    let mut infeasible = 0.0_f64;
+    for (i, (ai, bi)) in a.iter().zip(b).take(N::dim().saturating_sub(3)).enumerate() {
+        for c in 0..3 {
+            kkt[(3 + i, c)] = ai[c];
+            kkt[(c, 3 + i)] = ai[c];
+        }
+        rhs[3 + i] = bi - ai.dot(t);
+        infeasible = infeasible.max(rhs[3 + i].abs());
+    }
+    let sol = kkt.lu().solve(&rhs)?;
+    Some((Vector3::new(sol[0], sol[1], sol[2]), infeasible))
+}
+
 /// One step of `dt` of an object under table friction and, optionally, a pusher, from the twist
 /// `twist` (implicit, maximum dissipation): without a pusher the twist minimises
 /// `0.5 |t - t*|_M^2 + dt D(t)`; a pusher that pushes adds its velocity constraint, sticking while
@@ -330,8 +426,8 @@ pub fn step(
         dt,
     };
     let finish = |t: Vector3<f64>, mode: ContactMode| {
-        let (g, _) = obj.derivatives(&t);
-        let (_, gd, _) = dissipation(points, &t);
+        let gd = dissipation_gradient(points, &t);
+        let g = obj.impulse(&t, &gd);
         Step {
             twist: [t.x, t.y, t.z],
             friction: [-gd.x, -gd.y, -gd.z],
@@ -349,7 +445,7 @@ pub fn step(
     } else {
         obj.t_star
     };
-    let free = obj.minimise(&[], &[], free_start);
+    let free = obj.minimise::<U3>(&[], &[], free_start);
     let Some(c) = contact else {
         return finish(free, ContactMode::Free);
     };
@@ -362,8 +458,8 @@ pub fn step(
     }
     let ax = unit_wrench(c.r_m, [1.0, 0.0]);
     let ay = unit_wrench(c.r_m, [0.0, 1.0]);
-    let stick = obj.minimise(&[ax, ay], &c.pusher_velocity_m_s, free);
-    let (g, _) = obj.derivatives(&stick);
+    let stick = obj.minimise::<U5>(&[ax, ay], &c.pusher_velocity_m_s, free);
+    let g = obj.gradient(&stick);
     let p_in = g.x * inward[0] + g.y * inward[1];
     let p_t = g.x * tangent[0] + g.y * tangent[1];
     if p_in > 0.0 && p_t.abs() <= c.mu * p_in {
@@ -377,8 +473,7 @@ pub fn step(
     ];
     let a_e = unit_wrench(c.r_m, e);
     let residual = |t: &Vector3<f64>, k: f64| {
-        let (g, _) = obj.derivatives(t);
-        let r = g - k * a_e;
+        let r = obj.gradient(t) - k * a_e;
         nalgebra::Vector4::new(r.x, r.y, r.z, a_in.dot(t) - b_in)
     };
     let mut t = stick;
@@ -432,7 +527,7 @@ pub fn step(
         t = if obj.m == Vector3::zeros() {
             // Quasi-static: the direction that dissipates least for a force along the cone's
             // edge, scaled to the pusher's normal velocity.
-            let dir = obj.minimise(&[a_e], &[1.0], stick);
+            let dir = obj.minimise::<U4>(&[a_e], &[1.0], stick);
             let along = a_in.dot(&dir);
             if along > 0.0 && dir.iter().all(|v| v.is_finite()) {
                 dir * (b_in / along)
@@ -442,7 +537,7 @@ pub fn step(
         } else {
             // With inertia: the pusher slides without friction (normal velocity kept), a
             // feasible motion that never pulls.
-            obj.minimise(&[a_in], &[b_in], free)
+            obj.minimise::<U4>(&[a_in], &[b_in], free)
         };
     }
     finish(t, ContactMode::Slide)

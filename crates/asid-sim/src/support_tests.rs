@@ -46,6 +46,72 @@ fn dissipation_gradient_is_the_friction_wrench_and_hessian_its_derivative() {
     }
 }
 
+/// The dissipation as 3x3 matrix products (how it was first written): the reference the
+/// entry-by-entry version must equal bit for bit, so the speed-up changes no trajectory.
+fn dissipation_by_matrices(
+    points: &[SupportPoint],
+    t: &Vector3<f64>,
+) -> (f64, Vector3<f64>, Matrix3<f64>) {
+    let eps2 = SMOOTHING_M_S * SMOOTHING_M_S;
+    let (mut d, mut g, mut h) = (0.0, Vector3::zeros(), Matrix3::zeros());
+    for p in points {
+        let b = Matrix3::new(1.0, 0.0, -p.r_m[1], 0.0, 1.0, p.r_m[0], 0.0, 0.0, 1.0);
+        let z = b * t;
+        let k = Vector3::new(p.mu * p.mu, p.mu * p.mu, p.spin_m * p.spin_m);
+        let kz = k.component_mul(&z);
+        let s = (z.dot(&kz) + eps2).sqrt();
+        d += p.normal_n * s;
+        let gz = kz / s;
+        g += p.normal_n * b.transpose() * gz;
+        let hz = Matrix3::from_diagonal(&k) / s - gz * gz.transpose() / s;
+        h += p.normal_n * b.transpose() * hz * b;
+    }
+    (d, g, h)
+}
+
+#[test]
+fn dissipation_written_out_equals_the_matrix_products_bit_for_bit() {
+    // A fixed pseudo-random sequence (64-bit LCG) of twists, torsions and offsets.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    for case in 0..200 {
+        let mut pts = disc(0.02 + 0.03 * next().abs(), 0.1 + 0.5 * next().abs(), 2.0);
+        if case % 2 == 0 {
+            apply_torsion(&mut pts, 0.03 * next().abs());
+        }
+        for p in &mut pts {
+            p.r_m = [p.r_m[0] + 0.01 * next(), p.r_m[1] + 0.05 * next()];
+        }
+        let scale = [1.0, 1e-3, 1e-7, 0.0][case % 4];
+        let t = Vector3::new(next() * scale, next() * scale, 10.0 * next() * scale);
+        let (d, g, h) = dissipation(&pts, &t);
+        let (dr, gr, hr) = dissipation_by_matrices(&pts, &t);
+        assert_eq!(d.to_bits(), dr.to_bits(), "case {case}: rate");
+        assert_eq!(
+            dissipation_rate(&pts, &t).to_bits(),
+            dr.to_bits(),
+            "case {case}"
+        );
+        let g_alone = dissipation_gradient(&pts, &t);
+        for k in 0..3 {
+            assert_eq!(g[k].to_bits(), gr[k].to_bits(), "case {case}: g[{k}]");
+            assert_eq!(g_alone[k].to_bits(), gr[k].to_bits(), "case {case}: g[{k}]");
+            for c in 0..3 {
+                assert_eq!(
+                    h[(k, c)].to_bits(),
+                    hr[(k, c)].to_bits(),
+                    "case {case}: H[{k},{c}]"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn uniform_disc_spins_down_at_two_thirds_mu_n_r() {
     let pts = disc(0.04, 0.3, 1.5);
