@@ -128,20 +128,40 @@ pub fn apply_torsion(points: &mut [SupportPoint], torsion_m: f64) {
         }
         return;
     }
-    // spin(c0) grows from `natural` to at least c0: bisect on [0, torsion_m].
-    let (mut lo, mut hi) = (0.0, torsion_m);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if spin(mid, points) < torsion_m {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let c0 = 0.5 * (lo + hi);
+    let c0 = spin_length(points, total_n, torsion_m);
     for p in points.iter_mut() {
         p.spin_m = c0;
     }
+}
+
+/// The spin length `c0` at which the points' mean spin torque per unit normal force,
+/// `spin(c0) = sum n_i sqrt(mu_i^2 |r_i|^2 + c0^2) / sum n_i`, equals `torsion_m` (above the
+/// points' own, `spin(0)`). `spin` is increasing and convex in `c0` and `spin(torsion_m) >=
+/// torsion_m`, so Newton from `c0 = torsion_m` descends monotonically onto the root (a bisection
+/// of 60 halvings took a third of a puck's rollout).
+fn spin_length(points: &[SupportPoint], total_n: f64, torsion_m: f64) -> f64 {
+    let mut c0 = torsion_m;
+    for _ in 0..200 {
+        let (mut f, mut df) = (0.0, 0.0);
+        for p in points {
+            let s = (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt();
+            f += p.normal_n * s;
+            if s > 0.0 {
+                df += p.normal_n * c0 / s;
+            }
+        }
+        let (f, df) = (f / total_n - torsion_m, df / total_n);
+        if f <= 0.0 || df <= 0.0 {
+            break;
+        }
+        let next = (c0 - f / df).max(0.0);
+        let moved = c0 - next;
+        c0 = next;
+        if moved <= 1e-15 * c0 {
+            break;
+        }
+    }
+    c0
 }
 
 fn norm2(v: [f64; 2]) -> f64 {
