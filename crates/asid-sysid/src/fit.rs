@@ -351,9 +351,20 @@ pub(crate) fn point_estimate<M: ReplayModel>(
     opts: &FitOptions,
     warm: &[Vec<f64>],
 ) -> Result<Vec<f64>, SysIdError> {
-    let (results, _, _) = fit_structures(model, data, opts, warm)?;
+    point_estimate_counted(model, data, opts, warm).map(|(theta, _)| theta)
+}
+
+/// [`point_estimate`], with the model evaluations it took. The estimate is the one [`identify`]
+/// reports for the same data and starts (it then adds the uncertainty).
+pub(crate) fn point_estimate_counted<M: ReplayModel>(
+    model: &M,
+    data: &Dataset,
+    opts: &FitOptions,
+    warm: &[Vec<f64>],
+) -> Result<(Vec<f64>, usize), SysIdError> {
+    let (results, _, evaluations) = fit_structures(model, data, opts, warm)?;
     let (chosen, _, _) = choose(model.space(), &results, data.total - data.skipped);
-    Ok(results[chosen].theta.clone())
+    Ok((results[chosen].theta.clone(), evaluations))
 }
 
 /// Identifies the parameters of `model` from `data`.

@@ -82,9 +82,9 @@ pub struct Fit {
     pub residuals: usize,
     /// Recorded entries skipped (missing or not finite).
     pub skipped: usize,
-    /// Model rollouts spent.
+    /// Model rollouts spent (the fits; a latency search's profile of shifts is not counted).
     pub evaluations: usize,
-    /// Wall time.
+    /// Wall time (with the tracker's latency estimated: of the whole search).
     pub wall_s: f64,
     /// The tracker's latency, estimated from the episodes and taken out of the object
     /// observations before this fit ([`crate::identify_aligned`]); absent when not estimated.
