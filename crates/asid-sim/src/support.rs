@@ -138,8 +138,10 @@ pub fn apply_torsion(points: &mut [SupportPoint], torsion_m: f64) {
 /// `spin(c0) = sum n_i sqrt(mu_i^2 |r_i|^2 + c0^2) / sum n_i`, equals `torsion_m` (above the
 /// points' own, `spin(0)`). `spin` is increasing and convex in `c0` and `spin(torsion_m) >=
 /// torsion_m`, so Newton from `c0 = torsion_m` descends monotonically onto the root (a bisection
-/// of 60 halvings took a third of a puck's rollout).
+/// of 60 halvings took a third of a puck's rollout). Needs every `normal_n >= 0` (loads are
+/// clamped at zero) and a finite `torsion_m` (validated with the scene).
 fn spin_length(points: &[SupportPoint], total_n: f64, torsion_m: f64) -> f64 {
+    debug_assert!(torsion_m.is_finite() && points.iter().all(|p| p.normal_n >= 0.0));
     let mut c0 = torsion_m;
     for _ in 0..200 {
         let (mut f, mut df) = (0.0, 0.0);
@@ -218,7 +220,7 @@ pub(crate) fn dissipation_rate(points: &[SupportPoint], t: &Vector3<f64>) -> f64
 /// `A (kz / s)` and the Hessian `A hz B`, `hz = diag(k) / s - (kz / s)(kz / s)^T / s`. Written out
 /// entry by entry (the hottest loop of a planar step): the products with `B`'s zeros and ones are
 /// left out, and every other product and sum is taken in the order of the 3x3 matrix products
-/// (`support_tests.rs` holds it bit-identical to them).
+/// (`support_tests.rs` holds it bit-identical to them for finite twists).
 pub(crate) fn dissipation(
     points: &[SupportPoint],
     t: &Vector3<f64>,
@@ -404,6 +406,7 @@ where
     N: DimName + DimMin<N, Output = N>,
     DefaultAllocator: Allocator<N, N> + Allocator<N>,
 {
+    debug_assert!(a.len() + 3 == N::dim() && a.len() == b.len());
     let mut kkt = OMatrix::<f64, N, N>::zeros();
     let mut rhs = OVector::<f64, N>::zeros();
     let ridge = 1e-14 * h.diagonal().max().max(1e-300);

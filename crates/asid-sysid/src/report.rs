@@ -82,7 +82,8 @@ pub struct Fit {
     pub residuals: usize,
     /// Recorded entries skipped (missing or not finite).
     pub skipped: usize,
-    /// Model rollouts spent (the fits; a latency search's profile of shifts is not counted).
+    /// Model rollouts spent: the fits, the Jacobian at the estimate and the profile intervals (a
+    /// latency search's profile of shifts and its fits between rounds are not counted).
     pub evaluations: usize,
     /// Wall time (with the tracker's latency estimated: of the whole search).
     pub wall_s: f64,
