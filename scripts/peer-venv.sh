@@ -16,12 +16,16 @@ if command -v flock >/dev/null; then
   flock 9
 fi
 
-if ! [ -x "$venv/bin/franky-sim" ] || ! "$venv/bin/python" -c "import franky_sim, mcap" 2>/dev/null; then
-  echo "peer-venv: making $venv (franky-sim 1.0.4, mcap 1.6.0, mcap-ros2-support 0.6.0; about 650 MB)" >&2
+# MuJoCo is pinned too: franky-sim accepts any 4.x, and the cross-engine tests' fits depend on the
+# engine's numbers (MuJoCo 4.0.1 moved the rod fit of tests/cross_engine_rod.rs out of its bounds).
+mujoco_version=4.0.0
+if ! [ -x "$venv/bin/franky-sim" ] || ! "$venv/bin/python" -c "import franky_sim, mcap" 2>/dev/null \
+  || ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('mujoco') != '$mujoco_version')" 2>/dev/null; then
+  echo "peer-venv: making $venv (franky-sim 1.0.4, MuJoCo $mujoco_version, mcap 1.6.0, mcap-ros2-support 0.6.0; about 650 MB)" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "franky-sim==1.0.4" "mcap==1.6.0" \
-    "mcap-ros2-support==0.6.0" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "franky-sim==1.0.4" \
+    "mujoco==$mujoco_version" "mcap==1.6.0" "mcap-ros2-support==0.6.0" >&2
 elif ! "$venv/bin/python" -c "import mcap_ros2" 2>/dev/null; then
   # A venv made before the ROS 2 mirrors: only the decoder is missing.
   echo "peer-venv: adding mcap-ros2-support 0.6.0 to $venv" >&2
