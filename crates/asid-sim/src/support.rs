@@ -110,13 +110,7 @@ pub fn apply_torsion(points: &mut [SupportPoint], torsion_m: f64) {
     if total_n <= 0.0 {
         return;
     }
-    let spin = |c0: f64, pts: &[SupportPoint]| -> f64 {
-        pts.iter()
-            .map(|p| p.normal_n * (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt())
-            .sum::<f64>()
-            / total_n
-    };
-    let natural = spin(0.0, points);
+    let natural = mean_spin(points, total_n, 0.0);
     if torsion_m <= natural {
         let s = if natural > 0.0 {
             torsion_m / natural
@@ -134,8 +128,18 @@ pub fn apply_torsion(points: &mut [SupportPoint], torsion_m: f64) {
     }
 }
 
+/// The points' mean spin torque per unit normal force with spin length `c0`:
+/// `spin(c0) = sum n_i sqrt(mu_i^2 |r_i|^2 + c0^2) / total_n`.
+fn mean_spin(points: &[SupportPoint], total_n: f64, c0: f64) -> f64 {
+    points
+        .iter()
+        .map(|p| p.normal_n * (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt())
+        .sum::<f64>()
+        / total_n
+}
+
 /// The spin length `c0` at which the points' mean spin torque per unit normal force,
-/// `spin(c0) = sum n_i sqrt(mu_i^2 |r_i|^2 + c0^2) / sum n_i`, equals `torsion_m` (above the
+/// [`mean_spin`], equals `torsion_m` (above the
 /// points' own, `spin(0)`). `spin` is increasing and convex in `c0` and `spin(torsion_m) >=
 /// torsion_m`, so Newton from `c0 = torsion_m` descends monotonically onto the root (a bisection
 /// of 60 halvings took a third of a puck's rollout). Needs every `normal_n >= 0` (loads are
@@ -192,16 +196,17 @@ pub fn friction_wrench(points: &[SupportPoint], twist: [f64; 3]) -> [f64; 3] {
     w
 }
 
-/// The point's sliding velocity and spin rate `z = B t` (`B` maps the twist to the point), the
-/// weights `k = (mu^2, mu^2, spin^2)` applied to it, and the smoothed rate `s = sqrt(z.kz + eps^2)`.
+/// For the point's sliding velocity and spin rate `z = B t` (`B` maps the twist to the point):
+/// the weights `k = (mu^2, mu^2, spin^2)`, the weighted `kz`, and the smoothed rate
+/// `s = sqrt(z.kz + eps^2)`.
 #[inline]
 fn point_rate(p: &SupportPoint, t: &Vector3<f64>) -> ([f64; 3], [f64; 3], f64) {
     let eps2 = SMOOTHING_M_S * SMOOTHING_M_S;
     let z = [t.x - p.r_m[1] * t.z, t.y + p.r_m[0] * t.z, t.z];
-    let (kt, ks) = (p.mu * p.mu, p.spin_m * p.spin_m);
-    let kz = [kt * z[0], kt * z[1], ks * z[2]];
+    let k = [p.mu * p.mu, p.mu * p.mu, p.spin_m * p.spin_m];
+    let kz = [k[0] * z[0], k[1] * z[1], k[2] * z[2]];
     let s = (z[0] * kz[0] + z[1] * kz[1] + z[2] * kz[2] + eps2).sqrt();
-    (z, kz, s)
+    (k, kz, s)
 }
 
 /// The dissipation rate (smoothed) alone: what a line search compares.
@@ -242,7 +247,7 @@ fn dissipation_with(
 ) -> (f64, Vector3<f64>, Matrix3<f64>) {
     let (mut d, mut g, mut h) = (0.0, Vector3::zeros(), Matrix3::zeros());
     for p in points {
-        let (_, kz, s) = point_rate(p, t);
+        let (k, kz, s) = point_rate(p, t);
         let n = p.normal_n;
         d += n * s;
         let gz = [kz[0] / s, kz[1] / s, kz[2] / s];
@@ -254,8 +259,6 @@ fn dissipation_with(
         if !hessian {
             continue;
         }
-        let (kt, ks) = (p.mu * p.mu, p.spin_m * p.spin_m);
-        let k = [kt, kt, ks];
         // hz, symmetric: diag(k) / s - gz gz^T / s.
         let mut hz = [[0.0; 3]; 3];
         for (i, row) in hz.iter_mut().enumerate() {

@@ -115,17 +115,10 @@ fn dissipation_written_out_equals_the_matrix_products_bit_for_bit() {
 /// The spin length by bisection (60 halvings of [0, torsion]), as it was first computed.
 fn spin_length_by_bisection(points: &[SupportPoint], torsion_m: f64) -> f64 {
     let total: f64 = points.iter().map(|p| p.normal_n).sum();
-    let spin = |c0: f64| -> f64 {
-        points
-            .iter()
-            .map(|p| p.normal_n * (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt())
-            .sum::<f64>()
-            / total
-    };
     let (mut lo, mut hi) = (0.0, torsion_m);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if spin(mid) < torsion_m {
+        if mean_spin(points, total, mid) < torsion_m {
             lo = mid;
         } else {
             hi = mid;
@@ -146,16 +139,10 @@ fn the_spin_length_by_newton_is_the_bisections_root() {
         let bisection = spin_length_by_bisection(&pts, torsion);
         // The torque it asks for, to rounding; the same root (relative to the root: just above
         // the points' own torque the spin is flat in c0 and both are exact only to 1e-7).
-        let spin = |c0: f64| {
-            pts.iter()
-                .map(|p| p.normal_n * (p.mu * p.mu * norm2(p.r_m) + c0 * c0).sqrt())
-                .sum::<f64>()
-                / total
-        };
+        let spin = mean_spin(&pts, total, newton);
         assert!(
-            (spin(newton) - torsion).abs() <= 1e-14 * torsion,
-            "x{factor}: spin {} for {torsion}",
-            spin(newton)
+            (spin - torsion).abs() <= 1e-14 * torsion,
+            "x{factor}: spin {spin} for {torsion}"
         );
         assert!(
             (newton - bisection).abs() <= 1e-6 * bisection,
