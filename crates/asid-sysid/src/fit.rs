@@ -88,6 +88,9 @@ impl Default for FitOptions {
     }
 }
 
+/// A local fit's result: the scaled parameters, their cost and the path that led there.
+type LocalFit = (Vec<f64>, f64, Steps);
+
 pub(crate) fn optimise<M: ReplayModel>(
     problem: &SysIdProblem<'_, M>,
     opts: &FitOptions,
@@ -105,17 +108,32 @@ pub(crate) fn optimise<M: ReplayModel>(
     let vector = |p: &Vec<f64>| p.clone();
     match opts.solver {
         SolverKind::Lm => {
-            for s in starts {
-                // Each start's own path (a start that found nothing leaves none behind).
-                drop(trail.take());
-                let solver = LevenbergMarquardt::new(bounds.clone());
-                let res = Executor::new(problem_ref(problem), solver)
-                    .configure(|st| st.param(s.clone()).max_iters(opts.max_iters))
-                    .add_observer(trail.observer(vector), ObserverMode::Always)
-                    .run()?;
-                if let Some(u) = res.state().get_best_param().cloned() {
-                    let c = argmin::core::CostFunction::cost(problem, &u)?;
-                    consider(u, c);
+            // The starts are independent local fits: run side by side, each with its own path,
+            // then considered in start order, so the choice is that of running them in turn (a
+            // start's line search is one rollout at a time and left a core idle).
+            let runs: Vec<Result<Option<LocalFit>, SysIdError>> = starts
+                .par_iter()
+                .map(|s| {
+                    let own = Trail::default();
+                    let solver = LevenbergMarquardt::new(bounds.clone());
+                    let res = Executor::new(problem_ref(problem), solver)
+                        .configure(|st| st.param(s.clone()).max_iters(opts.max_iters))
+                        .add_observer(own.observer(vector), ObserverMode::Always)
+                        .run()?;
+                    match res.state().get_best_param().cloned() {
+                        Some(u) => {
+                            let c = argmin::core::CostFunction::cost(problem, &u)?;
+                            Ok(Some((u, c, own.take())))
+                        }
+                        None => Ok(None),
+                    }
+                })
+                .collect();
+            for run in runs {
+                if let Some((u, c, steps)) = run?
+                    && best.as_ref().is_none_or(|b| c < b.1)
+                {
+                    best = Some((u, c, steps));
                 }
             }
         }

@@ -9,7 +9,8 @@
 //!   channel's `sigma_rad`, [`rotation`]), cost (squared or Huber) and the finite-difference
 //!   Jacobian, as argmin problems;
 //! - solvers behind one interface ([`SolverKind`]): CEM (`asid-opt`), argmin's Nelder-Mead and
-//!   particle swarm, and a bounded Levenberg-Marquardt ([`LevenbergMarquardt`]); multi-start;
+//!   particle swarm, and a bounded Levenberg-Marquardt ([`LevenbergMarquardt`]); multi-start (the
+//!   LM's starts run in parallel and are chosen among in start order);
 //! - uncertainty at the optimum: covariance `s^2 (J^T J)^-1`, std, correlations, Wald intervals, the
 //!   Cramer-Rao bound;
 //! - is the model right? ([`misfit`]): reduced chi-square, a chi-square size test, a runs test and
