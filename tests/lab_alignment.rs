@@ -76,8 +76,11 @@ fn measured_drive_beats_commanded_drive_on_a_lagging_lab() {
         "--seed",
         "5",
         // The lag is the arm's; the tracker's latency (the test above) is taken out of this one.
+        // The tracker's noise at a tenth of the scene's sigma: at full noise (5 mm) the lag's
+        // effect on this plan's puck is below the noise, and which drive fits better is decided
+        // by the draw (measured: reduced chi-square 0.248 against 0.246 for one plan).
         "--lab",
-        "pose_latency_ms=0",
+        "pose_latency_ms=0,noise_scale=0.1",
     ])
     .ok("asid execute");
     println!("{}", out.stdout);

@@ -2,7 +2,7 @@
 //! structure terms of the discrete parameters, and the checks (limits, smoothness) a plan must
 //! pass.
 
-use asid_sim::Trajectory;
+use asid_sim::Nominal;
 use nalgebra::DMatrix;
 
 use crate::discriminate::{Discrimination, continuous_params, discrete_params, discriminate};
@@ -65,7 +65,7 @@ pub(crate) enum SmoothCheck {
 
 /// The sensitivities at each sample (jacobians and nominal trajectory), kept for a later
 /// smoothness check.
-pub(crate) type Kept = Vec<(Vec<DMatrix<f64>>, Option<Trajectory>)>;
+pub(crate) type Kept = Vec<(Vec<DMatrix<f64>>, Option<Nominal>)>;
 
 fn score<E: Experiment>(
     exp: &E,
@@ -109,7 +109,7 @@ pub(crate) fn score_with<E: Experiment>(
         let (jacs, nominal) = exp.sensitivities(theta, actions, noise)?;
         if let Some(c) = nominal
             .as_ref()
-            .and_then(|n| exp.violations(n).first().copied())
+            .and_then(|n| exp.violations(&n.trajectory).first().copied())
         {
             return Err(c);
         }
@@ -140,7 +140,7 @@ pub(crate) fn score_with<E: Experiment>(
         } else {
             let own;
             let obs = match &nominal {
-                Some(t) => &t.obs,
+                Some(n) => &n.trajectory.obs,
                 None => {
                     own = exp.observations(theta, actions)?;
                     &own

@@ -1,7 +1,7 @@
 //! What the planner needs from a model of the experiment, and its implementation for the simulator.
 
 use asid_core::ParamSpace;
-use asid_sim::{ActionBounds, Simulator, Trajectory};
+use asid_sim::{ActionBounds, Nominal, Simulator, Trajectory};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -65,14 +65,15 @@ pub trait Experiment: Sync {
     fn check_actions(&self, _actions: &[Vec<f64>]) -> Result<(), Constraint> {
         Ok(())
     }
-    /// d obs / d theta per step under `noise`, and the nominal trajectory, or the constraint the
-    /// plan violates (after [`Experiment::check_actions`] accepted `actions`).
+    /// d obs / d theta per step under `noise`, and the nominal rollout (its trajectory, and what a
+    /// later sensitivity around it may reuse), or the constraint the plan violates (after
+    /// [`Experiment::check_actions`] accepted `actions`).
     fn sensitivities(
         &self,
         theta: &[f64],
         actions: &[Vec<f64>],
         noise: NoiseModel,
-    ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint>;
+    ) -> Result<(Vec<DMatrix<f64>>, Option<Nominal>), Constraint>;
     /// Whether the arm's own check (a Franka's 1 kHz interpolation) accepts `actions`: anything
     /// [`Experiment::check_actions`] says but [`Constraint::ArmInterpolation`] (an action without
     /// a joint target is left to the scoring).
@@ -91,7 +92,7 @@ pub trait Experiment: Sync {
     ) -> Result<bool, Constraint> {
         Ok(true)
     }
-    /// As [`Experiment::is_smooth`], given the nominal trajectory [`Experiment::sensitivities`]
+    /// As [`Experiment::is_smooth`], given the nominal rollout [`Experiment::sensitivities`]
     /// returned with the `jacobians`, so a model can reuse it instead of simulating it again
     /// (default: [`Experiment::is_smooth`]).
     fn is_smooth_around(
@@ -100,7 +101,7 @@ pub trait Experiment: Sync {
         actions: &[Vec<f64>],
         noise: NoiseModel,
         jacobians: &[DMatrix<f64>],
-        _nominal: Option<&Trajectory>,
+        _nominal: Option<&Nominal>,
     ) -> Result<bool, Constraint> {
         self.is_smooth(theta, actions, noise, jacobians)
     }
@@ -122,7 +123,7 @@ pub trait Experiment: Sync {
         actions: &[Vec<f64>],
     ) -> Result<Vec<Vec<f64>>, Constraint> {
         match self.sensitivities(theta, actions, NoiseModel::Measurement)? {
-            (_, Some(t)) => Ok(t.obs),
+            (_, Some(n)) => Ok(n.trajectory.obs),
             (_, None) => Err(Constraint::Simulation),
         }
     }
@@ -272,13 +273,19 @@ impl Experiment for SimExperiment<'_> {
         theta: &[f64],
         actions: &[Vec<f64>],
         noise: NoiseModel,
-    ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint> {
+    ) -> Result<(Vec<DMatrix<f64>>, Option<Nominal>), Constraint> {
         let result = match noise {
             NoiseModel::Measurement => self.sim.trajectory_sensitivity(theta, actions),
             NoiseModel::Process => self.sim.step_sensitivity(theta, actions),
         };
         result
-            .map(|s| (s.jacobians, Some(s.nominal)))
+            .map(|s| {
+                let nominal = Nominal {
+                    trajectory: s.nominal,
+                    untouched: s.untouched,
+                };
+                (s.jacobians, Some(nominal))
+            })
             .map_err(constraint_of)
     }
 
@@ -298,7 +305,7 @@ impl Experiment for SimExperiment<'_> {
         actions: &[Vec<f64>],
         noise: NoiseModel,
         jacobians: &[DMatrix<f64>],
-        nominal: Option<&Trajectory>,
+        nominal: Option<&Nominal>,
     ) -> Result<bool, Constraint> {
         let (NoiseModel::Measurement, Some(tol)) = (noise, self.smoothness) else {
             return Ok(true);

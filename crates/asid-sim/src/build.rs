@@ -313,6 +313,7 @@ impl SimWorld {
             tool_mass: (tool.mass_kg, tool_com),
             time_s: 0.0,
             control_steps: 0,
+            watch: crate::world::Watch::Off,
         };
         for i in 0..world.objects.len() {
             if world.objects[i].joint.is_some() {

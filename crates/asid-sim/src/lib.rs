@@ -7,7 +7,8 @@
 //! commanded joint path exactly; `dynamic`: a multibody with force-limited PD joint motors and gravity
 //! compensation), stepping is deterministic, the full state can be snapshot and restored, rollouts run
 //! in parallel, and finite-difference sensitivities of the observations are computed per step
-//! (process-noise model) or over the whole trajectory (measurement-noise model). A rollout can be
+//! (process-noise model) or over the whole trajectory (measurement-noise model), the perturbed
+//! rollouts starting where the nominal's objects were last untouched ([`untouched`]). A rollout can be
 //! recorded as an episode with sensor noise ([`Simulator::record_episode`]): the simulated lab.
 //! A gripper tool's fingers move ([`SimWorld::set_gripper_target`]): they stop on an object both
 //! of them touch, and a grasp holds that object with a fixed joint until the fingers open.
@@ -43,12 +44,14 @@ mod rollout;
 mod step;
 pub mod support;
 pub mod support_geometry;
+pub mod untouched;
 mod world;
 
 pub use actions::{ActionBounds, command_for_action};
 pub use build::{initial_configuration, start_of};
 pub use gripper::{CONTACT_M, GripperStatus};
-pub use rollout::{FdScheme, RolloutJob, Sensitivity, Simulator, Trajectory, run};
+pub use rollout::{FdScheme, Nominal, RolloutJob, Sensitivity, Simulator, Trajectory, run};
+pub use untouched::Untouched;
 pub use world::{SimWorld, Snapshot};
 
 /// Errors of the simulator.

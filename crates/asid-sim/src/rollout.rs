@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
+use crate::untouched::Untouched;
 use crate::world::SimWorld;
 
 /// The observations of one rollout.
@@ -27,7 +28,7 @@ pub struct Trajectory {
 }
 
 impl Trajectory {
-    fn start(w: &SimWorld, capacity: usize) -> Self {
+    pub(crate) fn start(w: &SimWorld, capacity: usize) -> Self {
         let mut t = Self {
             t_s: Vec::with_capacity(capacity),
             obs: Vec::with_capacity(capacity),
@@ -38,12 +39,34 @@ impl Trajectory {
         t
     }
 
-    fn record(&mut self, w: &SimWorld) {
+    pub(crate) fn record(&mut self, w: &SimWorld) {
         self.t_s.push(w.time_s());
         self.obs.push(w.observe());
         self.q_rad.push(w.joint_positions().to_vec());
         self.objects_m.push(w.free_object_positions());
     }
+
+    /// The first `n` records.
+    pub(crate) fn prefix(&self, n: usize) -> Self {
+        let n = n.min(self.obs.len());
+        Self {
+            t_s: self.t_s[..n].to_vec(),
+            obs: self.obs[..n].to_vec(),
+            q_rad: self.q_rad[..n].to_vec(),
+            objects_m: self.objects_m[..n].to_vec(),
+        }
+    }
+}
+
+/// A nominal rollout as a later sensitivity reuses it: its trajectory and, when the perturbed
+/// rollouts may share its untouched start ([`crate::untouched`]), its world at the last untouched
+/// control step.
+#[derive(Debug, Clone)]
+pub struct Nominal {
+    /// The rollout's observations.
+    pub trajectory: Trajectory,
+    /// Its world at the last untouched control step, if any.
+    pub untouched: Option<Untouched>,
 }
 
 /// One rollout to run: parameters and an action sequence.
@@ -66,16 +89,29 @@ pub struct Sensitivity {
     pub steps: Vec<f64>,
     /// Which scheme each parameter used.
     pub schemes: Vec<FdScheme>,
+    /// The nominal rollout's world at its last untouched control step, which the perturbed
+    /// rollouts started from (None: they ran from the beginning).
+    pub untouched: Option<Untouched>,
 }
 
 impl Sensitivity {
+    /// The nominal rollout as a later sensitivity reuses it
+    /// ([`Simulator::trajectory_sensitivity_around`]).
+    pub fn nominal_rollout(&self) -> Nominal {
+        Nominal {
+            trajectory: self.nominal.clone(),
+            untouched: self.untouched.clone(),
+        }
+    }
+
     fn new(
-        nominal: Trajectory,
+        nominal: Nominal,
         jacobians: Vec<DMatrix<f64>>,
         plans: &[(FdScheme, Vec<f64>, Vec<f64>, f64)],
     ) -> Self {
         Self {
-            nominal,
+            nominal: nominal.trajectory,
+            untouched: nominal.untouched,
             jacobians,
             steps: plans
                 .iter()
@@ -131,7 +167,7 @@ impl Simulator {
         self.control_steps.load(Ordering::Relaxed)
     }
 
-    fn count(&self, steps: usize) {
+    pub(crate) fn count(&self, steps: usize) {
         self.control_steps
             .fetch_add(steps as u64, Ordering::Relaxed);
     }
@@ -150,6 +186,11 @@ impl Simulator {
     /// The arm's kinematic model.
     pub fn arm(&self) -> &Arm {
         &self.arm
+    }
+
+    /// The world every episode starts from.
+    pub(crate) fn template(&self) -> &SimWorld {
+        &self.template
     }
 
     /// The world every episode starts from, to change the initial state (e.g. give an object a
@@ -209,8 +250,10 @@ impl Simulator {
         }
     }
 
-    /// Whole-trajectory sensitivities d obs_h / d theta (measurement-noise model): every rollout starts
-    /// from the beginning, so the effect of a parameter propagates through time.
+    /// Whole-trajectory sensitivities d obs_h / d theta (measurement-noise model): the effect of a
+    /// parameter propagates through time. A perturbed rollout starts from the nominal's world at
+    /// its last untouched control step when the scene's parameters wait for a touch
+    /// ([`crate::untouched`]), otherwise from the beginning.
     pub fn trajectory_sensitivity(
         &self,
         theta: &[f64],
@@ -231,35 +274,30 @@ impl Simulator {
     }
 
     /// As [`Simulator::trajectory_sensitivity_scaled`], reusing `nominal` (the rollout of `actions`
-    /// at `theta`, e.g. from an earlier sensitivity at another step) instead of running it again.
-    /// One rollout per side that differs from the nominal: a central difference costs two, a
-    /// one-sided difference near a bound one (its other side is the nominal), a discrete parameter
-    /// none. The result is bit-identical to running every rollout (rollouts are deterministic).
+    /// at `theta` and its untouched world, e.g. from an earlier sensitivity at another step)
+    /// instead of running it again. One rollout per side that differs from the nominal: a central
+    /// difference costs two, a one-sided difference near a bound one (its other side is the
+    /// nominal), a discrete parameter none. The result is bit-identical to computing the nominal
+    /// here (rollouts are deterministic).
     pub fn trajectory_sensitivity_around(
         &self,
         theta: &[f64],
         actions: &[Vec<f64>],
         step_scale: f64,
-        nominal: Option<&Trajectory>,
+        nominal: Option<&Nominal>,
     ) -> Result<Sensitivity, SimError> {
         self.scene.space.check(theta)?;
         let n = self.scene.space.dim();
         let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i, step_scale)).collect();
-        let job = |th: &Vec<f64>| RolloutJob {
-            theta: th.clone(),
-            actions: actions.to_vec(),
-        };
-        let mut jobs = Vec::with_capacity(1 + 2 * n);
-        if nominal.is_none() {
-            jobs.push(job(&theta.to_vec()));
-        }
-        // Index of each parameter's (plus, minus) rollout in `jobs`; None: the nominal.
+        // The perturbed parameter vectors; each parameter's (plus, minus) index among them, None:
+        // the nominal.
+        let mut thetas: Vec<&Vec<f64>> = Vec::with_capacity(2 * n);
         let mut sides = Vec::with_capacity(n);
         for (scheme, plus, minus, _) in &plans {
-            let mut side = |needed: bool, th: &Vec<f64>| {
+            let mut side = |needed: bool, th| {
                 needed.then(|| {
-                    jobs.push(job(th));
-                    jobs.len() - 1
+                    thetas.push(th);
+                    thetas.len() - 1
                 })
             };
             sides.push(match scheme {
@@ -269,13 +307,33 @@ impl Simulator {
                 FdScheme::None => (None, None),
             });
         }
-        let results = self
-            .rollouts(&jobs)
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        let nominal = match nominal {
-            Some(t) => t.clone(),
-            None => results[0].clone(),
+        let (nominal, results) = match nominal {
+            Some(nominal) => (nominal.clone(), self.perturbed(nominal, &thetas, actions)?),
+            // The perturbed rollouts wait for the nominal's untouched start.
+            None if self.params_wait_for_touch() => {
+                let (trajectory, untouched) = self.rollout_watched(theta, actions)?;
+                let nominal = Nominal {
+                    trajectory,
+                    untouched,
+                };
+                let results = self.perturbed(&nominal, &thetas, actions)?;
+                (nominal, results)
+            }
+            // Nothing to share: the nominal runs beside the perturbed rollouts.
+            None => {
+                let mut jobs = vec![theta.to_vec()];
+                jobs.extend(thetas.iter().map(|t| (*t).clone()));
+                let mut results = jobs
+                    .par_iter()
+                    .map(|th| self.rollout(th, actions))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let trajectory = results.remove(0);
+                let nominal = Nominal {
+                    trajectory,
+                    untouched: None,
+                };
+                (nominal, results)
+            }
         };
         let obs_dim = self.scene.obs_dim();
         let mut jacobians = vec![DMatrix::zeros(obs_dim, n); actions.len()];
@@ -283,7 +341,7 @@ impl Simulator {
             if *scheme == FdScheme::None {
                 continue;
             }
-            let pick = |k: Option<usize>| k.map_or(&nominal, |k| &results[k]);
+            let pick = |k: Option<usize>| k.map_or(&nominal.trajectory, |k| &results[k]);
             let (p, m) = (pick(sides[i].0), pick(sides[i].1));
             for (h, jac) in jacobians.iter_mut().enumerate() {
                 for r in 0..obs_dim {
@@ -294,8 +352,27 @@ impl Simulator {
         Ok(Sensitivity::new(nominal, jacobians, &plans))
     }
 
+    /// The rollouts at `thetas` (in parallel, in order): from the nominal's untouched world when
+    /// it has one, otherwise from the beginning.
+    fn perturbed(
+        &self,
+        nominal: &Nominal,
+        thetas: &[&Vec<f64>],
+        actions: &[Vec<f64>],
+    ) -> Result<Vec<Trajectory>, SimError> {
+        thetas
+            .par_iter()
+            .map(|th| match &nominal.untouched {
+                Some(u) => self.rollout_from(u, &nominal.trajectory, th, actions),
+                None => self.rollout(th, actions),
+            })
+            .collect()
+    }
+
     /// Per-step sensitivities d f(s_h, a_h) / d theta (process-noise model, as in the paper): from a
-    /// snapshot of the nominal state before each action, one control step with perturbed parameters.
+    /// snapshot of the nominal state before each action, one control step with perturbed parameters
+    /// (none for a step through which every object rested untouched, when the scene's parameters
+    /// wait for a touch: its sensitivity is zero, [`crate::untouched`]).
     pub fn step_sensitivity(
         &self,
         theta: &[f64],
@@ -306,10 +383,19 @@ impl Simulator {
         let mut snapshots = Vec::with_capacity(actions.len());
         let mut nominal = Trajectory::start(&w, actions.len() + 1);
         self.count(actions.len());
+        // A step through which every object rested untouched depends on no parameter that waits
+        // for a touch (as for the trajectory sensitivities).
+        if self.params_wait_for_touch() {
+            w.watch_untouched();
+        }
+        let mut untouched = Vec::with_capacity(actions.len());
         for a in actions {
-            snapshots.push(w.snapshot());
+            let mut snap = w.snapshot();
+            snap.0.stop_watching();
+            snapshots.push(snap);
             w.step_control(a)?;
             nominal.record(&w);
+            untouched.push(w.untouched());
         }
         let plans: Vec<_> = (0..n).map(|i| self.perturb(theta, i, 1.0)).collect();
         let jacobians = snapshots
@@ -318,6 +404,9 @@ impl Simulator {
             .enumerate()
             .map(|(h, (snap, a))| -> Result<DMatrix<f64>, SimError> {
                 let mut jac = DMatrix::zeros(self.scene.obs_dim(), n);
+                if untouched[h] {
+                    return Ok(jac);
+                }
                 for (i, (scheme, plus, minus, step)) in plans.iter().enumerate() {
                     if *scheme == FdScheme::None {
                         continue;
@@ -342,6 +431,10 @@ impl Simulator {
                 Ok(jac)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let nominal = Nominal {
+            trajectory: nominal,
+            untouched: None,
+        };
         Ok(Sensitivity::new(nominal, jacobians, &plans))
     }
 }

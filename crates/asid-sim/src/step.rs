@@ -162,6 +162,9 @@ impl SimWorld {
             }
         }
         self.time_s += dt;
+        if matches!(self.watch, crate::world::Watch::Untouched { .. }) {
+            self.check_untouched();
+        }
     }
 
     fn in_contact(&self, collider: ColliderHandle) -> bool {

@@ -122,6 +122,20 @@ pub struct SimWorld {
     pub(crate) tool_mass: (f64, Point3<f64>),
     pub(crate) time_s: f64,
     pub(crate) control_steps: usize,
+    /// Whether the free objects are watched for a first touch ([`SimWorld::watch_untouched`]).
+    pub(crate) watch: Watch,
+}
+
+/// Watching the free objects for the first touch or motion (see [`SimWorld::watch_untouched`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Watch {
+    /// Not watched.
+    Off,
+    /// Watched, and every free object has stayed near its pose when the watch began (`from`, the
+    /// objects' poses in scene order), touched by nothing but the table.
+    Untouched { from: Vec<Isometry3<f64>> },
+    /// Watched, and some free object has been touched or moved.
+    Touched,
 }
 
 impl Clone for SimWorld {
@@ -164,6 +178,7 @@ impl Clone for SimWorld {
             tool_mass: self.tool_mass,
             time_s: self.time_s,
             control_steps: self.control_steps,
+            watch: self.watch.clone(),
         }
     }
 }

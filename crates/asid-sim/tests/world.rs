@@ -216,7 +216,7 @@ fn puck_sensitivity_matches_the_analytic_derivative() {
 }
 
 #[test]
-fn step_sensitivities_are_consistent_with_trajectory_sensitivities_at_the_first_step() {
+fn step_sensitivities_are_consistent_with_trajectory_sensitivities_at_the_first_touched_step() {
     let s = sim("rod");
     let theta = s.scene().space.center();
     let actions: Vec<Vec<f64>> = (0..6).map(|_| vec![0.05, 0.0]).collect();
@@ -224,8 +224,16 @@ fn step_sensitivities_are_consistent_with_trajectory_sensitivities_at_the_first_
         .trajectory_sensitivity(&theta, &actions)
         .expect("trajectory");
     let b = s.step_sensitivity(&theta, &actions).expect("per step");
-    // From the same start state, one step: both models agree.
-    assert!((&a.jacobians[0] - &b.jacobians[0]).amax() < 1e-9);
+    // Until the pusher touches the rod neither depends on the parameters; at the first touched
+    // step both start from the same state (the nominal's) and run one step: they agree.
+    let k = a.untouched.as_ref().map_or(0, |u| u.steps());
+    assert!(k < actions.len(), "the push reaches the rod");
+    for h in 0..k {
+        assert_eq!(a.jacobians[h].amax(), 0.0);
+        assert_eq!(b.jacobians[h].amax(), 0.0);
+    }
+    assert!(a.jacobians[k].amax() > 1e-3, "{}", a.jacobians[k]);
+    assert!((&a.jacobians[k] - &b.jacobians[k]).amax() < 1e-9);
     assert_eq!(a.nominal, b.nominal);
 }
 
@@ -300,12 +308,12 @@ fn a_sensitivity_around_a_given_nominal_equals_the_full_one_and_costs_fewer_roll
         let full = s
             .trajectory_sensitivity_scaled(&theta, &actions, 2.0)
             .expect("full");
-        let full_rollouts = (s.control_steps() - before) / horizon;
+        let full_steps = s.control_steps() - before;
         let before = s.control_steps();
         let shared = s
-            .trajectory_sensitivity_around(&theta, &actions, 2.0, Some(&full.nominal))
+            .trajectory_sensitivity_around(&theta, &actions, 2.0, Some(&full.nominal_rollout()))
             .expect("around the nominal");
-        let shared_rollouts = (s.control_steps() - before) / horizon;
+        let shared_steps = s.control_steps() - before;
         assert_eq!(shared.jacobians, full.jacobians, "theta {theta:?}");
         assert_eq!(shared.nominal, full.nominal);
         assert_eq!(shared.steps, full.steps);
@@ -319,11 +327,10 @@ fn a_sensitivity_around_a_given_nominal_equals_the_full_one_and_costs_fewer_roll
             .iter()
             .filter(|&&k| k == FdScheme::Central)
             .count() as u64;
-        assert_eq!(
-            full_rollouts,
-            1 + 2 * central + one_sided,
-            "theta {theta:?}"
-        );
-        assert_eq!(shared_rollouts, 2 * central + one_sided, "theta {theta:?}");
+        // Each perturbed rollout runs from the nominal's last untouched step.
+        let untouched = full.untouched.as_ref().map_or(0, |u| u.steps()) as u64;
+        let perturbed = (2 * central + one_sided) * (horizon - untouched);
+        assert_eq!(full_steps, horizon + perturbed, "theta {theta:?}");
+        assert_eq!(shared_steps, perturbed, "theta {theta:?}");
     }
 }

@@ -6,7 +6,7 @@
 
 use asid_core::{Param, ParamSpace, ParamTarget, Prior};
 use asid_explore::{Constraint, Experiment, NoiseModel};
-use asid_sim::{ActionBounds, Trajectory};
+use asid_sim::{ActionBounds, Nominal};
 use nalgebra::DMatrix;
 
 /// y_h = A(a_h) f(theta) with A(a) = [[a0, 0, ..], [0, a1, ..], [a0 * a1, ..]]: the design controls
@@ -124,7 +124,7 @@ impl Experiment for Linear {
         theta: &[f64],
         actions: &[Vec<f64>],
         _noise: NoiseModel,
-    ) -> Result<(Vec<DMatrix<f64>>, Option<Trajectory>), Constraint> {
+    ) -> Result<(Vec<DMatrix<f64>>, Option<Nominal>), Constraint> {
         if self
             .forbid_above
             .is_some_and(|limit| actions.iter().any(|a| a[0] > limit))
