@@ -60,7 +60,7 @@ fn tracker_latency_is_estimated_within_its_uncertainty() {
 }
 
 #[test]
-fn measured_drive_beats_commanded_drive_on_a_lagging_lab() {
+fn measured_drive_beats_commanded_drive_when_the_lag_outweighs_the_tracker_noise() {
     let dir = TempDir::new("lagging");
     let plan = dir.join("plan.json");
     small_plan(SCENE, &plan);

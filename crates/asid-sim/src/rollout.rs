@@ -202,6 +202,7 @@ impl Simulator {
     /// A fresh world at the start of an episode, with parameters `theta`.
     pub fn world(&self, theta: &[f64]) -> Result<SimWorld, SimError> {
         let mut w = self.template.clone();
+        w.stop_watching();
         w.set_params(theta)?;
         Ok(w)
     }

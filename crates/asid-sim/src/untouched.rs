@@ -1,23 +1,33 @@
 //! The untouched start of an episode, shared between finite-difference rollouts.
 //!
-//! While every object rests on the table and nothing else touches it, the parameters of the
-//! objects and of the table (mass, centre of mass, inertia, friction, restitution, rolling and
-//! torsional resistance, damping) do not change what happens: the arm moves through free space and
-//! the objects stay where they are. Rollouts that differ from a nominal one only in such
-//! parameters therefore start from the nominal rollout's world at its last untouched control step
-//! (with their own parameters set there) instead of from the beginning. A plan whose tool reaches
-//! the object halfway through its horizon saves half of every perturbed rollout, and one that never
-//! touches an object saves all of it.
+//! While every object rests on the table and nothing else touches it (nor the table, but for the
+//! objects), the parameters of the objects and of the table (mass, centre of mass, inertia,
+//! friction, restitution, rolling and torsional resistance, damping) act on nothing but how the
+//! resting objects settle: the arm moves through free space and the objects stay where they are.
+//! Rollouts that differ from a nominal one only in such parameters therefore start from the
+//! nominal rollout's world at its last untouched control step (with their own parameters set
+//! there) instead of from the beginning. A plan whose tool reaches the object halfway through its
+//! horizon saves half of every perturbed rollout, and one that never touches an object saves all
+//! of it.
 //!
-//! What the shared start leaves out is how a resting object settles under other parameters (a
-//! rod's centre of mass moves its weight between its supports by micrometres; a puck's position
-//! changes in the 12th digit), against the millimetres a push moves it by. Parameters that act
-//! before a touch are never deferred: those of an articulation's joint, of a payload held by the
-//! tool, and every parameter of a scene where some object is not resting untouched at the start.
+//! What the shared start leaves out:
+//! - how a resting object settles under other parameters (a rod's centre of mass moves its weight
+//!   between its supports by micrometres; a puck's position changes in the 12th digit), against
+//!   the millimetres a push moves it by;
+//! - how an object creeps under other parameters while it stays within the rest tolerance
+//!   ([`REST_DRIFT_M`], [`REST_TURN_RAD`]): a rest that holds only at the nominal values (an
+//!   object on the verge of sliding) is not told apart from one that holds at every value;
+//! - the contact solver's warm start of the first step after the shared start, which is the
+//!   nominal's.
+//!
+//! Parameters that can act before a touch are never deferred: those of an articulation's joint,
+//! of a body a joint holds or hangs from, and of a payload on the tool. A grasp counts as a touch,
+//! and so does anything but an object on the table (the tool, a finger).
 
 use std::sync::Arc;
 
 use asid_core::ParamTarget;
+use rapier3d::prelude::ColliderHandle;
 
 use crate::SimError;
 use crate::rollout::{Simulator, Trajectory};
@@ -52,7 +62,7 @@ impl std::fmt::Debug for Untouched {
 impl Untouched {
     /// `world` after `steps` control steps, when it is watched and still untouched
     /// ([`SimWorld::untouched`]).
-    pub fn capture(world: &SimWorld, steps: usize) -> Option<Self> {
+    pub(crate) fn capture(world: &SimWorld, steps: usize) -> Option<Self> {
         world.untouched().then(|| Self {
             steps,
             world: Arc::new(world.clone()),
@@ -66,7 +76,7 @@ impl Untouched {
 
     /// A copy of the world, no longer watched, with parameters `theta`: where a rollout that
     /// differs from the nominal only in them continues.
-    pub fn resume(&self, theta: &[f64]) -> Result<SimWorld, SimError> {
+    pub(crate) fn resume(&self, theta: &[f64]) -> Result<SimWorld, SimError> {
         let mut w = SimWorld::clone(&self.world);
         w.stop_watching();
         w.set_params(theta)?;
@@ -78,7 +88,7 @@ impl SimWorld {
     /// Starts watching the free objects: from now on [`SimWorld::untouched`] says whether every one
     /// of them has stayed within [`REST_DRIFT_M`] and [`REST_TURN_RAD`] of its present pose,
     /// touched by nothing but the table, at the end of every physics step.
-    pub fn watch_untouched(&mut self) {
+    pub(crate) fn watch_untouched(&mut self) {
         let from = (0..self.objects.len())
             .map(|i| self.object_pose_at(i))
             .collect();
@@ -86,14 +96,14 @@ impl SimWorld {
         self.check_untouched();
     }
 
-    /// Stops watching (after the first touch, a watch costs a check per physics step for nothing).
-    pub fn stop_watching(&mut self) {
+    /// Stops watching.
+    pub(crate) fn stop_watching(&mut self) {
         self.watch = Watch::Off;
     }
 
     /// Whether the world is watched ([`SimWorld::watch_untouched`]) and no free object has been
     /// touched or moved since.
-    pub fn untouched(&self) -> bool {
+    pub(crate) fn untouched(&self) -> bool {
         matches!(self.watch, Watch::Untouched { .. })
     }
 
@@ -125,7 +135,24 @@ impl SimWorld {
                         && p.collider2 != self.table
                 })
         });
-        if moved || touched {
+        // The table's friction acts on whatever slides on it: the tool or a finger counts as a
+        // touch too.
+        let object = |c: ColliderHandle| self.objects.iter().any(|o| o.collider == c);
+        let table_touched = self
+            .physics
+            .narrow_phase
+            .contact_pairs_with(self.table)
+            .any(|p| {
+                let other = if p.collider1 == self.table {
+                    p.collider2
+                } else {
+                    p.collider1
+                };
+                p.has_any_active_contact() && !object(other)
+            });
+        // A grasp joint turns off the fingers' contacts with the object it holds.
+        let held = self.fingers.as_ref().is_some_and(|f| f.held.is_some());
+        if moved || touched || table_touched || held {
             self.watch = Watch::Touched;
         }
     }
@@ -134,7 +161,19 @@ impl SimWorld {
 /// Whether a parameter can act on the episode only once something touches an object: a property
 /// of a free object or of the table, not of a joint or of a payload on the tool.
 fn waits_for_touch(world: &SimWorld, target: &ParamTarget) -> bool {
-    let free = |object: usize| matches!(world.objects[object].body, ObjectBody::Free(_));
+    // A free body that no joint holds: a hinged lid (or its base) can tip or sag under its own
+    // mass with nothing touching it, and a joint turns off the contacts with its parent.
+    let free = |object: usize| {
+        let o = &world.objects[object];
+        let ObjectBody::Free(body) = o.body else {
+            return false;
+        };
+        o.joint.is_none()
+            && !world
+                .objects
+                .iter()
+                .any(|other| other.joint.as_ref().is_some_and(|j| j.parent == body))
+    };
     match *target {
         ParamTarget::Mass { object }
         | ParamTarget::InertiaScale { object }
@@ -205,6 +244,10 @@ impl Simulator {
         actions: &[Vec<f64>],
     ) -> Result<Trajectory, SimError> {
         let k = untouched.steps;
+        debug_assert!(
+            k <= actions.len() && nominal.obs.len() == actions.len() + 1,
+            "an untouched world of another rollout"
+        );
         let mut w = untouched.resume(theta)?;
         self.count(actions.len().saturating_sub(k));
         let mut t = nominal.prefix(k + 1);

@@ -141,6 +141,23 @@ fn parameters_that_act_before_a_touch_are_never_deferred() {
 }
 
 #[test]
+fn a_hinged_lids_mass_acts_without_a_touch() {
+    // The lid alone, with its mass as the only unknown: a joint holds it (and turns off its
+    // contacts with the base), so its mass can tip it with nothing touching it.
+    let text = std::fs::read_to_string(common::scene_path("articulation")).expect("scene");
+    let cut = text.find("[[parameter]]").expect("parameters");
+    let variant = format!(
+        "{}[[parameter]]\ntarget = \"lid.mass\"\nprior = {{ kind = \"uniform\", low = 0.3, high = 0.5 }}\nbounds = [0.1, 1.0]\nfd_step = 0.01\n",
+        &text[..cut]
+    );
+    let path = common::write_scene_variant("articulation", &variant);
+    let s = Simulator::load(&path).expect("variant");
+    assert!(!s.params_wait_for_touch());
+    // The rod's centre of mass and friction do wait: the control for the same check.
+    assert!(common::sim("rod").params_wait_for_touch());
+}
+
+#[test]
 fn an_object_that_moves_on_its_own_is_not_untouched() {
     let mut s = common::sim("shuffleboard");
     s.start_mut()
