@@ -322,11 +322,16 @@ impl Simulator {
             }
             // Nothing to share: the nominal runs beside the perturbed rollouts.
             None => {
-                let mut jobs = vec![theta.to_vec()];
-                jobs.extend(thetas.iter().map(|t| (*t).clone()));
-                let mut results = jobs
-                    .par_iter()
-                    .map(|th| self.rollout(th, actions))
+                let jobs: Vec<RolloutJob> = std::iter::once(theta)
+                    .chain(thetas.iter().map(|t| t.as_slice()))
+                    .map(|th| RolloutJob {
+                        theta: th.to_vec(),
+                        actions: actions.to_vec(),
+                    })
+                    .collect();
+                let mut results = self
+                    .rollouts(&jobs)
+                    .into_iter()
                     .collect::<Result<Vec<_>, _>>()?;
                 let trajectory = results.remove(0);
                 let nominal = Nominal {

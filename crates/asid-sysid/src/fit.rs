@@ -95,12 +95,13 @@ pub(crate) fn optimise<M: ReplayModel>(
     problem: &SysIdProblem<'_, M>,
     opts: &FitOptions,
     starts: &[Vec<f64>],
-) -> Result<(Vec<f64>, f64, Steps), SysIdError> {
+) -> Result<LocalFit, SysIdError> {
     let bounds = problem.scaled_bounds();
-    let mut best: Option<(Vec<f64>, f64, Steps)> = None;
+    let mut best: Option<LocalFit> = None;
     let trail = Trail::default();
-    let mut consider = |u: Vec<f64>, c: f64| {
-        let steps = trail.take();
+    // A local fit replaces the best so far only when strictly cheaper (the earlier start wins a
+    // tie); a fit that is not kept drops its path.
+    let mut consider = |u: Vec<f64>, c: f64, steps: Steps| {
         if best.as_ref().is_none_or(|b| c < b.1) {
             best = Some((u, c, steps));
         }
@@ -130,10 +131,8 @@ pub(crate) fn optimise<M: ReplayModel>(
                 })
                 .collect();
             for run in runs {
-                if let Some((u, c, steps)) = run?
-                    && best.as_ref().is_none_or(|b| c < b.1)
-                {
-                    best = Some((u, c, steps));
+                if let Some((u, c, steps)) = run? {
+                    consider(u, c, steps);
                 }
             }
         }
@@ -158,7 +157,7 @@ pub(crate) fn optimise<M: ReplayModel>(
                     .run()?;
                 if let Some(u) = res.state().get_best_param().cloned() {
                     let c = res.state().get_best_cost();
-                    consider(u, c);
+                    consider(u, c, trail.take());
                 }
             }
         }
@@ -175,7 +174,7 @@ pub(crate) fn optimise<M: ReplayModel>(
                 .add_observer(trail.observer(vector), ObserverMode::Always)
                 .run()?;
             if let Some(u) = res.state().get_best_param().cloned() {
-                consider(u, res.state().get_best_cost());
+                consider(u, res.state().get_best_cost(), trail.take());
             }
         }
         SolverKind::Pso => {
@@ -190,7 +189,11 @@ pub(crate) fn optimise<M: ReplayModel>(
                 .add_observer(trail.observer(position), ObserverMode::Always)
                 .run()?;
             if let Some(p) = res.state().get_best_param() {
-                consider(p.position.clone(), res.state().get_best_cost());
+                consider(
+                    p.position.clone(),
+                    res.state().get_best_cost(),
+                    trail.take(),
+                );
             }
         }
     }
