@@ -1,8 +1,8 @@
 //! Where a slide task's object can end up under the arm's limits: for the pushes of a 21 x 13 grid
 //! over the task's speed and travel ranges that pass the safety layer's checks at the control rate
-//! (the task planner's own check), the farthest final x of the object on that grid, for sliding
-//! and torsional frictions over the shuffleboard prior's ranges (the scene's first two
-//! parameters).
+//! (the task planner's own check), the farthest the object gets along the push line (object to
+//! goal centre) and how many of those pushes leave it in the goal zone, for sliding and torsional
+//! frictions over the shuffleboard prior's ranges (the scene's first two parameters).
 //!
 //! `cargo run --release -p asid-station --example slide_reach -- scenes/shuffleboard.toml near`
 
@@ -16,6 +16,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = asid_sim::Simulator::load(Path::new(scene))?;
     let limits = asid_station::checks::limits_for(sim.scene(), 100);
     let task = asid_task::SlideTask::new(sim.scene(), Some(goal))?;
+    let object = sim
+        .scene()
+        .spec
+        .objects
+        .iter()
+        .find(|o| o.name == task.spec.object)
+        .ok_or("the task's object is not in the scene")?
+        .pose
+        .xyz_m;
+    let g = task.goal.clone();
+    let line = [g.center_xy_m[0] - object[0], g.center_xy_m[1] - object[1]];
+    let u = [
+        line[0] / line[0].hypot(line[1]),
+        line[1] / line[0].hypot(line[1]),
+    ];
+    let along = |xy: [f64; 2]| (xy[0] - object[0]) * u[0] + (xy[1] - object[1]) * u[1];
+    // Where the push line enters and leaves the (axis-aligned) zone, from the object's start.
+    let (mut enter, mut leave) = (f64::NEG_INFINITY, f64::INFINITY);
+    for a in 0..2 {
+        if u[a].abs() > 1e-12 {
+            let lo = (g.center_xy_m[a] - 0.5 * g.size_xy_m[a] - object[a]) / u[a];
+            let hi = (g.center_xy_m[a] + 0.5 * g.size_xy_m[a] - object[a]) / u[a];
+            enter = enter.max(lo.min(hi));
+            leave = leave.min(lo.max(hi));
+        }
+    }
     let [speed, travel] = [task.spec.speed_mps, task.spec.travel_m];
     let (nv, nl) = (20, 12);
     let mut passing = Vec::new();
@@ -29,30 +55,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let torsions = [0.002, 0.008, 0.014, 0.02];
+    let torsions = [0.002, 0.02];
     println!(
-        "{} of {} pushes pass the limits; farthest x (m) by sliding friction (rows) and \
-         torsional friction (columns, m) {torsions:?}",
+        "{} of {} pushes pass the limits; by sliding friction (rows) and torsional friction \
+         (columns, m) {torsions:?}: the nearest and farthest the object ends along the push line \
+         (m), and how many of those pushes end in the zone",
         passing.len(),
         (nv + 1) * (nl + 1)
     );
+    // Pushes that end in the zone at every friction listed: what a plan for the prior alone can use.
+    let mut everywhere = vec![true; passing.len()];
     for mu in [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5] {
-        let mut line = format!("mu {mu:<4}:");
+        let mut row = format!("mu {mu:<4}:");
         for c in torsions {
-            let mut hi = f64::NEG_INFINITY;
-            for x in &passing {
-                hi = hi.max(task.simulate(&sim, &[mu, c], x)?.object_xy_m[0]);
+            let (mut lo, mut hi, mut inside) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+            for (x, all) in passing.iter().zip(&mut everywhere) {
+                let out = task.simulate(&sim, &[mu, c], x)?;
+                *all &= out.success;
+                let s = along(out.object_xy_m);
+                (lo, hi) = (lo.min(s), hi.max(s));
+                inside += usize::from(out.success);
             }
-            line += &format!(" {hi:.3}");
+            row += &format!(" [{lo:.3}, {hi:.3}] {inside:>3} |");
         }
-        println!("{line}");
+        println!("{row}");
     }
-    let g = &task.goal;
     println!(
-        "goal `{}`: x in [{:.3}, {:.3}] m",
-        g.name,
-        g.center_xy_m[0] - 0.5 * g.size_xy_m[0],
-        g.center_xy_m[0] + 0.5 * g.size_xy_m[0]
+        "{} of those pushes end in the zone at every friction above",
+        everywhere.iter().filter(|&&a| a).count()
+    );
+    println!(
+        "goal `{}`: the push line is inside it from {enter:.3} to {leave:.3} m past the object's \
+         start",
+        g.name
     );
     Ok(())
 }

@@ -104,9 +104,20 @@ fn the_push_profile_respects_travel_step_and_acceleration() {
     let sim = sim("scenes/shuffleboard.toml");
     let task = SlideTask::new(sim.scene(), Some("far")).expect("task");
     let dt = sim.scene().control_period_s();
-    for x in [[0.1, 0.08], [0.33, 0.1], [0.6, 0.14], [0.45, 0.123]] {
+    for x in [[0.1, 0.08], [0.33, 0.1], [0.75, 0.14], [0.45, 0.123]] {
         let (actions, moving) = task.actions(&x).expect("actions");
-        let steps: Vec<f64> = actions.iter().map(|a| a[0].hypot(a[1])).collect();
+        // The board runs along +y: the move to the pre-push point has an x component, the push none.
+        let push = actions
+            .iter()
+            .position(|a| a[0] == 0.0 && a[1] > 0.0)
+            .expect("a push");
+        assert!(
+            push > 0,
+            "{x:?}: the tool first moves to its pre-push point"
+        );
+        assert!(actions[push..].iter().all(|a| a[0] == 0.0), "{x:?}");
+        let steps: Vec<f64> = actions[push..].iter().map(|a| a[0].hypot(a[1])).collect();
+        let moving = moving - push;
         let travel: f64 = steps.iter().sum();
         assert!((travel - x[1]).abs() < 1e-9, "{x:?}: travel {travel}");
         assert!(steps.iter().all(|s| *s <= 0.075 + 1e-12), "{x:?}");
@@ -123,7 +134,7 @@ fn the_push_profile_respects_travel_step_and_acceleration() {
         }
         assert!(steps.iter().fold(0.0_f64, |m, s| m.max(*s)) / dt <= x[0] + 1e-9);
     }
-    let err = task.actions(&[0.7, 0.1]).expect_err("outside the box");
+    let err = task.actions(&[0.8, 0.1]).expect_err("outside the box");
     assert!(err.to_string().contains("outside the box"), "{err}");
 }
 
