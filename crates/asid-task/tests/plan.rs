@@ -58,6 +58,7 @@ fn robust_plans_hold_on_fresh_samples_of_a_narrow_belief() {
         covariance: vec![vec![1e-6, 0.0], vec![0.0, 1e-8]],
         determined: vec![true, true],
         structure_weights: Vec::new(),
+        interval95: Vec::new(),
     };
     let opts = TaskPlanOptions {
         population: 16,
