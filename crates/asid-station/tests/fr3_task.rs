@@ -1,9 +1,9 @@
 //! On a Franka the task planner keeps only candidates the 1 kHz control loop can run (the
 //! exploration planner's check). The FR3 scene's own task (ramps at 0.5 m/s^2) has such plans; the
-//! FR3 shuffleboard with the Panda scene's slide task (6 m/s^2) shows the check at work:
-//! every push of that primitive leaves rest within one 10 Hz period, which at 1 kHz peaks
-//! `fr3_joint4` above 80 % of its acceleration limit, so with the check no plan exists, and
-//! without it (the simulated lab) one does.
+//! FR3 shuffleboard with a forward push that ramps at 6 m/s^2 (the Panda scene's task until it was
+//! turned across the board) shows the check at work: every push of that primitive leaves rest
+//! within one 10 Hz period, which at 1 kHz peaks `fr3_joint4` above 80 % of its acceleration
+//! limit, so with the check no plan exists, and without it (the simulated lab) one does.
 
 use std::path::{Path, PathBuf};
 
@@ -14,14 +14,29 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The FR3 scene with the Panda shuffleboard's `[task]`, in a temporary directory beside a link to
-/// the repository's `robots/` (where a scene's robot and tool are looked up).
+/// A forward push (+x) that leaves rest and brakes at 6 m/s^2.
+const FORWARD_TASK: &str = r#"
+[task]
+kind = "slide_to_zone"
+object = "puck"
+horizon_steps = 30
+speed_mps = [0.1, 0.6]
+travel_m = [0.08, 0.14]
+accel_mps2 = 6.0
+
+[[task.goal]]
+name = "near"
+center_xy_m = [0.60, 0.0]
+size_xy_m = [0.03, 0.4]
+"#;
+
+/// The FR3 scene with [`FORWARD_TASK`], in a temporary directory beside a link to the repository's
+/// `robots/` (where a scene's robot and tool are looked up).
 fn fr3_with_task() -> asid_sim::Simulator {
     let fr3 = std::fs::read_to_string(repo().join("scenes/shuffleboard_fr3.toml")).expect("fr3");
     // The FR3 scene's own, gentler, task is replaced.
     let fr3 = &fr3[..fr3.find("\n[task]").unwrap_or(fr3.len())];
-    let panda = std::fs::read_to_string(repo().join("scenes/shuffleboard.toml")).expect("panda");
-    let task = &panda[panda.find("\n[task]").expect("the Panda scene's task")..];
+    let task = FORWARD_TASK;
     let dir = std::env::temp_dir().join(format!("asid-fr3-task-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let robots = dir.join("robots");

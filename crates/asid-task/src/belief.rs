@@ -1,4 +1,5 @@
-//! What is believed about the unknown parameters: a point estimate with a covariance, and samples.
+//! What is believed about the unknown parameters: a point estimate with a covariance and the fit's
+//! reported intervals, and samples that reach those intervals.
 
 use asid_core::ParamSpace;
 use nalgebra::{DMatrix, DVector};
