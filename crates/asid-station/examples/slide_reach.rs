@@ -16,21 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = asid_sim::Simulator::load(Path::new(scene))?;
     let limits = asid_station::checks::limits_for(sim.scene(), 100);
     let task = asid_task::SlideTask::new(sim.scene(), Some(goal))?;
-    let object = sim
-        .scene()
-        .spec
-        .objects
-        .iter()
-        .find(|o| o.name == task.spec.object)
-        .ok_or("the task's object is not in the scene")?
-        .pose
-        .xyz_m;
+    let object = task.object_start_xy_m();
     let g = task.goal.clone();
-    let line = [g.center_xy_m[0] - object[0], g.center_xy_m[1] - object[1]];
-    let u = [
-        line[0] / line[0].hypot(line[1]),
-        line[1] / line[0].hypot(line[1]),
-    ];
+    // The primitive's own push line (no aim offset).
+    let (u, _) = task.line(0.0);
     let along = |xy: [f64; 2]| (xy[0] - object[0]) * u[0] + (xy[1] - object[1]) * u[1];
     // Where the push line enters and leaves the (axis-aligned) zone, from the object's start.
     let (mut enter, mut leave) = (f64::NEG_INFINITY, f64::INFINITY);

@@ -36,7 +36,6 @@ fn fr3_with_task() -> asid_sim::Simulator {
     let fr3 = std::fs::read_to_string(repo().join("scenes/shuffleboard_fr3.toml")).expect("fr3");
     // The FR3 scene's own, gentler, task is replaced.
     let fr3 = &fr3[..fr3.find("\n[task]").unwrap_or(fr3.len())];
-    let task = FORWARD_TASK;
     let dir = std::env::temp_dir().join(format!("asid-fr3-task-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let robots = dir.join("robots");
@@ -44,7 +43,7 @@ fn fr3_with_task() -> asid_sim::Simulator {
         std::os::unix::fs::symlink(repo().join("robots"), &robots).expect("link robots");
     }
     let path = dir.join("shuffleboard_fr3_task.toml");
-    std::fs::write(&path, format!("{fr3}{task}")).expect("write scene");
+    std::fs::write(&path, format!("{fr3}{FORWARD_TASK}")).expect("write scene");
     let sim = asid_sim::Simulator::load(&path);
     std::fs::remove_dir_all(&dir).expect("remove temp dir");
     sim.expect("FR3 scene with the task")

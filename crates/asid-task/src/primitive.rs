@@ -115,9 +115,14 @@ impl SlideTask {
         b
     }
 
+    /// The object's position on the table before the push (the scene's pose).
+    pub fn object_start_xy_m(&self) -> [f64; 2] {
+        self.object_xy_m
+    }
+
     /// Unit push direction (object towards the goal's centre, turned by `aim_rad`) and the pre-push
     /// point.
-    fn line(&self, aim_rad: f64) -> ([f64; 2], [f64; 2]) {
+    pub fn line(&self, aim_rad: f64) -> ([f64; 2], [f64; 2]) {
         let d = [
             self.goal.center_xy_m[0] - self.object_xy_m[0],
             self.goal.center_xy_m[1] - self.object_xy_m[1],
