@@ -70,9 +70,11 @@ fn the_interval_widens_each_side_and_the_pair_moves_together() {
     );
     let draws = b.samples(&space, 4000, &mut StdRng::seed_from_u64(7));
     let n = draws.len() as f64;
-    // Half the draws lie above the estimate, spread to reach the interval's end at 1.96.
-    let up = draws.iter().filter(|t| t[0] > 0.231655).count() as f64 / n;
-    assert!((up - 0.5).abs() < 0.03, "{up}");
+    // Above the estimate the draws spread to reach the interval's end at 1.96: a sixth of them lie
+    // beyond one upper spread (0.330), where the covariance's Gaussian puts none (its 84th
+    // percentile is 0.236).
+    let past_one = draws.iter().filter(|t| t[0] > 0.231655 + above).count() as f64 / n;
+    assert!((past_one - 0.1587).abs() < 0.02, "{past_one}");
     let beyond = draws.iter().filter(|t| t[0] > 0.424678).count() as f64 / n;
     assert!((beyond - 0.025).abs() < 0.01, "{beyond}");
     // The truth of that trial (0.41) is inside what the belief covers.
@@ -101,4 +103,24 @@ fn the_interval_widens_each_side_and_the_pair_moves_together() {
     for t in &draws {
         space.check(t).expect("inside the bounds");
     }
+}
+
+#[test]
+fn an_interval_end_farther_than_the_covariance_reaches_sets_that_sides_spread() {
+    let space = space();
+    let mut b = confounded(true);
+    // The lower end 0.20 lies 7.9 covariance std below the estimate.
+    b.interval95[0] = Some([0.20, 0.424678]);
+    let [below, above] = b.spreads()[0];
+    assert!(
+        (below - (0.231655 - 0.20) / 1.96).abs() < 1e-12,
+        "below: to the interval's end {below}"
+    );
+    assert!((above - (0.424678 - 0.231655) / 1.96).abs() < 1e-12);
+    let draws = b.samples(&space, 4000, &mut StdRng::seed_from_u64(9));
+    let n = draws.len() as f64;
+    let under = draws.iter().filter(|t| t[0] < 0.20).count() as f64 / n;
+    assert!((under - 0.025).abs() < 0.01, "{under}");
+    let over = draws.iter().filter(|t| t[0] > 0.424678).count() as f64 / n;
+    assert!((over - 0.025).abs() < 0.01, "{over}");
 }
