@@ -30,10 +30,6 @@ pub struct Args {
     /// Held-out prior samples (another random stream) the plan and random exploration are judged on.
     #[arg(long, default_value_t = 4)]
     held_out_samples: usize,
-    /// Validation prior samples (another random stream): the plan is chosen on them among the
-    /// search's last elites and its best; 0 keeps the search's best.
-    #[arg(long, default_value_t = asid_explore::DEFAULT_VALIDATION_SAMPLES)]
-    validation_samples: usize,
     /// CEM population.
     #[arg(long, default_value_t = 16)]
     population: usize,
@@ -82,7 +78,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         seed: args.seed,
         prior_samples: args.prior_samples,
         held_out_samples: args.held_out_samples,
-        validation_samples: args.validation_samples,
         population: args.population,
         iterations: args.iterations,
         random_draws: args.random_draws,
@@ -117,7 +112,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "design": plan.design,
             "designs_tried": tried.iter().map(|(k, v)| json!({"design": k, "value": v})).collect::<Vec<_>>(),
             "value": plan.value,
-            "validation_value": plan.validation_value,
             "held_out_value": plan.held_out_value,
             "held_out_violation": plan.held_out_violation,
             "held_out_smooth": plan.held_out_smooth,

@@ -38,10 +38,6 @@ pub struct Args {
     /// Exploration planner: prior samples the criterion is averaged over (default: the planner's).
     #[arg(long)]
     prior_samples: Option<usize>,
-    /// Exploration planner: validation prior samples the plan is chosen on among the search's
-    /// last elites (0: keep the search's best).
-    #[arg(long)]
-    validation_samples: Option<usize>,
     /// Exploration planner: CEM population.
     #[arg(long)]
     population: Option<usize>,
@@ -114,9 +110,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let defaults = LoopOptions::default().plan;
     let plan = asid_explore::PlanOptions {
         prior_samples: args.prior_samples.unwrap_or(defaults.prior_samples),
-        validation_samples: args
-            .validation_samples
-            .unwrap_or(defaults.validation_samples),
         population: args.population.unwrap_or(defaults.population),
         iterations: args.iterations.unwrap_or(defaults.iterations),
         random_draws: args.random_draws.unwrap_or(defaults.random_draws),

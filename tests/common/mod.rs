@@ -86,13 +86,10 @@ pub fn s(p: &Path) -> &str {
 }
 
 /// The exploration planner's small budget of the tests (`asid explore` and `asid run`): one prior
-/// sample, no validation samples (the search's best is kept), a CEM population of 8 for 2
-/// iterations, one random draw.
-pub const SMALL_PLAN: [&str; 10] = [
+/// sample, a CEM population of 8 for 2 iterations, one random draw.
+pub const SMALL_PLAN: [&str; 8] = [
     "--prior-samples",
     "1",
-    "--validation-samples",
-    "0",
     "--population",
     "8",
     "--iterations",

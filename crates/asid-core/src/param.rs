@@ -75,39 +75,6 @@ impl Prior {
         }
     }
 
-    /// The value at cumulative probability `u` in `[0, 1]` (the quantile function), inside
-    /// `bounds`: a normal prior is the normal truncated to them, as [`Prior::sample`] draws it. A
-    /// uniform `u` gives a draw from the prior; stratified `u` give stratified draws
-    /// ([`crate::ParamSpace::latin_hypercube`]).
-    pub fn quantile(&self, u: f64, bounds: [f64; 2]) -> f64 {
-        let u = u.clamp(0.0, 1.0);
-        match self {
-            Self::Uniform { low, high } => low + u * (high - low),
-            Self::LogUniform { low, high } => (low.ln() + u * (high.ln() - low.ln())).exp(),
-            Self::Normal { mean, std } => {
-                // Phi^-1(Phi(a) + u (Phi(b) - Phi(a))) by bisection on the bounded interval: the
-                // truncated normal's quantile, exact to the last bisection step.
-                let cdf = |x: f64| 0.5 * libm::erfc(-(x - mean) / (std * std::f64::consts::SQRT_2));
-                let (lo_p, hi_p) = (cdf(bounds[0]), cdf(bounds[1]));
-                let target = lo_p + u * (hi_p - lo_p);
-                let (mut lo, mut hi) = (bounds[0], bounds[1]);
-                for _ in 0..100 {
-                    let mid = 0.5 * (lo + hi);
-                    if cdf(mid) < target {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                0.5 * (lo + hi)
-            }
-            Self::Discrete { values } => {
-                let k = ((u * values.len() as f64) as usize).min(values.len().saturating_sub(1));
-                values.get(k).copied().unwrap_or(0.0)
-            }
-        }
-    }
-
     /// A central value: the mean (normal), midpoint (uniform), geometric mean (log-uniform), first value (discrete).
     pub fn center(&self) -> f64 {
         match self {

@@ -74,26 +74,6 @@ impl ParamSpace {
             .collect()
     }
 
-    /// `n` draws from the prior stratified by Latin hypercube sampling: each parameter's range of
-    /// cumulative probability is cut into `n` equal strata, each stratum holds exactly one draw
-    /// (uniform inside it), and the strata are paired across parameters at random. Each draw
-    /// follows the prior, as [`ParamSpace::sample`]'s do, but a few of them cover every
-    /// parameter's prior evenly: an average over them varies less from seed to seed than over as
-    /// many independent draws (McKay, Beckman & Conover 1979).
-    pub fn latin_hypercube<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Vec<Vec<f64>> {
-        use rand::seq::SliceRandom;
-        let mut draws = vec![Vec::with_capacity(self.dim()); n];
-        for p in &self.params {
-            let mut strata: Vec<usize> = (0..n).collect();
-            strata.shuffle(rng);
-            for (draw, k) in draws.iter_mut().zip(strata) {
-                let u = (k as f64 + rng.random::<f64>()) / n as f64;
-                draw.push(p.prior.quantile(u, p.bounds));
-            }
-        }
-        draws
-    }
-
     /// Checks a parameter vector: right length, finite, inside the bounds.
     pub fn check(&self, theta: &[f64]) -> Result<(), ParamError> {
         if theta.len() != self.dim() {

@@ -48,8 +48,6 @@ fn scaled(bounds: &asid_sim::ActionBounds, actions: &[Vec<f64>], factor: f64) ->
 pub struct PriorSamples {
     /// What the optimiser averages the criterion over.
     pub planning: Vec<Vec<f64>>,
-    /// What the plan is chosen on among the search's last candidates (never seen by the search).
-    pub validation: Vec<Vec<f64>>,
     /// What the plan and the random baseline are judged on (never seen by the optimiser).
     pub held_out: Vec<Vec<f64>>,
 }
@@ -64,8 +62,6 @@ pub enum Stream {
     HeldOut,
     /// Random explorations of the baseline.
     RandomActions,
-    /// Validation prior samples.
-    Validation,
 }
 
 impl Stream {
@@ -76,29 +72,20 @@ impl Stream {
             Self::Planning => 0,
             Self::HeldOut => 1,
             Self::RandomActions => 3,
-            Self::Validation => 5,
         };
         StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 }
 
-/// Draws the planning, validation and held-out prior samples of a run with `opts`, from separate
-/// streams. The planning and validation samples are stratified ([`ParamSpace::latin_hypercube`]):
-/// with 4 of them the search's average criterion otherwise depends much on where the draws happen
-/// to fall (one rod plan scored 0.26 on its 4 planning samples and 0.75 on 4 held-out ones). The
-/// held-out samples are independent draws, an unbiased judge of the plan and of random
-/// exploration alike.
+/// Draws the planning and held-out prior samples of a run with `opts`, from separate streams.
 pub fn prior_samples(space: &ParamSpace, opts: &PlanOptions) -> PriorSamples {
-    let independent = |stream: Stream, n: usize| {
+    let draw = |stream: Stream, n: usize| {
         let mut rng = stream.rng(opts.seed);
         (0..n.max(1)).map(|_| space.sample(&mut rng)).collect()
     };
-    let stratified =
-        |stream: Stream, n: usize| space.latin_hypercube(n, &mut stream.rng(opts.seed));
     PriorSamples {
-        planning: stratified(Stream::Planning, opts.prior_samples.max(1)),
-        validation: stratified(Stream::Validation, opts.validation_samples),
-        held_out: independent(Stream::HeldOut, opts.held_out_samples),
+        planning: draw(Stream::Planning, opts.prior_samples),
+        held_out: draw(Stream::HeldOut, opts.held_out_samples),
     }
 }
 

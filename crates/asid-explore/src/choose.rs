@@ -12,9 +12,8 @@ use crate::planner::{PlanOptions, plan_with_baseline};
 pub const AUTO: [DesignKind; 2] = [DesignKind::Spline, DesignKind::Primitive];
 
 /// Plans with every parameterisation in `kinds` that the scene supports (on the same prior samples,
-/// so the criterion values compare) and returns the plan with the lowest value on the validation
-/// samples (on the planning samples when a plan has no validation value: then every plan is
-/// compared on those), with the value of every parameterisation tried on the planning samples.
+/// so the criterion values compare) and returns the plan with the lowest value, with the value of
+/// every parameterisation tried.
 pub fn plan_best<E: Experiment>(
     exp: &E,
     kinds: &[DesignKind],
@@ -47,7 +46,7 @@ pub fn plan_best<E: Experiment>(
         ) {
             Ok(p) => {
                 tried.push((kind, p.value));
-                if best.as_ref().is_none_or(|b| better(&p, b)) {
+                if best.as_ref().is_none_or(|b| p.value < b.value) {
                     best = Some(p);
                 }
             }
@@ -64,14 +63,5 @@ pub fn plan_best<E: Experiment>(
         None => Err(last_err.unwrap_or_else(|| {
             ExploreError::Unsupported("no parameterisation applies to this scene".into())
         })),
-    }
-}
-
-/// Whether `auto` keeps `p` over `b`: on the validation samples (neither search saw them) when
-/// both have a value there, else on the planning samples.
-fn better(p: &Plan, b: &Plan) -> bool {
-    match (p.validation_value, b.validation_value) {
-        (Some(vp), Some(vb)) => vp < vb,
-        _ => p.value < b.value,
     }
 }

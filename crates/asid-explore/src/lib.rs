@@ -13,10 +13,7 @@
 //!   difference, through the Bhattacharyya bound on the structure's posterior variance), added to
 //!   the criterion of the continuous parameters, so a plan that never tells the hypotheses apart
 //!   scores the prior for them;
-//! - Bayesian design: the criterion averaged over stratified samples of the prior (Latin
-//!   hypercube), common to all candidates; the plan is then chosen among the search's last elites
-//!   and its best on validation samples the search never saw, since the best on the planning
-//!   samples is the one most fitted to their chance;
+//! - Bayesian design: the criterion averaged over samples of the prior, common to all candidates;
 //! - [`Design`]: open-loop actions, via-point splines, or push / strike primitives, always decoded into
 //!   feasible actions; a candidate a Franka's 1 kHz interpolation would refuse is tried once more
 //!   with its speed averaged over three control periods ([`design::smoothed`]); plans that break a
@@ -30,7 +27,7 @@
 //!   [`Stream`]s), random draws without the smoothness filter (the plan file counts how many it
 //!   would have rejected) and smoothed like the plan's candidates when the arm refuses them; `gain` = random median / plan, both on the held-out samples;
 //! - [`plan_best`]: plans with several parameterisations (`auto`: spline and primitive) and keeps
-//!   the most informative on the validation samples;
+//!   the most informative;
 //! - [`replan`]: receding-horizon exploration, replanning the rest of the episode from the latest
 //!   observed state so exploration can run closed loop on the arm.
 //!
@@ -77,8 +74,7 @@ pub use fisher::{
 };
 pub use plan::{ParamSummary, Plan, RandomBaseline};
 pub use planner::{
-    Assessment, DEFAULT_VALIDATION_SAMPLES, PlanOptions, assess, assess_unfiltered, plan,
-    plan_with_warm_starts,
+    Assessment, PlanOptions, assess, assess_unfiltered, plan, plan_with_warm_starts,
 };
 pub use receding::replan;
 

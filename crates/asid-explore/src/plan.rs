@@ -88,11 +88,6 @@ pub struct Plan {
     /// Criterion value averaged over the planning prior samples (what the optimiser minimised;
     /// lower is better).
     pub value: f64,
-    /// Criterion value of the kept candidate averaged over the validation prior samples, on which
-    /// it was chosen among the search's last elites and its best (`null`: no validation, or no
-    /// candidate ran at every validation sample and the search's best was kept).
-    #[serde(default)]
-    pub validation_value: Option<f64>,
     /// Criterion value of the plan averaged over the held-out prior samples (`null`: the plan
     /// breaks a limit at one of them, see `held_out_violation`).
     #[serde(default = "nan", deserialize_with = "null_as_nan")]

@@ -37,12 +37,6 @@ pub struct PlanOptions {
     /// Held-out prior samples the plan and the random baseline are judged on.
     #[serde(default = "default_held_out_samples")]
     pub held_out_samples: usize,
-    /// Validation prior samples (a stream of their own) on which the plan is chosen among the
-    /// search's last elites and its best: the candidate that is best on the planning samples is
-    /// the one most fitted to their chance, so the choice is made on samples the search did not
-    /// see. 0: keep the search's best (as plans made before 2026-12-04 did).
-    #[serde(default)]
-    pub validation_samples: usize,
     /// CEM population.
     pub population: usize,
     /// CEM iterations.
@@ -63,16 +57,12 @@ impl Default for PlanOptions {
             seed: 0,
             prior_samples: 4,
             held_out_samples: default_held_out_samples(),
-            validation_samples: DEFAULT_VALIDATION_SAMPLES,
             population: 16,
             iterations: 8,
             random_draws: 10,
         }
     }
 }
-
-/// Validation prior samples of [`PlanOptions::default`].
-pub const DEFAULT_VALIDATION_SAMPLES: usize = 8;
 
 /// Cost assigned to a plan that violates a constraint: CEM's infeasibility threshold, so such a
 /// plan never becomes an elite.
@@ -248,54 +238,6 @@ fn stalled(best: &[f64]) -> bool {
     then < INFEASIBLE && now.is_finite() && then - now <= PLAN_STALL_TOLERANCE * now.abs()
 }
 
-/// The plan among the search's best and its last elites with the lowest criterion on the
-/// validation samples, judged as the held-out samples judge the plan: a candidate that breaks a
-/// limit at one of them is out, smoothness is not asked again (every candidate here passed it on
-/// the planning samples; asked at 8 more samples it refused every candidate of 3 of 8 trial
-/// runs). The search's best with no validation value when there are no validation samples or no
-/// candidate runs at all of them. Ties keep the earlier candidate, the search's best first.
-fn validate<E: Experiment>(
-    exp: &E,
-    design: &Design,
-    opts: &PlanOptions,
-    validation: &[Vec<f64>],
-    searched: Vec<f64>,
-    elites: &[Vec<f64>],
-) -> (Vec<f64>, Option<f64>) {
-    use rayon::prelude::*;
-    if validation.is_empty() {
-        return (searched, None);
-    }
-    let mut candidates = vec![searched];
-    for e in elites {
-        if !candidates.contains(e) {
-            candidates.push(e.clone());
-        }
-    }
-    let values: Vec<Option<f64>> = candidates
-        .par_iter()
-        .map(|z| {
-            let (actions, _) = actions_of(exp, design, z);
-            assess_unfiltered(exp, &actions, validation, opts.criterion, opts.noise)
-                .ok()
-                .map(|a| a.value)
-                .filter(|v| v.is_finite())
-        })
-        .collect();
-    let mut kept: Option<(usize, f64)> = None;
-    for (i, v) in values.iter().enumerate() {
-        if let Some(v) = *v
-            && kept.is_none_or(|(_, k)| v < k)
-        {
-            kept = Some((i, v));
-        }
-    }
-    match kept {
-        Some((i, v)) => (candidates.swap_remove(i), Some(v)),
-        None => (candidates.swap_remove(0), None),
-    }
-}
-
 /// Plans an exploration. `labels` (scene name, scene file, control period) only label the plan file.
 pub fn plan<E: Experiment>(
     exp: &E,
@@ -385,18 +327,10 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         .as_ref()
         .and_then(|p| p.rejections.lock().ok().map(|r| r.clone()))
         .unwrap_or_default();
-    let searched = match state.get_best_param() {
+    let best = match state.get_best_param() {
         Some(b) if state.get_best_cost() < INFEASIBLE => b.clone(),
         _ => return Err(ExploreError::NoPlan(rejections)),
     };
-    let (best, validation_value) = validate(
-        exp,
-        design,
-        opts,
-        &samples.validation,
-        searched,
-        solver.last_elites(),
-    );
     let evaluations = (iterations_run as usize) * opts.population;
     let (actions, smoothed) = actions_of(exp, design, &best);
     let planned = assess(exp, &actions, &samples.planning, opts.criterion, opts.noise)?;
@@ -452,7 +386,6 @@ pub(crate) fn plan_with_baseline<E: Experiment>(
         design_vector: best,
         smoothed,
         value: planned.value,
-        validation_value,
         held_out_value,
         held_out_violation,
         held_out_smooth,

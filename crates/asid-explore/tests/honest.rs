@@ -122,11 +122,7 @@ fn held_out_samples_differ_from_the_planning_samples_and_judge_the_plan() {
         },
     );
     assert_eq!(more.held_out, s.held_out);
-    assert_eq!(more.validation, s.validation);
-    assert_eq!(more.planning.len(), 10);
-    for v in &s.validation {
-        assert!(!s.planning.contains(v) && !s.held_out.contains(v), "{v:?}");
-    }
+    assert_eq!(more.planning[..3], s.planning[..]);
 
     let p = plan(&toy, &actions_design(&toy), &o, ("toy", "", 0.1), false).expect("plan");
     let on_planning = assess(&toy, &p.actions, &s.planning, Criterion::A, o.noise)
@@ -242,52 +238,4 @@ fn random_walks_that_break_a_limit_are_scored_scaled_down_not_dropped() {
     let r = random_baseline(&toy, &held_out, &o);
     assert_eq!((r.draws, r.infeasible), (0, 10 * o.random_draws));
     assert!(r.median_value.is_nan());
-}
-
-#[test]
-fn the_plan_is_chosen_on_validation_samples_the_search_never_saw() {
-    let mut toy = Linear::new(2);
-    toy.nonlinear = true;
-    let design = actions_design(&toy);
-    let searched_opts = PlanOptions {
-        validation_samples: 0,
-        ..opts(11)
-    };
-    let searched = plan(&toy, &design, &searched_opts, ("toy", "", 0.1), false).expect("plan");
-    assert_eq!(searched.validation_value, None, "no validation asked");
-
-    let o = PlanOptions {
-        validation_samples: 6,
-        ..opts(11)
-    };
-    let s = prior_samples(&toy.space, &o);
-    assert_eq!(s.validation.len(), 6);
-    // The validation stream does not move the planning samples: the search is the same one.
-    assert_eq!(
-        s.planning,
-        prior_samples(&toy.space, &searched_opts).planning
-    );
-    let chosen = plan(&toy, &design, &o, ("toy", "", 0.1), false).expect("plan");
-    let on_validation = |actions: &[Vec<f64>]| {
-        assess_unfiltered(&toy, actions, &s.validation, Criterion::A, o.noise)
-            .expect("feasible")
-            .value
-    };
-    let value = chosen.validation_value.expect("a validation value");
-    assert_eq!(
-        value,
-        on_validation(&chosen.actions),
-        "scored on the validation samples"
-    );
-    // The search's best is one of the candidates: the choice is never worse than it there.
-    assert!(
-        value <= on_validation(&searched.actions),
-        "{value} > {}",
-        on_validation(&searched.actions)
-    );
-    // And it is judged on the held-out samples as any plan is.
-    let on_held_out = assess_unfiltered(&toy, &chosen.actions, &s.held_out, Criterion::A, o.noise)
-        .expect("feasible")
-        .value;
-    assert_eq!(chosen.held_out_value, on_held_out);
 }

@@ -25,7 +25,6 @@ fn small(criterion: Criterion, seed: u64) -> PlanOptions {
         iterations: 5,
         random_draws: 4,
         held_out_samples: 2,
-        validation_samples: 4,
         noise: NoiseModel::Measurement,
     }
 }
@@ -59,8 +58,8 @@ fn on_the_rod_the_a_optimal_plan_beats_the_t_optimal_plan_on_the_a_criterion() {
     .expect("T plan");
     // Judge both on the A criterion on held-out prior samples that neither plan was optimised on
     // (on the A plan's own samples it would win by construction), without the smoothness check
-    // (that is for planning). Eight of them: on two, the draw decided (with stratified planning
-    // samples the A plan lost there, 0.918 against 0.697).
+    // (that is for planning). Eight of them: on two, the draw decided (with the stratified planning
+    // samples of an experiment, commit bb62700, the A plan lost there, 0.918 against 0.697).
     let judge = SimExperiment::new(&s).with_smoothness_check(None);
     let judged_on = PlanOptions {
         held_out_samples: 8,
