@@ -33,6 +33,11 @@ fn confounded(with_intervals: bool) -> Belief {
     }
 }
 
+/// The share of the draws whose friction (the first parameter) satisfies `keep`.
+fn share(draws: &[Vec<f64>], keep: impl Fn(f64) -> bool) -> f64 {
+    draws.iter().filter(|t| keep(t[0])).count() as f64 / draws.len() as f64
+}
+
 fn stats(draws: &[Vec<f64>], i: usize) -> (f64, f64) {
     let n = draws.len() as f64;
     let mean = draws.iter().map(|t| t[i]).sum::<f64>() / n;
@@ -73,9 +78,9 @@ fn the_interval_widens_each_side_and_the_pair_moves_together() {
     // Above the estimate the draws spread to reach the interval's end at 1.96: a sixth of them lie
     // beyond one upper spread (0.330), where the covariance's Gaussian puts none (its 84th
     // percentile is 0.236).
-    let past_one = draws.iter().filter(|t| t[0] > 0.330136).count() as f64 / n;
+    let past_one = share(&draws, |f| f > 0.330136);
     assert!((past_one - 0.1587).abs() < 0.02, "{past_one}");
-    let beyond = draws.iter().filter(|t| t[0] > 0.424678).count() as f64 / n;
+    let beyond = share(&draws, |f| f > 0.424678);
     assert!((beyond - 0.025).abs() < 0.01, "{beyond}");
     // The truth of that trial (0.41) is inside what the belief covers.
     assert!(draws.iter().any(|t| t[0] > 0.41));
@@ -118,10 +123,9 @@ fn an_interval_end_farther_than_the_covariance_reaches_sets_that_sides_spread() 
     );
     assert!((above - (0.424678 - 0.231655) / 1.96).abs() < 1e-12);
     let draws = b.samples(&space, 4000, &mut StdRng::seed_from_u64(9));
-    let n = draws.len() as f64;
-    let under = draws.iter().filter(|t| t[0] < 0.20).count() as f64 / n;
+    let under = share(&draws, |f| f < 0.20);
     assert!((under - 0.025).abs() < 0.01, "{under}");
-    let over = draws.iter().filter(|t| t[0] > 0.424678).count() as f64 / n;
+    let over = share(&draws, |f| f > 0.424678);
     assert!((over - 0.025).abs() < 0.01, "{over}");
 
     // An end inside the covariance's reach (0.7 std below) does not narrow that side.
